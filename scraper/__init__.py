@@ -1,0 +1,1 @@
+"""news-archiver's Scrapy project: settings, the article record and the extraction core."""

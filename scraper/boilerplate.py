@@ -1,0 +1,139 @@
+"""Boilerplate lines and blocks that survive main-text extraction, and how they are stripped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_TEASER_LABELS = (
+    r"read more|read also|also read|related|related articles?|related stor(?:y|ies)|related posts?|see also|"
+    r"more on this(?: story| topic)?|more from [\w .'-]{1,40}|recommended|watch|listen|must read|don'?t miss|"
+    r"lesen sie auch|auch interessant|mehr zum thema|lire aussi|à lire aussi|a lire aussi|leia também|"
+    r"leer más|lee también|te puede interesar|leggi anche|lees ook"
+)
+
+#: Regular expressions matched against one whole line of text, case-insensitive. A line that
+#: matches is removed; a sentence that merely contains these words does not match.
+DEFAULT_PATTERNS: tuple[str, ...] = (
+    # comment forms (WordPress and most themes)
+    r"leave a (?:comment|reply)(?: to [^.]{1,80})?( cancel reply)?",
+    r"(?:your )?email address will not be published\.?(?:\s*required fields are marked\s*\*?\.?)?",
+    r"required fields are marked\s*\*?\.?",
+    r"(?:post|submit|add) (?:a )?comment|cancel reply|comments? \*?|name \*|e-?mail \*|website",
+    r"save my name,? e-?mail,? and website in this browser for the next time i comment\.?",
+    r"(?:you must be )?logged in to post a comment\.?|log in to (?:reply|comment)\.?",
+    r"(?:\d+|no|one) (?:comments?|responses?|replies)|comments? \(\d+\)|view comments|show comments",
+    r"this site uses akismet to reduce spam\..{0,120}",
+    # navigation and page furniture
+    r"(?:scroll|back|go|return|jump) to (?:the )?top|↑|⬆|top",
+    r"skip to (?:main )?content|skip to navigation|toggle navigation|menu|search|close",
+    r"previous (?:post|article)|next (?:post|article)|(?:previous|next) (?:post|article)\s*[:»›].{0,200}",
+    # teasers: "Read more: <headline>"
+    rf"(?:{_TEASER_LABELS})\s*(?:[:：»›|–—>-]|\.\.\.|…)\s*.{{0,200}}",
+    rf"(?:{_TEASER_LABELS})(?:\s*[:：»›…]|\.\.\.)?",
+    r"continue reading.{0,80}|read (?:the )?full (?:story|article).{0,60}|click here to .{1,80}",
+    # share, follow, newsletter
+    r"share(?: (?:this|the) (?:article|story|post|page))?(?: (?:on|via) [\w ,]{1,60})?:?",
+    r"(?:share|tweet|email|e-mail|print|copy link|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|"
+    r"telegram|flipboard|messenger|pocket|threads|bluesky)(?:\s*[,|/·•]\s*"
+    r"(?:share|tweet|email|e-mail|print|copy link|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|"
+    r"telegram|flipboard|messenger|pocket|threads|bluesky))*",
+    r"(?:follow|like|find) us on .{1,80}",
+    r"(?:sign up|subscribe|register)(?: now| today| here)?(?: (?:to|for) (?:our|the|my) .{0,80})?"
+    r"(?:newsletter|updates|alerts|digest).{0,120}",
+    r"(?:sign up|subscribe)(?: now| today| here)?[.!]?",
+    r"(?:get|receive) (?:our|the) .{0,60}newsletter.{0,120}",
+    # cookie and consent notices
+    r".{0,200}\b(?:we|this (?:web)?site|our (?:web)?site|our partners) uses? cookies\b.{0,300}"
+    r"\b(?:accept|consent|agree|policy|settings|preferences|experience|continu).{0,300}",
+    r"(?:accept|allow|reject|decline)(?: all)?(?: cookies)?|cookie (?:settings|policy|preferences|notice)|"
+    r"manage (?:cookies|consent|preferences)|got it!?|i agree",
+    # ads and legal lines
+    r"advertisement|advertising|anzeige|werbung|publicité|publicidad|pubblicità|sponsored(?: content)?",
+    r"(?:©|\(c\)|copyright)\s*.{0,160}|all rights reserved\.?",
+    r"(?:tags?|filed under|categories|category|posted in|topics?)\s*:\s*.{0,200}",
+)
+
+#: Headings after which the following short lines (teaser headlines, form labels) are boilerplate too.
+DEFAULT_BLOCK_STARTS: tuple[str, ...] = (
+    r"related(?: posts| articles| stories| content| news| coverage)?",
+    r"(?:you|we think you) (?:may|might|will) (?:also )?(?:like|enjoy|be interested in)",
+    r"more (?:stories|articles|news|from [\w .'-]{1,40}|in [\w .'-]{1,40}|on this topic)",
+    r"(?:most )?(?:popular|read|recommended|trending)(?: now| stories| articles| on [\w .'-]{1,40})?",
+    r"recommended(?: for you| stories| articles)?|latest(?: news| stories| articles)?|top stories",
+    r"leave a (?:comment|reply)|comments|\d+ comments?|join the (?:conversation|discussion)",
+    r"(?:about|more about) the authors?",
+)
+
+#: Photo credit and caption lines: moved from the text to `image.caption`.
+CREDIT_PATTERNS: tuple[str, ...] = (
+    r"(?:photo|photograph|image|picture|foto|bild|illustration|video|graphic|credit)s?"
+    r"(?: credit)?\s*(?:[:：]|by\b)\s*.{1,160}",
+    r"\((?:photo|image|picture|foto|credit)s?\s*[:：].{1,120}\)",
+    r"(?:getty images|reuters|ap photo|afp|dpa|epa|shutterstock|istock|picture alliance)(?:\s*/\s*.{1,80})?",
+)
+
+_SHORT_LINE = 100  # characters: a block's teaser headlines and form labels are shorter than prose
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.DOTALL)
+
+
+def _is_prose(line: str) -> bool:
+    return len(line) >= _SHORT_LINE or (line.rstrip().endswith((".", "!", "?", "”", '"')) and len(line.split()) >= 8)
+
+
+@dataclass
+class Cleaned:
+    """Text with its boilerplate removed, the credit lines found, and how many lines went."""
+
+    text: str
+    credits: list[str]
+    removed: int
+
+
+class BoilerplateStripper:
+    """Removes whole boilerplate lines and blocks from article text. Patterns match whole lines."""
+
+    def __init__(self, patterns: Iterable[str] = DEFAULT_PATTERNS,
+                 block_starts: Iterable[str] = DEFAULT_BLOCK_STARTS,
+                 credits: Iterable[str] = CREDIT_PATTERNS) -> None:
+        self.line = _compile(patterns)
+        self.block = _compile(block_starts)
+        self.credit = _compile(credits)
+
+    def clean(self, text: str) -> Cleaned:
+        """Strip boilerplate from `text` (paragraphs separated by blank lines, lines by newlines)."""
+        paragraphs: list[str] = []
+        credits: list[str] = []
+        removed = 0
+        in_block = False
+        for paragraph in text.split("\n\n"):
+            kept: list[str] = []
+            for raw in paragraph.split("\n"):
+                line = raw.strip()
+                key = line.strip(" \t*•·|:»›>-–—").strip()
+                if not line:
+                    continue
+                if in_block and not _is_prose(line):
+                    removed += 1
+                    continue
+                in_block = False
+                if self.block.fullmatch(key):
+                    in_block = True
+                    removed += 1
+                elif self.credit.fullmatch(line) and len(line) < 200:
+                    credits.append(line)
+                    removed += 1
+                elif self.line.fullmatch(key) or not key:
+                    removed += 1
+                else:
+                    kept.append(line)
+            if kept:
+                paragraphs.append("\n".join(kept))
+        return Cleaned("\n\n".join(paragraphs), credits, removed)
+
+
+DEFAULT_STRIPPER = BoilerplateStripper()

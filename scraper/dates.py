@@ -1,0 +1,92 @@
+"""Date strings from pages to ISO 8601, keeping the page's own UTC offset."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from dateutil import parser as dateutil_parser
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$")
+_EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
+_MIN_YEAR, _MAX_YEAR = 1990, 2100
+
+
+def _fmt(dt: datetime | date) -> str:
+    return dt.isoformat(timespec="seconds") if isinstance(dt, datetime) else dt.isoformat()
+
+
+def _plausible(dt: datetime | date) -> bool:
+    return _MIN_YEAR <= dt.year <= _MAX_YEAR
+
+
+def _from_offset(sign: str, hhmm: str) -> timezone:
+    minutes = int(hhmm[:2]) * 60 + int(hhmm[-2:])
+    return timezone(timedelta(minutes=minutes if sign == "+" else -minutes))
+
+
+def parse_date(value: object) -> str | None:
+    """`value` as ISO 8601 (`2026-02-03T10:00:00+01:00`, or `2026-02-03` for a bare date), else None.
+
+    Accepts ISO 8601 in its common variants, RFC 2822 (feeds), compact `20260203T1000`, epoch seconds
+    and the written forms dateutil knows. Ambiguous numeric dates (`03/02/2026`) are refused rather
+    than guessed. A datetime with no offset stays naive: an offset is never invented.
+    """
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    if not text or len(text) > 64:
+        return None
+    if _ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text).isoformat() if _plausible(date.fromisoformat(text)) else None
+        except ValueError:
+            return None
+    parsed = _parse_datetime(text)
+    return _fmt(parsed) if parsed is not None and _plausible(parsed) else None
+
+
+def _parse_datetime(text: str) -> datetime | date | None:
+    iso = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
+    try:
+        return datetime.fromisoformat(iso.replace("z", "Z"))
+    except ValueError:
+        pass
+    if m := _COMPACT.match(text):
+        y, mo, d, hh, mi, ss, tz = m.groups()
+        try:
+            tzinfo = None if not tz else UTC if tz == "Z" else _from_offset(tz[0], tz[1:].replace(":", ""))
+            return datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), tzinfo=tzinfo)
+        except ValueError:
+            return None
+    if _EPOCH.match(text):
+        seconds = int(text[:10])
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    if re.match(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", text):
+        return None  # 03/02/2026: day-first or month-first cannot be told; no guess
+    try:
+        first = dateutil_parser.parse(text, default=datetime(2000, 1, 1, 0, 0))
+        second = dateutil_parser.parse(text, default=datetime(2001, 2, 2, 1, 1))
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if first.date() != second.date():
+        return None  # year, month or day missing: not a date we can state
+    return first if first == second else first.date()
+
+
+def date_from_url(url: str) -> str | None:
+    """The `/2026/02/03/` date in an article URL, as `2026-02-03`, else None."""
+    m = _URL_DATE.search(url)
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return None

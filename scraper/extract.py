@@ -1,0 +1,200 @@
+"""Extraction: page bytes and URL in, article record out. Pure: no Scrapy, no network, no globals.
+
+    python -m scraper.extract [--url URL] FILE.html [FILE.html ...]   # one JSON record per line
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.etree
+import lxml.html
+
+from scraper.body import Body, clean_line, extract_body
+from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
+from scraper.dates import date_from_url
+from scraper.encoding import decode_html
+from scraper.metadata import extract_metadata
+from scraper.record import content_hash, empty_record, word_count
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Extraction:
+    """An extracted record and, when the page is not an article, why not."""
+
+    record: dict[str, Any]
+    not_article: str | None = None
+    removed_lines: int = 0
+
+
+def _parse(text: str) -> lxml.html.HtmlElement | None:
+    text = text.replace("\x00", "")
+    if not text.strip():
+        return None
+    try:
+        tree = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=False,
+                                                                                remove_comments=True))
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    return tree
+
+
+_MAGIC = ((b"%PDF", "application/pdf"), (b"\x89PNG", "image/png"), (b"GIF8", "image/gif"),
+          (b"\xff\xd8\xff", "image/jpeg"), (b"PK\x03\x04", "application/zip"), (b"\x1f\x8b", "application/gzip"),
+          (b"OggS", "audio/ogg"), (b"ID3", "audio/mpeg"), (b"\x00\x00\x00", "video/mp4"))
+_MARKUP_TYPES = ("html", "xml", "text/plain")
+
+
+def not_html(data: bytes | str, content_type: str | None) -> str | None:
+    """Why a response body is not an HTML page (`empty`, `not_html (application/pdf)`), else None."""
+    head = data[:512] if isinstance(data, bytes) else data[:512].encode("utf-8", "replace")
+    if not head.strip():
+        return "empty"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return f"not_html ({kind})"
+    if head[8:12] == b"WEBP":
+        return "not_html (image/webp)"
+    declared = (content_type or "").split(";")[0].strip().lower()
+    looks_like_markup = head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n").startswith(b"<") or b"<\x00" in head[:8]
+    if declared and not any(t in declared for t in _MARKUP_TYPES) and not looks_like_markup:
+        return f"not_html ({declared})"
+    return None
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.") or "unknown"
+
+
+def _caption(stated: str | None, on_page: list[str]) -> str | None:
+    """The structured caption, or the page's fuller caption that contains it (with its credit)."""
+    if not stated:
+        return on_page[0] if on_page else None
+    stated = clean_line(stated)
+    return next((c for c in on_page if stated in c), stated)
+
+
+def _verdict(record: dict[str, Any], article_markup: bool, non_article: str | None) -> str | None:
+    if not record["text"]:
+        return "no_text"
+    if non_article:
+        return f"not_article ({non_article})"
+    if not article_markup and record["published_at"] is None:
+        return "not_article (no article markup and no publication date)"
+    return None
+
+
+def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None,
+                 hints: Mapping[str, Any] | None = None,
+                 stripper: BoilerplateStripper | None = DEFAULT_STRIPPER) -> Extraction:
+    """Extract the record of the page at `url` and judge whether it is an article.
+
+    `html` is the body as fetched (bytes are decoded by BOM, `content_type`'s charset, `<meta charset>`,
+    then detection). `hints` are what discovery learned (`published_at`, `title`, `language`...): used
+    only where the page itself is silent. `stripper` removes boilerplate lines (None leaves them, for
+    a pipeline that strips with its own patterns). Never raises on bad input: a page that cannot be
+    read comes back as an empty record with its reason.
+    """
+    record = empty_record(url)
+    record["site"] = _site(url)
+    if reason := not_html(html, content_type):
+        return Extraction(record, reason)
+    text, _encoding = decode_html(html, content_type)
+    tree = _parse(text)
+    if tree is None:
+        return Extraction(record, "empty")
+    meta = extract_metadata(tree, url, dict(hints or {}))
+    body: Body = extract_body(tree, url, meta.title, meta.description, meta.article_body)
+    image = None
+    if meta.image_url:
+        image = {"url": meta.image_url, "caption": _caption(meta.image_caption, body.captions)}
+    record.update(
+        canonical_url=meta.canonical_url,
+        site_name=meta.site_name,
+        title=clean_line(meta.title) if meta.title else None,
+        description=clean_line(meta.description) if meta.description else None,
+        authors=meta.authors,
+        published_at=meta.published_at or date_from_url(url),
+        modified_at=meta.modified_at,
+        language=meta.language,
+        section=meta.section,
+        tags=meta.tags,
+        image=image,
+    )
+    set_text(record, body.text)
+    removed = strip_boilerplate(record, stripper) if stripper is not None else 0
+    return Extraction(record, _verdict(record, meta.article_markup, meta.non_article_markup), removed)
+
+
+def set_text(record: dict[str, Any], text: str) -> None:
+    """Set the record's text and the fields derived from it."""
+    record.update(text=text, word_count=word_count(text), content_hash=content_hash(text))
+
+
+def strip_boilerplate(record: dict[str, Any], stripper: BoilerplateStripper) -> int:
+    """Remove boilerplate lines from the record's text; credit lines join the image caption. Returns lines removed."""
+    cleaned = stripper.clean(record["text"])
+    if cleaned.removed:
+        set_text(record, cleaned.text)
+    image = record.get("image")
+    if cleaned.credits and image:
+        caption = image.get("caption") or ""
+        extra = [c for c in cleaned.credits if c not in caption]
+        image["caption"] = " ".join([caption, *extra]).strip() or None
+    return cleaned.removed
+
+
+def extract_article(html: str | bytes, url: str, *, content_type: str | None = None,
+                    hints: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The article record of a page: every field of schema version 1 but the crawl fields."""
+    return analyse_page(html, url, content_type=content_type, hints=hints).record
+
+
+def _canonical_of(data: bytes) -> str | None:
+    tree = _parse(decode_html(data)[0])
+    if tree is None:
+        return None
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href", "").startswith("http"):
+            return str(link.get("href"))
+    og = tree.xpath("//meta[@property='og:url']/@content")
+    return str(og[0]) if og and str(og[0]).startswith("http") else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: extract saved pages offline and print one JSON record per file."""
+    parser = argparse.ArgumentParser(prog="python -m scraper.extract", description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", metavar="FILE.html", help="saved pages; '-' reads stdin")
+    parser.add_argument("--url", help="the page's URL (default: its canonical link)")
+    args = parser.parse_args(argv)
+    status = 0
+    for name in args.files:
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else open(name, "rb").read()  # noqa: SIM115
+        except OSError as exc:
+            print(f"{parser.prog}: error: cannot read {name}: {exc.strerror}", file=sys.stderr)
+            status = 2
+            continue
+        url = args.url or _canonical_of(data)
+        if not url:
+            print(f"{parser.prog}: error: {name}: no canonical link in the page; pass --url", file=sys.stderr)
+            status = 2
+            continue
+        result = analyse_page(data, url)
+        if result.not_article:
+            print(f"{name}: not an article: {result.not_article}", file=sys.stderr)
+        print(json.dumps(result.record, ensure_ascii=False))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

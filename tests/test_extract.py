@@ -1,0 +1,134 @@
+"""Extraction on fixture pages: structured data, visible page, encodings, non-articles."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from archive.schema import load_schema
+from scraper.extract import analyse_page, extract_article
+from scraper.record import CRAWL_FIELDS, EXTRACTED_FIELDS, content_hash, word_count
+
+from .conftest import PAGES, ROOT
+
+
+def test_every_field_is_present_with_its_one_type(page: Any) -> None:
+    record = extract_article(page("og-only.html"), "https://citylights.example/culture/night-market-returns")
+    assert list(record) == list(EXTRACTED_FIELDS)
+    crawl = {"crawled_at": "2026-06-06T10:00:00+00:00", "spider": "article", "run_id": "r1", "http_status": 200}
+    errors = list(Draft202012Validator(load_schema()).iter_errors({**record, **crawl}))
+    assert errors == []
+    assert set(CRAWL_FIELDS).isdisjoint(record)
+
+
+def test_json_ld_graph_resolves_references_and_skips_organisation_authors(page: Any) -> None:
+    record = extract_article(page("graph-jsonld.html"), "https://lokal.example/2026/05/02/radweg/")
+    assert record["title"] == "Stadtrat beschließt neuen Radweg"
+    assert record["authors"] == ["Katrin Müller"]  # the dpa Organization is not a person
+    assert record["published_at"] == "2026-05-02T14:20:00+02:00"
+    assert record["modified_at"] == "2026-05-03T08:00:00+02:00"
+    assert record["section"] == "Verkehr"
+    assert record["tags"] == ["Radweg", "Stadtrat", "Verkehr"]
+    assert record["language"] == "de-DE"
+    assert record["site_name"] == "Lokalanzeiger"
+    assert record["image"] == {"url": "https://lokal.example/img/radweg.jpg",
+                               "caption": "Der geplante Radweg am Fluss."}
+    assert record["text"].startswith("Der Stadtrat hat am Donnerstagabend")
+    assert "Start" not in record["text"]
+
+
+def test_malformed_json_ld_block_does_not_hide_the_valid_one(page: Any) -> None:
+    record = extract_article(page("malformed-jsonld.html"), "https://baycourier.example/news/dredging")
+    assert record["authors"] == ["Dana Whitfield"]
+    assert record["published_at"] == "2026-04-09T06:00:00-04:00"
+    assert record["site_name"] == "Bay Courier"
+
+
+def test_opengraph_only_page(page: Any) -> None:
+    record = extract_article(page("og-only.html"), "https://citylights.example/culture/night-market-returns?utm_source=x")
+    assert record["title"] == "Night market returns to the old quarter"  # no " — City Lights" suffix
+    assert record["description"] == "Forty stalls, live music and late buses every Friday until September."
+    assert record["canonical_url"] == "https://citylights.example/culture/night-market-returns"
+    assert record["published_at"] == "2026-06-05T19:00:00+02:00"
+    assert record["modified_at"] == "2026-06-06T10:15:00+02:00"
+    assert record["language"] == "fr-FR"
+    assert record["tags"] == ["Markets", "Nightlife"]
+    assert record["section"] == "Culture"
+    assert record["image"] == {"url": "https://citylights.example/media/night-market.jpg", "caption": None}
+    assert record["authors"] == []  # article:author is a profile URL, not a name
+
+
+def test_byline_in_visible_text_only(page: Any) -> None:
+    record = extract_article(page("byline-only.html"), "https://museum-news.example/lighthouse-diary")
+    assert record["authors"] == ["Rob Ellis", "Nadia Karim"]  # no "By", no "Email The Author"
+    assert record["published_at"] == "2026-02-11T12:30:00+00:00"
+    assert record["title"] == "Lighthouse keeper's diary goes on display"
+
+
+def test_cp1252_page_declared_only_in_meta_charset(page: Any) -> None:
+    data = page("cp1252-meta.html")
+    record = extract_article(data, "https://gazette.example/cafe")
+    assert record["title"] == "Le café de la gare rouvre ses portes"
+    assert "« Nous avons gardé le comptoir d’origine »" in record["text"]
+    assert "terrasse chauffée qui donne sur les quais — un vrai succès" in record["text"]
+    assert "\ufffd" not in record["text"]
+    # The same bytes behind a server that claims UTF-8: the page's own declaration decodes them cleanly.
+    assert extract_article(data, "https://gazette.example/cafe", content_type="text/html; charset=utf-8") == record
+
+
+def test_not_an_article_is_a_clear_outcome(page: Any) -> None:
+    result = analyse_page(page("not-article.html"), "https://riverside.example/tag/flooding/")
+    assert result.not_article == "not_article (collectionpage)"
+    assert result.record["title"] == "Tag: Flooding"
+
+
+def test_bad_input_never_raises() -> None:
+    assert analyse_page(b"", "https://x.example/").not_article == "empty"
+    assert analyse_page(b"%PDF-1.7 ...", "https://x.example/a", content_type="text/html").not_article == (
+        "not_html (application/pdf)")
+    assert analyse_page(b"\x00\x00<<<>>>", "https://x.example/").not_article is not None
+    record = extract_article("<html><body><p>Hi</p></body></html>", "https://x.example/")
+    assert record["text"] == "" or record["word_count"] == word_count(record["text"])
+
+
+def test_text_is_paragraphs_without_title_or_standfirst_repeated() -> None:
+    html = """<html><head><title>Tide tables change</title>
+    <meta name="description" content="New tables from April."></head><body><article>
+    <h1>Tide tables change</h1><p>Tide tables change</p><p>New tables from April.</p>
+    <p>The harbour office will publish new tide tables from April, using the national survey's model for the
+    first time instead of the local gauge, which was damaged in the winter storms.</p>
+    <p>Line one<br>Line two of the same verse, which the poet wanted kept on its own line in print.</p>
+    </article></body></html>"""
+    record = extract_article(html, "https://x.example/tides")
+    paragraphs = record["text"].split("\n\n")
+    assert paragraphs[0].startswith("The harbour office will publish")
+    assert paragraphs[1] == "Line one\nLine two of the same verse, which the poet wanted kept on its own line in print."
+    assert record["content_hash"] == content_hash(record["text"].upper())  # normalised: case does not count
+
+
+def test_cli_prints_one_json_record_per_file() -> None:
+    files = [str(PAGES / "og-only.html"), str(PAGES / "byline-only.html")]
+    done = subprocess.run([sys.executable, "-m", "scraper.extract", "--url", "https://a.example/x", *files],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
+    lines = done.stdout.splitlines()
+    assert [json.loads(line)["title"] for line in lines] == [
+        "Night market returns to the old quarter", "Lighthouse keeper's diary goes on display"]
+
+
+def test_cli_uses_the_canonical_link_and_reads_stdin() -> None:
+    data = (PAGES / "og-only.html").read_bytes()
+    done = subprocess.run([sys.executable, "-m", "scraper.extract", "-"], input=data, capture_output=True,
+                          cwd=ROOT, check=True)
+    assert json.loads(done.stdout)["url"] == "https://citylights.example/culture/night-market-returns"
+
+
+def test_cli_errors_are_one_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "scraper.extract", "/nonexistent/page.html"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "cannot read /nonexistent/page.html" in done.stderr
