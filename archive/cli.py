@@ -1,0 +1,318 @@
+"""news-archive: the command line for an archive (days, cat, show, search, stats, verify, export, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .jsonline import dumps, encode_line, needs_reencode
+from .names import parse_day
+from .reader import Archive, date_range
+
+PROG = "news-archive"
+DEFAULT_ROOT = "data"
+MAX_PROBLEMS_SHOWN = 200
+
+
+class UsageError(Exception):
+    """A mistake on the command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _day(value: str) -> str:
+    try:
+        day = parse_day(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert day is not None
+    return day
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {value!r}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands, each with --root accepted before or after it)."""
+    root_opt = _Parser(add_help=False)
+    root_opt.add_argument("--root", default=argparse.SUPPRESS,
+                          help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT})")
+    p = _Parser(prog=PROG, description="Read, search and check a news-archiver archive.", parents=[root_opt])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help, parents=[root_opt])
+        c.set_defaults(func=func)
+        return c
+
+    def date_filters(c: argparse.ArgumentParser, site: bool = True) -> None:
+        c.add_argument("--since", type=_day, metavar="DATE", help="first day, YYYY-MM-DD (inclusive)")
+        c.add_argument("--until", type=_day, metavar="DATE", help="last day, YYYY-MM-DD (inclusive)")
+        if site:
+            c.add_argument("--site", help="only records of this site id")
+
+    command("days", cmd_days, "list the day partitions with their files and record counts")
+    c = command("cat", cmd_cat, "print records as JSON lines (for jq)")
+    date_filters(c)
+    c.add_argument("--spider", help="only records archived by this spider")
+    c.add_argument("--fields", help="comma-separated fields to keep, e.g. url,title")
+    c = command("show", cmd_show, "print every stored revision of the record for a URL")
+    c.add_argument("url")
+    c.add_argument("--jsonl", action="store_true", help="one compact JSON line per revision")
+    c = command("search", cmd_search, "full-text search over title and text (updates the index first)")
+    c.add_argument("query", nargs="+", help="words that must all occur")
+    c.add_argument("--limit", type=_positive, default=10, help="how many hits (default 10)")
+    c.add_argument("--json", action="store_true", help="hits as JSON lines")
+    c.add_argument("--no-update", action="store_true", help="search the index as it is")
+    command("reindex", cmd_reindex, "rebuild the search index from the JSONL files")
+    c = command("stats", cmd_stats, "records per day and per site, with bar charts")
+    date_filters(c, site=False)
+    c.add_argument("--html", metavar="FILE", help="write a self-contained HTML report to FILE")
+    c = command("verify", cmd_verify, "check every line against the schema; report torn lines, duplicates")
+    c.add_argument("--repair", action="store_true", help="move torn and corrupt lines to .quarantine/")
+    command("schema", cmd_schema, "print the record's JSON Schema")
+    c = command("export", cmd_export, "export records to Parquet or CSV")
+    c.add_argument("out", metavar="OUT", help="output file")
+    c.add_argument("--format", choices=["parquet", "csv"], help="default: from OUT's suffix")
+    date_filters(c)
+    return p
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return Path(getattr(args, "root", None) or os.environ.get("ARCHIVE_DIR") or DEFAULT_ROOT)
+
+
+def _archive(args: argparse.Namespace) -> Archive:
+    root = _root(args)
+    if not root.is_dir():
+        raise UsageError(f"no archive at '{root}' (set --root or ARCHIVE_DIR)")
+    return Archive(root)
+
+
+def _out() -> Any:
+    return sys.stdout.buffer
+
+
+def cmd_days(args: argparse.Namespace) -> int:
+    """news-archive days."""
+    days = _archive(args).days()
+    print(f"{'day':<10}  {'files':>5}  {'records':>10}  {'size':>10}")
+    for d in days:
+        print(f"{d.day:<10}  {len(d.files):>5}  {d.records:>10,}  {_size(d.bytes):>10}")
+    print(f"{'total':<10}  {sum(len(d.files) for d in days):>5}  {sum(d.records for d in days):>10,}  "
+          f"{_size(sum(d.bytes for d in days)):>10}")
+    return 0
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def cmd_cat(args: argparse.Namespace) -> int:
+    """news-archive cat: raw lines pass through untouched unless they need re-encoding."""
+    archive = _archive(args)
+    lo, hi = _range(args)
+    fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
+    out, pending, size = _out(), [], 0
+    for line, rec in archive.lines(lo, hi, args.site, args.spider):
+        if fields is not None:
+            try:
+                data = (dumps({f: rec.get(f) for f in fields}) + "\n").encode("utf-8", "surrogatepass")
+            except ValueError:
+                continue
+        elif line.endswith(b"}\n") and not needs_reencode(line):
+            data = line
+        else:
+            try:
+                data = encode_line(rec)
+            except ValueError:
+                continue
+        pending.append(data)
+        size += len(data)
+        if size >= 1 << 18:
+            out.write(b"".join(pending))
+            pending, size = [], 0
+    out.write(b"".join(pending))
+    out.flush()
+    return 0
+
+
+def _range(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    try:
+        return date_range(args.since, args.until)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """news-archive show URL."""
+    revisions = _archive(args).get(args.url)
+    if not revisions:
+        print(f"{PROG}: no record for '{args.url}'", file=sys.stderr)
+        return 1
+    for rec in revisions:
+        if args.jsonl:
+            _out().write(encode_line(rec))
+        else:
+            _out().write((json.dumps(rec, ensure_ascii=False, indent=2) + "\n").encode())
+    _out().flush()
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """news-archive search QUERY."""
+    archive = _archive(args)
+    query = " ".join(args.query)
+    hits = archive.search(query, args.limit, update=not args.no_update)
+    if args.json:
+        for h in hits:
+            _out().write(encode_line(h.__dict__))
+        _out().flush()
+        return 0
+    if not hits:
+        print(f"no matches for {query!r}", file=sys.stderr)
+        return 0
+    width = shutil.get_terminal_size((120, 24)).columns
+    site_w = min(16, max(4, *(len(h.site or "") for h in hits)))
+    title_w = 56
+    print(f"{'#':>3}  {'date':<10}  {'site':<{site_w}}  {'title':<{title_w}}  url")
+    for h in hits:
+        date = (h.published_at or h.day)[:10]
+        print(f"{h.rank:>3}  {date:<10}  {_cut(h.site or '', site_w):<{site_w}}  "
+              f"{_cut(h.title or '(untitled)', title_w):<{title_w}}  {h.url}")
+        if h.snippet:
+            print(f"{'':>5}{_cut(h.snippet, max(40, width - 6))}")
+    return 0
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """news-archive reindex."""
+    with _archive(args).index() as idx:
+        st = idx.reindex()
+    print(f"indexed {st.records:,} records from {st.files:,} files in {st.seconds:.1f}s"
+          + (f" ({st.skipped:,} unreadable lines skipped)" if st.skipped else ""))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """news-archive stats [--html FILE]."""
+    from .stats import collect, render_html, render_text
+
+    archive = _archive(args)
+    lo, hi = _range(args)
+    stats = collect(archive, lo, hi)
+    if args.html:
+        Path(args.html).write_text(render_html(stats), encoding="utf-8")
+        print(f"wrote {args.html} ({stats.total:,} records)", file=sys.stderr)
+    else:
+        sys.stdout.write(render_text(stats))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """news-archive verify [--repair]: exit 0 only when clean."""
+    from .verify import verify
+
+    report = verify(_archive(args).root, repair=args.repair)
+    for p in report.problems[:MAX_PROBLEMS_SHOWN]:
+        print(p)
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        print(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN:,} more")
+    for q in report.quarantined:
+        print(f"moved rejected bytes to {q}")
+    print(report.summary())
+    return 0 if report.clean else 1
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """news-archive schema."""
+    from .schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """news-archive export OUT [--format parquet|csv]."""
+    from .export import export
+
+    fmt = args.format or {".parquet": "parquet", ".csv": "csv"}.get(Path(args.out).suffix.lower())
+    if fmt is None:
+        raise UsageError(f"cannot tell the format of '{args.out}': add --format parquet or --format csv")
+    archive = _archive(args)
+    lo, hi = _range(args)
+    n = export(archive.records(lo, hi, site=args.site), args.out, fmt)
+    print(f"exported {n:,} records to {args.out}", file=sys.stderr)
+    return 0
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{PROG}: warning: " + " ".join(record.getMessage().split())
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    log = logging.getLogger("archive")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    log.addHandler(handler)
+    saved = log.propagate
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.propagate = saved
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for usage errors, 1 for failures)."""
+    try:
+        with _warnings_to_stderr():
+            args = build_parser().parse_args(argv)
+            return int(args.func(args))
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except BrokenPipeError:
+        # the reader went away (news-archive cat | head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, TimeoutError, sqlite3.Error, ValueError) as exc:
+        return _fail(str(exc) or type(exc).__name__, 1)

@@ -1,0 +1,115 @@
+"""Columnar export of records: Parquet (pyarrow, streamed in batches) or CSV."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+STRING_FIELDS = ["url", "canonical_url", "site", "site_name", "title", "description", "published_at",
+                 "modified_at", "language", "section", "text", "content_hash", "crawled_at", "spider",
+                 "run_id"]
+INT_FIELDS = ["schema_version", "word_count", "http_status"]
+LIST_FIELDS = ["authors", "tags"]
+COLUMNS = ["schema_version", "url", "canonical_url", "site", "site_name", "title", "description", "authors",
+           "published_at", "modified_at", "language", "section", "tags", "image", "text", "word_count",
+           "content_hash", "crawled_at", "spider", "run_id", "http_status"]
+CSV_COLUMNS = [c for col in COLUMNS for c in (["image_url", "image_caption"] if col == "image" else [col])]
+BATCH = 4096
+FORMATS = ("parquet", "csv")
+
+
+def _str(v: Any) -> str | None:
+    return v if v is None or isinstance(v, str) else str(v)
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _list(v: Any) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, list) else []
+
+
+def _image(v: Any) -> dict[str, str | None] | None:
+    if not isinstance(v, dict):
+        return None
+    return {"url": _str(v.get("url")), "caption": _str(v.get("caption"))}
+
+
+def export(records: Iterable[dict[str, Any]], out: str | os.PathLike[str], fmt: str) -> int:
+    """Write ``records`` (schema-v1 fields only) to ``out`` atomically; return how many were written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}: use parquet or csv")
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        n = _parquet(records, tmp) if fmt == "parquet" else _csv(records, tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return n
+
+
+def _csv(records: Iterable[dict[str, Any]], path: Path) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for rec in records:
+            row: list[Any] = []
+            for col in COLUMNS:
+                v = rec.get(col)
+                if col == "image":
+                    img = _image(v) or {}
+                    row += [img.get("url"), img.get("caption")]
+                elif col in LIST_FIELDS:
+                    row.append("; ".join(_list(v)))
+                else:
+                    row.append(v)
+            w.writerow(row)
+            n += 1
+    return n
+
+
+def arrow_schema() -> Any:
+    """The pyarrow schema of the Parquet export."""
+    import pyarrow as pa
+
+    types = {c: pa.string() for c in STRING_FIELDS}
+    types |= {c: pa.int64() for c in INT_FIELDS}
+    types |= {c: pa.list_(pa.string()) for c in LIST_FIELDS}
+    types["image"] = pa.struct([("url", pa.string()), ("caption", pa.string())])
+    return pa.schema([(c, types[c]) for c in COLUMNS])
+
+
+def _parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema()
+    convert: dict[str, Callable[[Any], Any]] = {c: _str for c in STRING_FIELDS}
+    convert |= {c: _int for c in INT_FIELDS} | {c: _list for c in LIST_FIELDS} | {"image": _image}
+    n = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+        for rec in records:
+            batch.append(rec)
+            if len(batch) == BATCH:
+                writer.write_table(_table(pa, batch, schema, convert))
+                n += len(batch)
+                batch.clear()
+        if batch or not n:
+            writer.write_table(_table(pa, batch, schema, convert))
+            n += len(batch)
+    return n
+
+
+def _table(
+    pa: Any, batch: list[dict[str, Any]], schema: Any, convert: dict[str, Callable[[Any], Any]]
+) -> Any:
+    cols = {c: [convert[c](r.get(c)) for r in batch] for c in COLUMNS}
+    return pa.Table.from_pydict(cols, schema=schema)

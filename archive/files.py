@@ -1,0 +1,313 @@
+"""Finding data files on disk and reading them as chunks of whole lines.
+
+A data file is a *logical* stream ``day/<spider>-<run_id>.jsonl`` made of up to two physical parts:
+an optional ``.jsonl.gz`` (finished, compressed data) followed by an optional plain ``.jsonl``
+(data being appended). Offsets used by the index are offsets into that logical stream, so they stay
+valid when the plain part is compressed into the gz part.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import operator
+import os
+import shutil
+import zlib
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from .names import GZ_SUFFIX, QUARANTINE_DIR, SUFFIX, is_day
+
+CHUNK = 1 << 20
+DAMAGE = (EOFError, zlib.error, gzip.BadGzipFile)  # what a truncated or corrupted .gz raises
+_ends_line = operator.methodcaller("endswith", b"\n")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One logical data file: its day, its name (``x.jsonl``) and the physical parts present."""
+
+    day: str
+    name: str
+    gz: Path | None
+    plain: Path | None
+
+    @property
+    def rel(self) -> str:
+        """'YYYY-MM-DD/<name>.jsonl', the key used by the index and in reports."""
+        return f"{self.day}/{self.name}"
+
+    @property
+    def parts(self) -> list[Path]:
+        """Physical files in reading order: gz first, then plain."""
+        return [p for p in (self.gz, self.plain) if p is not None]
+
+
+class Chunk(NamedTuple):
+    """Whole lines read from one physical part, plus a torn final fragment if the part ends in one."""
+
+    path: Path
+    line_no: int  # physical line number of lines[0], 1-based (0 when unknown)
+    offset: int  # logical offset of lines[0]
+    lines: list[bytes]  # each ends with b"\n"
+    torn: bytes | None  # trailing bytes with no newline, only at the end of a part
+    error: str | None = None  # compressed data damaged here: the rest of the part is unreadable
+
+
+def day_dirs(root: Path, since: str | None = None, until: str | None = None) -> list[tuple[str, Path]]:
+    """Day directories under ``root`` within [since, until], in day order; others are never opened."""
+    out = []
+    with os.scandir(root) as entries:
+        for e in entries:
+            in_range = (since is None or e.name >= since) and (until is None or e.name <= until)
+            if in_range and is_day(e.name) and e.is_dir():
+                out.append((e.name, Path(e.path)))
+    return sorted(out)
+
+
+def day_files(day: str, path: Path, hide_leftovers: bool = True) -> list[DataFile]:
+    """The data files of one day directory, sorted by name (hidden and temporary files skipped).
+
+    A plain part whose bytes are already the tail of its gz part (an interrupted compress) is hidden
+    unless ``hide_leftovers`` is false.
+    """
+    plain: dict[str, Path] = {}
+    gz: dict[str, Path] = {}
+    with os.scandir(path) as entries:
+        for e in entries:
+            if e.name.startswith(".") or not e.is_file():
+                continue
+            if e.name.endswith(GZ_SUFFIX):
+                gz[e.name[: -len(".gz")]] = Path(e.path)
+            elif e.name.endswith(SUFFIX):
+                plain[e.name] = Path(e.path)
+    out = []
+    for name in sorted(plain.keys() | gz.keys()):
+        p, g = plain.get(name), gz.get(name)
+        if hide_leftovers and p is not None and g is not None and is_leftover(p, g):
+            p = None  # a crash between compressing and unlinking: the plain bytes are already in the gz
+        out.append(DataFile(day, name, g, p))
+    return out
+
+
+def all_files(root: Path, since: str | None = None, until: str | None = None) -> Iterator[DataFile]:
+    """Every data file in day order, then name order."""
+    for day, path in day_dirs(root, since, until):
+        yield from day_files(day, path)
+
+
+def open_part(path: Path) -> BinaryIO:
+    """Open a physical part for buffered binary reading (gz transparently)."""
+    if path.name.endswith(".gz"):
+        return io.BufferedReader(gzip.GzipFile(path, "rb"), CHUNK)
+    return open(path, "rb", buffering=CHUNK)
+
+
+def gz_length(path: Path) -> int:
+    """Decompressed length of a gz file (up to any damage)."""
+    n = 0
+    with gzip.open(path, "rb") as f:
+        try:
+            while block := f.read(CHUNK):
+                n += len(block)
+        except DAMAGE:
+            pass
+    return n
+
+
+def count_lines(path: Path) -> int:
+    """Newline-terminated lines in a part (up to any damage in a gz)."""
+    n = 0
+    with open_part(path) as f:
+        try:
+            while block := f.read(CHUNK):
+                n += block.count(b"\n")
+        except DAMAGE:
+            pass
+    return n
+
+
+def ends_mid_line(gz: Path) -> bool:
+    """True when a gz part's content does not end with a newline (or is damaged); False when empty."""
+    last = b""
+    with gzip.open(gz, "rb") as f:
+        try:
+            while block := f.read(CHUNK):
+                last = block[-1:]
+        except DAMAGE:
+            return True
+    return last not in (b"", b"\n")
+
+
+def is_leftover(plain: Path, gz: Path) -> bool:
+    """True when ``plain``'s bytes are exactly the tail of ``gz``'s content (an interrupted compress)."""
+    try:
+        size = plain.stat().st_size
+        if size == 0:
+            return False
+        total = gz_length(gz)
+        if total < size:
+            return False
+        with gzip.open(gz, "rb") as z, open(plain, "rb") as p:
+            skip = total - size
+            while skip:
+                skip -= len(z.read(min(skip, CHUNK)))
+            while block := p.read(CHUNK):
+                if z.read(len(block)) != block:
+                    return False
+        return True
+    except (OSError, *DAMAGE):
+        return False
+
+
+def iter_chunks(df: DataFile, start: int = 0, gz_len: int | None = None) -> Iterator[Chunk]:
+    """Read ``df``'s logical stream from offset ``start`` in chunks of whole lines.
+
+    ``gz_len`` (the gz part's decompressed length, if the caller knows it) lets a start offset past the
+    gz part skip decompressing it. If the plain part is compressed away while it is being read, reading
+    continues in the new gz at the same logical offset.
+    """
+    base = 0
+    if df.gz is not None:
+        if gz_len and start >= gz_len:
+            base = gz_len
+        else:
+            base = yield from _read_part(df.gz, 0, start)
+    if df.plain is not None:
+        try:
+            f = open(df.plain, "rb", buffering=CHUNK)  # noqa: SIM115 - closed by the with below
+        except FileNotFoundError:
+            gz = df.plain.with_name(df.plain.name + ".gz")
+            if not gz.exists():
+                return
+            yield from _read_part(gz, 0, max(start, base))
+            return
+        with f:
+            yield from _read_open(f, df.plain, base, max(start, base))
+
+
+def iter_part(path: Path) -> Iterator[Chunk]:
+    """Chunks of whole lines of one physical part, with physical line numbers."""
+    yield from _read_part(path, 0, 0)
+
+
+def _read_part(path: Path, base: int, start: int) -> Generator[Chunk, None, int]:
+    with open_part(path) as f:
+        return (yield from _read_open(f, path, base, start))
+
+
+def _read_open(f: BinaryIO, path: Path, base: int, start: int) -> Generator[Chunk, None, int]:
+    """Yield chunks of ``f`` (whose logical offset is ``base``) from logical ``start``; return end offset."""
+    offset = base
+    line_no = 1
+    try:
+        if start > base:
+            offset = _skip_to(f, path, base, start)
+            line_no = 0
+        while lines := f.readlines(CHUNK):
+            torn = None
+            if not all(map(_ends_line, lines)):
+                # EOF inside a line. readlines() may then carry on past it if the file is growing, so
+                # cut at the first line without a newline: the rest is read again next time, whole.
+                cut = next(i for i, line in enumerate(lines) if not line.endswith(b"\n"))
+                torn = lines[cut]
+                del lines[cut:]
+            yield Chunk(path, line_no, offset, lines, torn)
+            offset += sum(map(len, lines))
+            if line_no:
+                line_no += len(lines)
+            if torn is not None:
+                # the end of the file as it was when read: stop, or a line still being appended would
+                # come back in two pieces
+                return offset + len(torn)
+    except DAMAGE as exc:
+        yield Chunk(path, line_no, offset, [], None, f"damaged compressed data ({exc})")
+    return offset
+
+
+def _skip_to(f: BinaryIO, path: Path, base: int, start: int) -> int:
+    """Position ``f`` at logical ``start`` (decompressing up to it for gz); return the offset reached."""
+    if not path.name.endswith(".gz"):
+        f.seek(start - base)
+        return start
+    skip = start - base
+    while skip:
+        got = len(f.read(min(skip, CHUNK)))
+        if not got:
+            break
+        skip -= got
+    return start - skip
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so renames and creations in it are durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def compress(plain: Path) -> Path:
+    """Compress ``plain`` into ``plain.gz`` atomically (adding a gzip member if it exists), then unlink it."""
+    gz = plain.with_name(plain.name + ".gz")
+    tmp = plain.with_name(f".{plain.name}.gz.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            if gz.exists():
+                with open(gz, "rb") as old:
+                    shutil.copyfileobj(old, out, CHUNK)
+                needs_newline = ends_mid_line(gz)
+            else:
+                needs_newline = False
+            with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as z, open(plain, "rb") as src:
+                if needs_newline:
+                    z.write(b"\n")
+                shutil.copyfileobj(src, z, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, gz)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(gz.parent)
+    plain.unlink()
+    fsync_dir(gz.parent)
+    return gz
+
+
+def quarantine_path(root: Path, path: Path) -> Path:
+    """Where rejected bytes of ``path`` go: root/.quarantine/<relative path>.<UTC timestamp>.rejected."""
+    rel = path.resolve().relative_to(root.resolve())
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return root / QUARANTINE_DIR / rel.parent / f"{rel.name}.{stamp}.rejected"
+
+
+def write_quarantine(root: Path, path: Path, data: bytes) -> Path:
+    """Durably store ``data`` rejected from ``path`` under root/.quarantine and return where."""
+    dest = quarantine_path(root, path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(dest.parent)
+    return dest
+
+
+def move_to_quarantine(root: Path, path: Path) -> Path:
+    """Rename a whole file into root/.quarantine (same file system, nothing copied or lost)."""
+    dest = quarantine_path(root, path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(path, dest)
+    fsync_dir(dest.parent)
+    fsync_dir(path.parent)
+    return dest

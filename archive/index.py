@@ -1,0 +1,482 @@
+"""Full-text index over title and text: SQLite FTS5, derived from the JSONL files, updated incrementally.
+
+Stored at root/.index/archive.sqlite. The FTS5 table is contentless with ``detail=column`` (terms and
+the columns they occur in, no positions): about half the size of the text it indexes, and fast to rank.
+Per data file the index remembers the logical byte offset read so far plus a checksum of the last line
+read, so ``update()`` reads only appended bytes and notices a file that was rewritten (then re-reads it).
+Writes happen under an flock on root/.index/lock, so concurrent processes never corrupt it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import files
+from .locking import lock_file
+from .names import INDEX_DIR
+
+INDEX_VERSION = 1
+TOKENIZE = "unicode61 remove_diacritics 2"
+TITLE_WEIGHT = 5.0
+COMMIT_EVERY = 20_000
+LEAD_CHARS = 240
+MAX_TERMS = 32
+DOC_FIELDS = ("url", "canonical_url", "title", "published_at", "site", "content_hash")
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files(
+    id INTEGER PRIMARY KEY, rel TEXT NOT NULL UNIQUE, day TEXT NOT NULL,
+    gz_ino INTEGER, gz_size INTEGER, gz_mtime INTEGER, gz_len INTEGER NOT NULL DEFAULT 0,
+    offset INTEGER NOT NULL DEFAULT 0, check_off INTEGER, check_len INTEGER, check_crc INTEGER);
+CREATE TABLE IF NOT EXISTS docs(
+    id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, offset INTEGER NOT NULL,
+    url TEXT, canonical_url TEXT, title TEXT, published_at TEXT, site TEXT, content_hash TEXT, lead TEXT);
+CREATE INDEX IF NOT EXISTS docs_file ON docs(file_id);
+CREATE INDEX IF NOT EXISTS docs_url ON docs(url);
+CREATE INDEX IF NOT EXISTS docs_canonical ON docs(canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE INDEX IF NOT EXISTS docs_hash ON docs(content_hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    title, text, content='', detail=column, tokenize='{TOKENIZE}');
+"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result; ``score`` is bm25 relevance (higher is better)."""
+
+    rank: int
+    url: str
+    title: str | None
+    published_at: str | None
+    site: str | None
+    day: str
+    snippet: str
+    score: float
+
+
+@dataclass
+class UpdateStats:
+    """What an update or reindex did."""
+
+    files: int = 0
+    records: int = 0
+    bytes_read: int = 0
+    skipped: int = 0
+    reread_files: int = 0
+    removed_files: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _FileState:
+    id: int
+    gz: tuple[int, int, int] | None
+    gz_len: int
+    offset: int
+    check: tuple[int, int, int] | None
+
+
+class Index:
+    """The search index of one archive root. Use as a context manager or call close()."""
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float | None = 600.0) -> None:
+        self.root = Path(root)
+        self.dir = self.root / INDEX_DIR
+        self.path = self.dir / "archive.sqlite"
+        self.lock_timeout = lock_timeout
+        self._con: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def update(self) -> UpdateStats:
+        """Index whatever was appended since the last update (and drop files that disappeared)."""
+        with self._locked() as con:
+            return self._update(con)
+
+    def reindex(self) -> UpdateStats:
+        """Rebuild the index from scratch."""
+        with self._locked() as con:
+            self._drop(con)
+            con.executescript(_SCHEMA)
+            return self._update(con)
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """The best ``limit`` records containing every word of ``query`` (bm25, title weighted)."""
+        terms = fts_terms(query)
+        if not terms or limit <= 0:
+            return []
+        if not self.path.exists():
+            raise FileNotFoundError(f"no search index at '{self.path}': run update() or reindex first")
+        con = self._connect()
+        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        total = _meta(con, "fts_rows")
+        matches = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+        if not matches:
+            return []
+        # bm25 gives a term found in over half the rows an idf of ~0 (FTS5 clamps it), so when the whole
+        # result set is that large relevance can't discriminate: show the most recently indexed instead.
+        newest = 2 * matches > total
+        order = "rowid DESC" if newest else "score"
+        fetch = limit + 8
+        while True:
+            rows = con.execute(
+                f"SELECT rowid, bm25(fts, {TITLE_WEIGHT}, 1.0) AS score FROM fts WHERE fts MATCH ? "
+                f"ORDER BY {order} LIMIT ?",
+                (match, fetch),
+            ).fetchall()
+            hits = self._hits(con, rows, terms, limit)
+            if len(hits) >= limit or len(rows) < fetch:
+                return hits
+            fetch *= 4  # rows of since-deleted files crowded the top: look further
+
+    def count(self) -> int:
+        """How many records the index holds."""
+        if not self.path.exists():
+            return 0
+        return int(self._connect().execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def has_url(self, url: str) -> bool:
+        """Whether a record with this url or canonical_url is indexed (call update() first)."""
+        return self._exists("SELECT 1 FROM docs WHERE url = ?1 OR canonical_url = ?1 LIMIT 1", url)
+
+    def has_content_hash(self, content_hash: str) -> bool:
+        """Whether a record with this content_hash is indexed (call update() first)."""
+        return self._exists("SELECT 1 FROM docs WHERE content_hash = ? LIMIT 1", content_hash)
+
+    def _exists(self, sql: str, value: str) -> bool:
+        if self._con is None and not self.path.exists():
+            return False
+        return self._connect().execute(sql, (value,)).fetchone() is not None
+
+    def urls(self) -> list[str]:
+        """The url of every indexed record, in indexing order."""
+        if not self.path.exists():
+            return []
+        return [u for (u,) in self._connect().execute("SELECT url FROM docs ORDER BY id")]
+
+    def _hits(
+        self, con: sqlite3.Connection, rows: list[tuple[int, float]], terms: list[str], limit: int
+    ) -> list[SearchHit]:
+        ids = [r[0] for r in rows]
+        marks = ",".join("?" * len(ids))
+        meta = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT d.id, d.url, d.title, d.published_at, d.site, d.offset, d.lead, f.day, f.rel, "
+                f"f.gz_len FROM docs d JOIN files f ON f.id = d.file_id WHERE d.id IN ({marks})",
+                ids,
+            )
+        }
+        hits: list[SearchHit] = []
+        for rowid, score in rows:
+            if rowid not in meta:
+                continue
+            url, title, published, site, offset, lead, day, rel, gz_len = meta[rowid]
+            snippet = self._snippet(rel, gz_len, offset, url, terms) or lead or ""
+            hits.append(SearchHit(len(hits) + 1, url, title, published, site, day, snippet, -score))
+            if len(hits) == limit:
+                break
+        return hits
+
+    def _snippet(self, rel: str, gz_len: int, offset: int, url: str, terms: list[str]) -> str | None:
+        if offset < gz_len:
+            return None  # inside a compressed part: use the stored lead rather than decompress
+        try:
+            line = read_line(self.root / rel, offset - gz_len)
+            rec = json.loads(line)
+        except (OSError, ValueError):
+            return None
+        if type(rec) is not dict or rec.get("url") != url or not isinstance(rec.get("text"), str):
+            return None
+        return make_snippet(rec["text"], terms)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._con is None:
+            self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        return self._con
+
+    def _locked(self) -> _Locked:
+        return _Locked(self)
+
+    def _prepare(self) -> sqlite3.Connection:
+        con = self._connect()
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        if con.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+            self._drop(con)
+            con.executescript(_SCHEMA)
+            con.execute(f"PRAGMA user_version={INDEX_VERSION}")
+        return con
+
+    @staticmethod
+    def _drop(con: sqlite3.Connection) -> None:
+        con.executescript(
+            "BEGIN; DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS files; "
+            "DROP TABLE IF EXISTS meta; COMMIT;"
+        )
+
+    def _update(self, con: sqlite3.Connection) -> UpdateStats:
+        started = time.perf_counter()
+        stats = UpdateStats()
+        known = {
+            rel: _FileState(fid, None if ino is None else (ino, size, mtime), gz_len, offset,
+                            None if coff is None else (coff, clen, crc))
+            for fid, rel, ino, size, mtime, gz_len, offset, coff, clen, crc in con.execute(
+                "SELECT id, rel, gz_ino, gz_size, gz_mtime, gz_len, offset, check_off, check_len, check_crc "
+                "FROM files"
+            )
+        }
+        for df in files.all_files(self.root):
+            self._update_file(con, df, known.pop(df.rel, None), stats)
+        for state in known.values():
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("DELETE FROM docs WHERE file_id = ?", (state.id,))
+            con.execute("DELETE FROM files WHERE id = ?", (state.id,))
+            con.execute("COMMIT")
+            stats.removed_files += 1
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def _update_file(
+        self, con: sqlite3.Connection, df: files.DataFile, state: _FileState | None, stats: UpdateStats
+    ) -> None:
+        gz_id = _gz_identity(df.gz)
+        plain_size = _size(df.plain)
+        if state is None:
+            fid = con.execute("INSERT INTO files(rel, day) VALUES (?, ?)", (df.rel, df.day)).lastrowid
+            assert fid is not None
+            state = _FileState(fid, None, 0, 0, None)
+        gz_len = state.gz_len if gz_id == state.gz else (files.gz_length(df.gz) if df.gz else 0)
+        if gz_id == state.gz and state.offset == gz_len + plain_size:
+            return  # nothing new
+        reset = not _still_valid(df, state, gz_len, gz_id == state.gz, plain_size)
+        if reset:
+            state.offset, state.check = 0, None
+            stats.reread_files += 1
+        state.gz, state.gz_len = gz_id, gz_len
+        self._read_new(con, df, state, stats, reset)
+
+    def _read_new(
+        self, con: sqlite3.Connection, df: files.DataFile, state: _FileState, stats: UpdateStats, reset: bool
+    ) -> None:
+        loads = json.loads
+        docs: list[tuple[Any, ...]] = []
+        texts: list[tuple[int, str, str]] = []
+        start_offset = state.offset
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            if reset:  # the file was rewritten: forget its records (their FTS rows stay until reindex)
+                con.execute("DELETE FROM docs WHERE file_id = ?", (state.id,))
+            next_id = _next_doc_id(con)
+            for chunk in files.iter_chunks(df, state.offset, state.gz_len):
+                offset = chunk.offset
+                for line in chunk.lines:
+                    size = len(line)
+                    try:
+                        rec = loads(line)
+                    except ValueError:
+                        rec = None
+                    if type(rec) is dict:
+                        text, title = _str(rec.get("text")) or "", _str(rec.get("title"))
+                        docs.append((next_id, state.id, offset, *_doc_fields(rec), text[:LEAD_CHARS]))
+                        texts.append((next_id, title or "", text))
+                        next_id += 1
+                    else:
+                        stats.skipped += 1
+                    state.check = (offset, size, zlib.crc32(line))
+                    offset += size
+                    state.offset = offset
+                if chunk.torn is not None and chunk.path != df.plain:
+                    stats.skipped += 1  # a torn end inside a gz part is final: step over it
+                    state.offset = offset + len(chunk.torn)
+                if chunk.error is not None and chunk.path == df.gz:
+                    stats.skipped += 1  # damaged gz data: what follows can't be read, don't retry it
+                    state.offset = max(state.offset, state.gz_len)
+                if len(docs) >= COMMIT_EVERY:
+                    self._flush(con, state, docs, texts, stats)
+                    con.execute("COMMIT")
+                    con.execute("BEGIN IMMEDIATE")
+            self._flush(con, state, docs, texts, stats)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        if state.offset != start_offset:
+            stats.files += 1
+        stats.bytes_read += state.offset - start_offset
+
+    @staticmethod
+    def _flush(
+        con: sqlite3.Connection, state: _FileState, docs: list[tuple[Any, ...]],
+        texts: list[tuple[int, str, str]], stats: UpdateStats,
+    ) -> None:
+        con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
+        con.executemany("INSERT INTO fts(rowid, title, text) VALUES (?, ?, ?)", texts)
+        con.execute(
+            "INSERT INTO meta VALUES ('fts_rows', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+            (len(texts),),
+        )
+        gz = state.gz or (None, None, None)
+        check = state.check or (None, None, None)
+        con.execute(
+            "UPDATE files SET gz_ino=?, gz_size=?, gz_mtime=?, gz_len=?, offset=?, check_off=?, check_len=?, "
+            "check_crc=? WHERE id=?",
+            (*gz, state.gz_len, state.offset, *check, state.id),
+        )
+        stats.records += len(docs)
+        docs.clear()
+        texts.clear()
+
+
+class _Locked:
+    """Context: hold root/.index/lock and yield a prepared connection."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self._lock: Any = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.index.root.is_dir():
+            raise FileNotFoundError(f"no archive at '{self.index.root}'")
+        self.index.dir.mkdir(exist_ok=True)
+        self._lock = lock_file(self.index.dir / "lock", self.index.lock_timeout)
+        self._lock.__enter__()
+        try:
+            return self.index._prepare()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._lock.__exit__(exc_type, exc, tb)
+
+
+def _meta(con: sqlite3.Connection, key: str) -> int:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _next_doc_id(con: sqlite3.Connection) -> int:
+    row = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'docs'").fetchone()
+    return (int(row[0]) if row else 0) + 1
+
+
+def _doc_fields(rec: dict[str, Any]) -> tuple[str | None, ...]:
+    """url, canonical_url, title, published_at, site, content_hash: strings or None."""
+    return tuple(_str(rec.get(k)) for k in DOC_FIELDS)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _gz_identity(path: Path | None) -> tuple[int, int, int] | None:
+    if path is None:
+        return None
+    st = path.stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _size(path: Path | None) -> int:
+    if path is None:
+        return 0
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _still_valid(df: files.DataFile, state: _FileState, gz_len: int, gz_same: bool, plain_size: int) -> bool:
+    """Does the file still begin with the bytes indexed so far? Checked on the last line read."""
+    if state.offset == 0 or state.check is None:
+        return state.offset == 0
+    if gz_len + plain_size < state.offset:
+        return False
+    off, size, crc = state.check
+    if off >= gz_len:
+        if df.plain is None:
+            return False
+        try:
+            with open(df.plain, "rb") as f:
+                data = os.pread(f.fileno(), size, off - gz_len)
+        except OSError:
+            return False
+    elif gz_same:
+        return True
+    else:
+        assert df.gz is not None
+        with files.open_part(df.gz) as f:
+            f.seek(off)
+            data = f.read(size)
+    return zlib.crc32(data) == crc
+
+
+def read_line(path: Path, offset: int) -> bytes:
+    """The line of ``path`` that starts at byte ``offset``."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.readline()
+
+
+@functools.cache
+def _tokenizer() -> tuple[sqlite3.Connection, threading.Lock]:
+    con = sqlite3.connect(":memory:", check_same_thread=False)
+    con.execute(f"CREATE VIRTUAL TABLE q USING fts5(x, tokenize='{TOKENIZE}')")
+    con.execute("CREATE VIRTUAL TABLE qv USING fts5vocab(q, 'instance')")
+    return con, threading.Lock()
+
+
+def fts_terms(query: str) -> list[str]:
+    """The distinct index terms in ``query``, tokenized exactly as FTS5 indexes text (so no syntax)."""
+    con, lock = _tokenizer()
+    with lock:
+        con.execute("DELETE FROM q")
+        con.execute("INSERT INTO q(x) VALUES (?)", (query[:2000],))
+        terms = [t for (t,) in con.execute("SELECT term FROM qv ORDER BY offset")]
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
+
+
+def make_snippet(text: str, terms: list[str], width: int = 200) -> str:
+    """About ``width`` characters of ``text`` around the first query term found, on one line."""
+    flat = " ".join(text.split())
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.IGNORECASE)
+    m = pattern.search(flat)
+    start = 0
+    if m is not None and m.start() > width // 3:
+        start = m.start() - width // 3
+        space = flat.find(" ", start, m.start())
+        start = space + 1 if space >= 0 else start
+    end = min(len(flat), start + width)
+    if end < len(flat):
+        space = flat.rfind(" ", start, end)
+        end = space if space > start else end
+    return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")

@@ -1,0 +1,213 @@
+"""ArchiveWriter: crash-safe appends of one JSON line per record, one file per run per UTC day."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import files
+from .jsonline import encode_line
+from .locking import acquire
+from .names import check_name, file_name
+
+LOCK_TIMEOUT = 10.0
+
+
+class ArchiveWriteError(OSError):
+    """Writing the archive failed (disk full, permission denied, ...); the message names the path."""
+
+    def __init__(self, path: Path, cause: OSError, action: str = "write") -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause), str(path))
+        self.path = path
+        self.action = action
+
+    def __str__(self) -> str:
+        return f"cannot {self.action} archive file '{self.path}': {self.strerror}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ArchiveWriter:
+    """Append records to ``root/YYYY-MM-DD/<spider>-<run_id>.jsonl`` (UTC day at the time of writing).
+
+    Each record is one line written by a single ``os.write`` on an O_APPEND descriptor, fsynced every
+    ``fsync_every`` records and on close, so a killed process leaves only whole lines (at most the last
+    one torn). The file is flock-ed while open: one writer per file. ``gzip=True`` compresses each
+    finished day file to ``.jsonl.gz``. ``clock`` (returning an aware datetime) is for tests and tools.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        spider: str,
+        run_id: str,
+        *,
+        gzip: bool = False,
+        fsync_every: int = 100,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.root = Path(root)
+        self.spider = check_name("spider", spider)
+        self.run_id = check_name("run_id", run_id)
+        self.name = file_name(spider, run_id)
+        if fsync_every < 0:
+            raise ValueError(f"fsync_every must be >= 0, not {fsync_every}")
+        self.gzip = gzip
+        self.fsync_every = fsync_every
+        self._clock = clock
+        self._fd: int | None = None
+        self._day: str | None = None
+        self._path: Path | None = None
+        self._size = 0
+        self._unsynced = 0
+        self._closed = False
+        self.records_written = 0
+
+    @property
+    def path(self) -> Path | None:
+        """The file currently open for appending, if any."""
+        return self._path
+
+    def write(self, record: Mapping[str, Any]) -> Path:
+        """Append ``record`` as one whole line and return the file written; ValueError if unserialisable."""
+        if self._closed:
+            raise ValueError("write to a closed ArchiveWriter")
+        line = encode_line(record)
+        day = self._clock().astimezone(UTC).strftime("%Y-%m-%d")
+        if day != self._day:
+            self._finish()
+            self._open(day)
+        assert self._path is not None
+        self._append(line)
+        self.records_written += 1
+        self._unsynced += 1
+        if self.fsync_every and self._unsynced >= self.fsync_every:
+            self._sync()
+        return self._path
+
+    def flush(self) -> None:
+        """fsync what was written so far."""
+        if self._fd is not None:
+            self._sync()
+
+    def close(self) -> None:
+        """fsync and close the open file (compressing it when gzip=True). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finish()
+
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
+
+    def _open(self, day: str) -> None:
+        directory = self.root / day
+        path = directory / self.name
+        gz = path.with_name(path.name + ".gz")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveWriteError(directory, exc, "create directory for") from exc
+        fd = -1
+        try:
+            fd = self._open_locked(path)
+            size = os.fstat(fd).st_size
+            if size and gz.exists() and files.is_leftover(path, gz):
+                # an earlier close died between compressing and unlinking: these bytes are in the gz
+                files.move_to_quarantine(self.root, path)
+                os.close(fd)
+                fd = -1
+                fd = self._open_locked(path)
+                size = os.fstat(fd).st_size
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            raise ArchiveWriteError(path, exc, "open") from exc
+        self._fd, self._day, self._path, self._size = fd, day, path, size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            self._append(b"\n")  # a torn line from an earlier run: start ours on a fresh line
+        elif size == 0:
+            try:
+                files.fsync_dir(directory)
+            except OSError as exc:
+                raise ArchiveWriteError(path, exc, "open") from exc
+
+    @staticmethod
+    def _open_locked(path: Path) -> int:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        for _ in range(100):
+            fd = os.open(path, flags, 0o644)
+            try:
+                if not acquire(fd, LOCK_TIMEOUT):
+                    raise OSError(errno.EWOULDBLOCK, "locked by another writer (same spider and run_id?)")
+                try:
+                    same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+                except FileNotFoundError:
+                    same = False
+                if same:
+                    return fd
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # replaced (repaired or compressed) while we waited: open the new file
+        raise OSError(errno.EAGAIN, "file keeps being replaced")
+
+    def _append(self, data: bytes) -> None:
+        assert self._fd is not None and self._path is not None
+        view = memoryview(data)
+        done = 0
+        try:
+            while done < len(data):
+                n = os.write(self._fd, view[done:])
+                if n <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                done += n
+        except OSError as exc:
+            if done:
+                with contextlib.suppress(OSError):  # take back the partial line: only whole lines stay
+                    os.ftruncate(self._fd, self._size)
+            raise ArchiveWriteError(self._path, exc) from exc
+        self._size += len(data)
+
+    def _sync(self) -> None:
+        assert self._fd is not None and self._path is not None
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise ArchiveWriteError(self._path, exc, "sync") from exc
+        self._unsynced = 0
+
+    def _finish(self) -> None:
+        if self._fd is None:
+            return
+        fd, path = self._fd, self._path
+        assert path is not None
+        try:
+            self._sync()
+            if self.gzip:
+                try:
+                    files.compress(path)
+                except OSError as exc:
+                    raise ArchiveWriteError(path, exc, "compress") from exc
+        finally:
+            self._fd = self._path = self._day = None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
