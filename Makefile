@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-URLS ?= urls.txt
+SITES ?= sites.toml
 ARCHIVE_DIR ?= data
 
 .PHONY: demo test lint crawl bench clean
@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 crawl: $(STAMP)
-	$(VENV)/bin/scrapy crawl article -a urls_file=$(URLS) -s ARCHIVE_DIR=$(ARCHIVE_DIR)
+	$(VENV)/bin/scrapy crawl news -a sites=$(SITES) -s ARCHIVE_DIR=$(ARCHIVE_DIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Item pipelines, one job each: extract, strip boilerplate, validate, archive."""

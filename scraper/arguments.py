@@ -1,0 +1,43 @@
+"""Spider arguments (`-a name=value`): parsed and checked before a crawl starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from w3lib.url import safe_url_string
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument that cannot be used; the message is one readable line."""
+
+
+def http_url(value: str, name: str = "url") -> str:
+    """`value` as a safe absolute http(s) URL, or SpiderArgumentError."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SpiderArgumentError(f"{name}={value!r} is not an http(s) URL")
+    return safe_url_string(value)
+
+
+def urls_from_file(path: str) -> list[str]:
+    """The URLs of a file, one per line; blank lines and `#` comments skipped."""
+    file = Path(path)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise SpiderArgumentError(f"urls_file={path!r}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpiderArgumentError(f"urls_file={path!r}: cannot read it ({exc})") from None
+    urls = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            try:
+                urls.append(http_url(line, name=f"{path}:{number}"))
+            except SpiderArgumentError as exc:
+                raise SpiderArgumentError(str(exc)) from None
+    if not urls:
+        raise SpiderArgumentError(f"urls_file={path!r} lists no URL")
+    return urls

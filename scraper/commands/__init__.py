@@ -1,0 +1,1 @@
+"""Scrapy commands that news-archiver replaces (COMMANDS_MODULE)."""

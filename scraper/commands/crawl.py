@@ -1,0 +1,70 @@
+"""`scrapy crawl`, with spider arguments checked up front and an exit status that tells cron what happened.
+
+Exit status: 0 all went well; 1 the crawl could not run or the archive could not be written; 2 a bad
+argument (one line on stderr, nothing fetched); 3 a site found no article at all, or mostly errors
+(CRAWL_FAIL_ON_UNHEALTHY_SITE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+from scrapy.statscollectors import StatsCollector
+
+from scraper.arguments import SpiderArgumentError
+
+EXIT_FAILED, EXIT_USAGE, EXIT_UNHEALTHY = 1, 2, 3
+
+
+def exit_status(stats: StatsCollector | None, fail_on_unhealthy: bool) -> int:
+    """The process exit status for a finished crawl, from its stats."""
+    if stats is None:
+        return EXIT_FAILED
+    if stats.get_value("finish_reason") == "archive_error":
+        return EXIT_FAILED
+    if fail_on_unhealthy and stats.get_value("summary/unhealthy_sites"):
+        return EXIT_UNHEALTHY
+    return 0
+
+
+class Command(ScrapyCrawlCommand):
+    """Scrapy's crawl command, with spider arguments checked before anything starts or logs."""
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Parse options as Scrapy does, then call the spider's `check_arguments(**spargs)`."""
+        super().process_options(args, opts)
+        if len(args) != 1:
+            return
+        assert self.settings is not None
+        try:
+            spidercls = get_spider_loader(self.settings).load(args[0])
+        except KeyError:
+            self._fail(f"scrapy crawl: error: no spider named {args[0]!r}")
+        check = getattr(spidercls, "check_arguments", None)
+        if check is not None:
+            try:
+                check(**opts.spargs)
+            except SpiderArgumentError as exc:
+                self._fail(f"scrapy crawl {args[0]}: error: {exc}")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Crawl as Scrapy does, then set the exit status from the run's stats."""
+        if len(args) != 1:
+            raise UsageError("give one spider name")
+        assert self.crawler_process is not None and self.settings is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = EXIT_FAILED
+        else:
+            self.exitcode = exit_status(crawler.stats, self.settings.getbool("CRAWL_FAIL_ON_UNHEALTHY_SITE"))
+
+    @staticmethod
+    def _fail(message: str) -> None:
+        print(message, file=sys.stderr)
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,103 @@
+"""RSS 2.0, RSS 1.0, Atom and JSON Feed entries: the article URLs and the dates they carry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from scraper.dates import parse_date
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
+              "application/rdf+xml", "application/xml", "text/xml")
+
+
+class FeedError(ValueError):
+    """The body is not a feed we can read."""
+
+
+@dataclass
+class FeedEntry:
+    """One feed item: its link and what the feed says of it."""
+
+    url: str
+    published_at: str | None = None
+    title: str | None = None
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def _text(element: etree._Element, *names: str) -> str | None:
+    for child in element:
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return " ".join(child.text.split())
+    return None
+
+
+def _atom_link(entry: etree._Element) -> str | None:
+    links = [c for c in entry if _local(c.tag) == "link" and c.get("href")]
+    preferred = [c for c in links if c.get("rel", "alternate") == "alternate"] or links
+    return preferred[0].get("href") if preferred else None
+
+
+def _xml_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, recover=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise FeedError(f"malformed XML: {exc}") from None
+    if root is None:
+        raise FeedError("empty document")
+    for item in root.iter():
+        kind = _local(item.tag)
+        if kind == "item":  # RSS 2.0 and RSS 1.0
+            link = _text(item, "link") or (item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"))
+            guid = next((c for c in item if _local(c.tag) == "guid"), None)
+            if not link and guid is not None and guid.get("isPermaLink", "true") != "false":
+                link = (guid.text or "").strip() or None
+            date = _text(item, "pubdate", "date", "published", "issued")
+        elif kind == "entry":  # Atom
+            link = _atom_link(item)
+            date = _text(item, "published", "issued", "updated")
+        else:
+            continue
+        if link:
+            yield FeedEntry(urljoin(base_url, link.strip()), parse_date(date), _text(item, "title"))
+
+
+def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
+    try:
+        feed = json.loads(body)
+    except ValueError as exc:
+        raise FeedError(f"malformed JSON: {exc}") from None
+    if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
+        raise FeedError("not a JSON Feed (no items list)")
+    for item in feed["items"]:
+        if isinstance(item, dict) and isinstance(item.get("url") or item.get("external_url"), str):
+            yield FeedEntry(urljoin(base_url, item.get("url") or item["external_url"]),
+                            parse_date(item.get("date_published")), item.get("title"))
+
+
+def parse_feed(body: bytes, base_url: str) -> list[FeedEntry]:
+    """The entries of an RSS, Atom or JSON feed. Entities are never expanded; nothing is fetched."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    entries = _json_entries(body, base_url) if head in {b"{", b"["} else _xml_entries(body, base_url)
+    return list(entries)
+
+
+def feed_links(tree: HtmlElement, base_url: str) -> list[str]:
+    """Feeds a page announces with `<link rel="alternate" type="application/rss+xml" href=...>`."""
+    links = []
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower()
+        if "alternate" in rel and kind in FEED_TYPES[:5] and link.get("href"):
+            links.append(urljoin(base_url, link.get("href", "")))
+    return links

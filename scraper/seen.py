@@ -1,0 +1,75 @@
+"""What the archive already holds, for incremental runs: derived from the archive files, never separate truth.
+
+The archive's own index (root/.index, rebuilt from the JSONL files whenever it is missing or stale)
+answers "was this URL or this text archived before?"; what this run archives is kept in memory beside it.
+A run killed at any point leaves nothing to repair: the next run brings the index up to date from the
+files, torn last lines skipped, before it fetches anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from archive.index import Index
+from scraper.urls import strip_tracking
+
+log = logging.getLogger(__name__)
+
+
+class SeenStore:
+    """Archived URLs and content hashes of one archive root, plus this run's."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.index = Index(self.root)
+        self._urls: set[str] = set()
+        self._hashes: set[str] = set()
+        self._opened = False
+
+    @classmethod
+    def for_crawler(cls, crawler: Crawler) -> SeenStore:
+        """The crawler's one store (shared by the spider middleware and the dedupe pipeline)."""
+        store = getattr(crawler, "_news_archiver_seen", None)
+        if store is None:
+            store = cls(crawler.settings.get("ARCHIVE_DIR") or "data")
+            crawler._news_archiver_seen = store  # type: ignore[attr-defined]
+        return store
+
+    def open(self) -> None:
+        """Bring the index up to date with the archive files (only bytes appended since last time are read)."""
+        if self._opened:
+            return
+        self._opened = True
+        if not self.root.exists():
+            return
+        stats = self.index.update()
+        if stats.records:
+            log.info("Seen-store: indexed %d archived records from %d files in %.1f s", stats.records,
+                     stats.files, stats.seconds)
+
+    def close(self) -> None:
+        """Index what this run wrote, so the next run starts at once, and close."""
+        if self._opened and self.root.exists():
+            self.index.update()
+        self.index.close()
+
+    def has_url(self, url: str) -> bool:
+        """Whether an article at `url` (tracking parameters aside) was archived."""
+        url = strip_tracking(url)
+        return url in self._urls or (self._opened and self.index.has_url(url))
+
+    def has_text(self, content_hash: str) -> bool:
+        """Whether an article with this exact text was archived (under any URL)."""
+        return content_hash in self._hashes or (self._opened and self.index.has_content_hash(content_hash))
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Remember an article this run is archiving."""
+        for url in (record.get("url"), record.get("canonical_url")):
+            if url:
+                self._urls.add(strip_tracking(url))
+        if record.get("content_hash"):
+            self._hashes.add(record["content_hash"])

@@ -1,0 +1,77 @@
+"""Scrapy settings for news-archiver: every setting with its default. Override any with `-s NAME=value`."""
+
+import os
+
+from scraper.boilerplate import DEFAULT_PATTERNS
+
+BOT_NAME = "news-archiver"  # the project's name, also in the User-Agent
+SPIDER_MODULES = ["spiders"]  # where `scrapy crawl NAME` finds spiders
+NEWSPIDER_MODULE = "spiders"  # where `scrapy genspider` puts new ones
+COMMANDS_MODULE = "scraper.commands"  # our `crawl` checks spider arguments before anything starts
+
+# --- Politeness -------------------------------------------------------------------------------------
+CONTACT = "https://github.com/news-archiver/news-archiver"  # how site owners reach whoever runs the crawl
+USER_AGENT = "news-archiver/0.1 (+{contact})"  # `{contact}` is replaced by CONTACT
+ROBOTSTXT_OBEY = True  # never fetch what robots.txt disallows
+CONCURRENT_REQUESTS = 16  # requests in flight over all sites
+CONCURRENT_REQUESTS_PER_DOMAIN = 2  # requests in flight to one site
+DOWNLOAD_DELAY = 1.0  # seconds between requests to one site (AutoThrottle adapts from here)
+AUTOTHROTTLE_ENABLED = True  # slow down when a site answers slowly
+AUTOTHROTTLE_START_DELAY = 1.0  # AutoThrottle's first delay, seconds
+AUTOTHROTTLE_MAX_DELAY = 30.0  # AutoThrottle's longest delay, seconds
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # requests AutoThrottle aims to have in flight per site
+RETRY_TIMES = 2  # retries after the first try of a failed request
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]  # statuses worth another try
+RETRY_BACKOFF_BASE = 2.0  # seconds before retrying a 429/503 without Retry-After, doubled per retry
+RETRY_BACKOFF_MAX = 120.0  # longest wait before a retry; a longer Retry-After gives up on the page
+
+# --- Limits: news pages are small; anything larger is refused -------------------------------------
+DOWNLOAD_TIMEOUT = 30  # seconds for one response, slow-drip responses included
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # bytes (after decompression): larger responses are cancelled
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # bytes: larger responses are logged as a warning
+TELNETCONSOLE_ENABLED = False  # no listening console on scheduled runs
+REMOTE_CONTROL_ENABLED = False  # nor Scrapy's remote-control HTTP server
+
+# --- Components ---------------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scraper.useragent.ContactUserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.retry.BackoffRetryMiddleware": 550,
+}
+EXTENSIONS = {
+    "scraper.summary.RunSummary": 500,
+}
+SPIDER_MIDDLEWARES = {
+    "scraper.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
+    "scraper.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
+}
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.boilerplate.BoilerplatePipeline": 200,
+    "pipelines.validate.ValidatePipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.archive.ArchivePipeline": 900,
+}
+CRAWL_FAIL_ON_UNHEALTHY_SITE = True  # exit status 3 when a site found no article at all, or mostly errors
+LOG_FORMATTER = "scraper.logformatter.ConciseLogFormatter"  # one readable line per dropped page
+LOG_LEVEL = "INFO"  # DEBUG shows every request
+
+# --- Discovery (the `news` spider) -----------------------------------------------------------------------
+NEWS_NAVIGATION_DEPTH = 2  # links followed from a start page through section/tag pages before giving up
+
+INCREMENTAL = True  # article URLs already in the archive are not fetched again
+DEDUPE = True  # an article already archived (same URL, canonical URL or text) is not archived again
+
+# --- Extraction -----------------------------------------------------------------------------------------
+EXTRACT_WORKERS = os.cpu_count() or 1  # extraction processes beside the crawler; 0 extracts in-process
+EXTRACT_TIMEOUT = 2.0  # seconds one page may take to extract before it is dropped as too slow
+BOILERPLATE_PATTERNS = list(DEFAULT_PATTERNS)  # regexes for whole boilerplate lines in article text
+BOILERPLATE_EXTRA_PATTERNS: list[str] = []  # your additions to BOILERPLATE_PATTERNS (a JSON list with -s)
+ARTICLE_MIN_WORDS = 50  # shorter texts are dropped as `too_short`
+
+# --- Archive -------------------------------------------------------------------------------------------
+ARCHIVE_DIR = "data"  # archive root: ARCHIVE_DIR/YYYY-MM-DD/<spider>-<run_id>.jsonl
+ARCHIVE_GZIP = False  # compress each run's files to .jsonl.gz when the run ends
+ARCHIVE_FSYNC_EVERY = 100  # records between fsyncs (every record is flushed to the OS at once)
+RUN_ID = ""  # this run's id in file names; empty makes one from the start time

@@ -1,0 +1,107 @@
+"""Sitemaps, sitemap indexes and Google News sitemaps, parsed as a stream and without entity expansion."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from scraper.dates import parse_date
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class SitemapError(ValueError):
+    """The body is not a sitemap we can read (malformed XML, too large once decompressed...)."""
+
+
+@dataclass
+class SitemapEntry:
+    """One `<url>` or `<sitemap>` of a sitemap, with what the `news:` namespace says about it."""
+
+    loc: str
+    is_sitemap: bool = False
+    lastmod: str | None = None
+    news: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def date(self) -> str | None:
+        """The entry's publication date, else its last modification."""
+        published = self.news.get("published_at")
+        return published if isinstance(published, str) else self.lastmod
+
+
+def gunzip_limited(data: bytes, max_size: int) -> bytes:
+    """Decompress gzip `data`, refusing to produce more than `max_size` bytes (gzip bombs)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflater.decompress(data, max_size + 1)
+    if len(out) > max_size:
+        raise SitemapError(f"decompresses to more than {max_size} bytes")
+    return out
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def _child_text(element: etree._Element, name: str, deep: bool = True) -> str | None:
+    for child in element.iter() if deep else element:
+        if _local(child.tag) == name and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def _news_of(url: etree._Element) -> dict[str, object]:
+    news: dict[str, object] = {}
+    for child in url:
+        if _local(child.tag) != "news":
+            continue
+        if published := parse_date(_child_text(child, "publication_date")):
+            news["published_at"] = published
+        if title := _child_text(child, "title"):
+            news["title"] = " ".join(title.split())
+        if language := _child_text(child, "language"):
+            news["language"] = language
+        if keywords := _child_text(child, "keywords"):
+            news["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
+    return news
+
+
+def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024) -> Iterator[SitemapEntry]:
+    """Yield the entries of a sitemap or sitemap index (plain or gzipped), element by element.
+
+    Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE).
+    Raises SitemapError on malformed XML, after yielding the entries before the damage.
+    """
+    if body[:2] == _GZIP_MAGIC:
+        body = gunzip_limited(body, max_size)
+    parser = etree.iterparse(io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False, remove_comments=True, recover=False)
+    try:
+        for _event, element in parser:
+            kind = _local(element.tag)
+            if kind not in {"url", "sitemap"}:
+                continue
+            loc = _child_text(element, "loc", deep=False)
+            if loc:
+                lastmod = parse_date(_child_text(element, "lastmod", deep=False))
+                yield SitemapEntry(loc=loc, is_sitemap=kind == "sitemap", lastmod=lastmod,
+                                   news=_news_of(element) if kind == "url" else {})
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise SitemapError(f"malformed XML: {exc}") from None
+
+
+def sitemaps_in_robots(body: bytes) -> list[str]:
+    """The `Sitemap:` URLs of a robots.txt."""
+    urls = []
+    for line in body.decode("utf-8", "replace").splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "sitemap" and value.strip().startswith(("http://", "https://")):
+            urls.append(value.strip())
+    return urls

@@ -1,0 +1,130 @@
+"""A small static web server on 127.0.0.1 for the demo, the tests and the benchmarks.
+
+Serves a folder: `/a/` is `a/index.html`, `/a` is `a` or `a.html`. A `_routes.json` in the folder
+overrides paths: `{"/gone": {"status": 404}, "/doc": {"file": "x.pdf", "headers": {"Content-Type": "..."}}}`;
+a route's `then` is what later requests to the same path get (`{"status": 429, "then": {}}`: 429 once, then the file).
+`__BASE__` in a served file becomes the server's base URL (no trailing slash), so sitemaps and feeds can
+hold absolute links. Every request is kept in `access_log` as (method, path, user agent).
+
+    python -m scraper.siteserver FOLDER [--port 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import mimetypes
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Site:
+    """A running server: its base URL (with a trailing slash) and what it was asked for."""
+
+    url: str
+    root: Path
+    access_log: list[tuple[str, str, str]] = field(default_factory=list)
+    times: list[tuple[str, float]] = field(default_factory=list)
+
+    def requests_for(self, path: str) -> int:
+        """How many times `path` (query included) was requested."""
+        return sum(1 for _, p, _ in self.access_log if p == path)
+
+
+def _with_base(body: bytes, base: bytes) -> bytes:
+    """Replace `__BASE__` with the server's URL, inside gzip files too."""
+    if body[:2] == b"\x1f\x8b":
+        return gzip.compress(_with_base(gzip.decompress(body), base), mtime=0)
+    return body.replace(b"__BASE__", base)
+
+
+def _handler(site: Site, routes: dict[str, dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _find(self, path: str) -> Path | None:
+            clean = path.split("?", 1)[0].split("#", 1)[0]
+            target = (site.root / clean.lstrip("/")).resolve()
+            if site.root not in target.parents and target != site.root:
+                return None
+            for candidate in (target / "index.html", target, target.with_name(target.name + ".html")):
+                if candidate.is_file():
+                    return candidate
+            return None
+
+        def do_GET(self) -> None:
+            site.access_log.append(("GET", self.path, self.headers.get("User-Agent", "")))
+            site.times.append((self.path, time.monotonic()))
+            route = routes.get(self.path) or routes.get(self.path.split("?", 1)[0]) or {}
+            if "then" in route and site.requests_for(self.path) > 1:
+                route = route["then"]
+            status = int(route.get("status", 200))
+            headers = dict(route.get("headers", {}))
+            if "body" in route:
+                body = str(route["body"]).encode("utf-8")
+            else:
+                file = self._find(route.get("file", self.path))
+                if file is None:
+                    status, body = (status if route else 404), b"<html><body><h1>Not found</h1></body></html>"
+                    headers.setdefault("Content-Type", "text/html")
+                else:
+                    body = _with_base(file.read_bytes(), site.url.rstrip("/").encode())
+                    sniffed = "text/html" if body.lstrip()[:1] == b"<" else "application/octet-stream"
+                    guessed = mimetypes.guess_type(file.name)[0] or sniffed
+                    headers.setdefault("Content-Type", guessed)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextmanager
+def serve(root: str | Path, port: int = 0, host: str = "127.0.0.1") -> Iterator[Site]:
+    """Serve `root` on `host` (a loopback address; a free port unless given) during the `with` block."""
+    folder = Path(root).resolve()
+    routes_file = folder / "_routes.json"
+    routes = json.loads(routes_file.read_text("utf-8")) if routes_file.exists() else {}
+    site = Site("", folder)
+    server = ThreadingHTTPServer((host, port), _handler(site, routes))
+    site.url = f"http://{host}:{server.server_address[1]}/"
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="siteserver", daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a folder until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m scraper.siteserver", description="Serve a folder on 127.0.0.1.")
+    parser.add_argument("folder")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    with serve(args.folder, args.port) as site:
+        print(f"Serving {site.root} at {site.url} (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

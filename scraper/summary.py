@@ -1,0 +1,118 @@
+"""The end-of-run summary: per site, what was fetched, archived, dropped and why; unhealthy sites are errors."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+log = logging.getLogger(__name__)
+
+
+def _site_of(item: Any) -> str | None:
+    """The site of a Page (as signals see items: as the spider yielded them) or of an archived record."""
+    if isinstance(item, dict):
+        return item.get("site")
+    return getattr(item, "site", None)
+
+
+def per_site(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """`site/<id>/<counter>` stats regrouped as {site: {counter: value}}."""
+    sites: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, value in stats.items():
+        if key.startswith("site/") and isinstance(value, int):
+            _, site, counter = key.split("/", 2)
+            sites[site][counter] = value
+    return dict(sites)
+
+
+def _by_prefix(counters: dict[str, int], prefix: str) -> tuple[int, str]:
+    items = sorted((k.removeprefix(prefix), v) for k, v in counters.items() if k.startswith(prefix))
+    return sum(v for _, v in items), ", ".join(f"{k} {v}" for k, v in items)
+
+
+def site_line(site: str, c: dict[str, int]) -> str:
+    """One line: `site x: 12 responses, 3 articles archived (5 already archived), 2 dropped (...), 1 failed (...)`."""
+    dropped, why_dropped = _by_prefix(c, "dropped/")
+    failed, why_failed = _by_prefix(c, "failed/")
+    line = f"site {site}: {c.get('responses', 0)} responses, {c.get('archived', 0)} articles archived"
+    if c.get("already_archived"):
+        line += f" ({c['already_archived']} already archived, not fetched again)"
+    if dropped:
+        line += f", {dropped} dropped ({why_dropped})"
+    if failed:
+        line += f", {failed} failed ({why_failed})"
+    return line
+
+
+def site_problem(c: dict[str, int]) -> str | None:
+    """Why a site's run is unhealthy (no article found at all, or mostly errors), else None."""
+    failed, _ = _by_prefix(c, "failed/")
+    found = c.get("archived", 0) + c.get("already_archived", 0) + _by_prefix(c, "dropped/duplicate")[0]
+    if found == 0:
+        return "no article found (nothing archived now or before)"
+    if failed > c.get("responses", 0):
+        return f"mostly errors ({failed} failed requests, {c.get('responses', 0)} responses)"
+    return None
+
+
+class RunSummary:
+    """Counts per site, logs the summary at the end, and marks unhealthy sites for the exit status."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        if crawler.stats is None:
+            raise NotConfigured("no stats collector")
+        ext = cls(crawler.stats)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        """Count responses per site (requests of our spiders carry their site in meta)."""
+        if site := request.meta.get("site"):
+            self.stats.inc_value(f"site/{site}/responses")
+
+    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+        """Count archived articles per site."""
+        if site := _site_of(item):
+            self.stats.inc_value(f"site/{site}/archived")
+
+    def item_dropped(self, item: Any, response: Response, exception: BaseException, spider: Spider) -> None:
+        """Count dropped pages per site and reason."""
+        if site := _site_of(item):
+            self.stats.inc_value(f"site/{site}/dropped/{getattr(exception, 'reason', 'other')}")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Log one line per site and the run's totals; an ERROR for each unhealthy site."""
+        stats = dict(self.stats.get_stats())
+        sites = per_site(stats)
+        unhealthy = []
+        for site, counters in sorted(sites.items()):
+            problem = site_problem(counters)
+            if problem:
+                unhealthy.append(site)
+                log.error("%s -- %s", site_line(site, counters), problem)
+            else:
+                log.info("%s", site_line(site, counters))
+        archived = stats.get("articles/archived", 0)
+        dropped, why_dropped = _by_prefix(stats, "articles/dropped/")
+        failed, why_failed = _by_prefix(stats, "pages/failed/")
+        log.info("Run %s finished (%s): %d responses, %d articles archived, %d pages dropped%s, "
+                 "%d requests failed%s", stats.get("archive/run_id", "?"), reason,
+                 stats.get("response_received_count", 0), archived, dropped,
+                 f" ({why_dropped})" if dropped else "", failed, f" ({why_failed})" if failed else "")
+        for path in stats.get("archive/files") or []:
+            log.info("Archive: %s", path)
+        self.stats.set_value("summary/unhealthy_sites", unhealthy)

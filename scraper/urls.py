@@ -1,0 +1,42 @@
+"""URL hygiene: tracking parameters out, one key per article, registered domains."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tld import get_fld
+from w3lib.url import canonicalize_url
+
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|igshid|"
+    r"at_\w+|ns_\w+|xtor|cmpid|ocid|ito|spm|s_cid|wt_mc|wt\.mc_id|wt\.\w+|__twitter_impression|"
+    r"ref_src|ref_url|smid|sr_share|taid|guccounter|guce_referrer\w*|mkt_tok|"
+    r"oly_enc_id|oly_anon_id|vero_\w+|rssfeed|from_rss|icid|int_campaign)$",
+    re.IGNORECASE,
+)
+
+
+def strip_tracking(url: str) -> str:
+    """`url` without its fragment and tracking parameters (utm_*, fbclid, ...); other parameters keep their order."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port is None or (parts.scheme, port) in {("http", 80), ("https", 443)} else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query, doseq=True), ""))
+
+
+def url_key(url: str) -> str:
+    """The key under which an article URL is seen once: tracking stripped, query sorted, scheme folded."""
+    key = canonicalize_url(strip_tracking(url))
+    return key.replace("https://", "http://", 1)
+
+
+def registered_domain(url_or_host: str) -> str:
+    """`www.bbc.co.uk` -> `bbc.co.uk`; IP addresses and local names are returned as they are."""
+    host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split(":")[0]
+    host = (host or "").lower().rstrip(".")
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host

@@ -1,0 +1,68 @@
+"""The `article` spider: fetch given article URLs, one-off. `-a url=URL` or `-a urls_file=PATH`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from scraper.arguments import SpiderArgumentError, http_url, urls_from_file
+from scraper.failures import record_failure
+from scraper.items import Page
+from scraper.sites import site_id_for
+from scraper.urls import strip_tracking
+
+
+def page_from_response(response: Response, site: str | None = None, hints: dict[str, Any] | None = None) -> Page:
+    """The Page item for an article response: what pipelines need, nothing parsed."""
+    content_type = response.headers.get(b"Content-Type")
+    return Page(
+        url=strip_tracking(response.url),
+        status=response.status,
+        body=response.body,
+        content_type=content_type.decode("latin-1") if content_type else None,
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        site=site,
+        hints=dict(hints or {}),
+    )
+
+
+class ArticleSpider(scrapy.Spider):
+    """Fetches the article URLs it is given and hands each response to the pipelines."""
+
+    name = "article"
+
+    @classmethod
+    def check_arguments(cls, url: str | None = None, urls_file: str | None = None, **other: str) -> list[str]:
+        """The URLs to fetch, or SpiderArgumentError naming what is wrong with the arguments."""
+        unknown = sorted(k for k in other if not k.startswith("_"))  # scrapyd adds _job, _version
+        if unknown:
+            raise SpiderArgumentError(f"unknown argument {unknown[0]!r}; use -a url=URL or -a urls_file=PATH")
+        if bool(url) == bool(urls_file):
+            raise SpiderArgumentError("give exactly one of -a url=URL or -a urls_file=PATH")
+        return [http_url(url)] if url else urls_from_file(urls_file or "")
+
+    def __init__(self, url: str | None = None, urls_file: str | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.urls = self.check_arguments(url=url, urls_file=urls_file, **kwargs)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """One request per URL; no link following."""
+        for url in self.urls:
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                                 meta={"site": site_id_for(url), "kind": "article"})
+
+    def parse_article(self, response: Response) -> Page:
+        """Pass the page on to the pipelines."""
+        return page_from_response(response, site=response.meta.get("site"))
+
+    def on_error(self, failure: Failure) -> None:
+        """Count and log a failed request once."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        site = request.meta.get("site") if request is not None else None
+        record_failure(failure, url, self.crawler.stats, self.logger, site=site)

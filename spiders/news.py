@@ -1,0 +1,194 @@
+"""The `news` spider: discover and fetch the articles of whole sites, from sitemaps, feeds and section pages.
+
+    scrapy crawl news                              # every site of sites.toml
+    scrapy crawl news -a sites=PATH                # another sites file
+    scrapy crawl news -a site=https://example.com/ # one site, no configuration
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from scraper.arguments import SpiderArgumentError
+from scraper.failures import record_failure
+from scraper.feeds import FeedError, feed_links, parse_feed
+from scraper.items import Page
+from scraper.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
+from scraper.sites import SiteConfig, load_sites, site_from_url
+from scraper.urlclass import UrlKind, classify_url
+from scraper.urls import strip_tracking
+from spiders.article import page_from_response
+
+# Request kinds, in the order they are worth fetching: articles first, so a run that is cut short has
+# archived what it found rather than only found more.
+PRIORITY = {"article": 30, "sitemap": 20, "feed": 20, "robots": 40, "navigation": 10}
+SITEMAP_MAXSIZE = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
+
+
+class NewsSpider(scrapy.Spider):
+    """Routes requests: robots.txt -> sitemaps; home and section pages -> feeds, sections, articles."""
+
+    name = "news"
+
+    @classmethod
+    def check_arguments(cls, site: str | None = None, sites: str | None = None, **other: str) -> list[SiteConfig]:
+        """The sites to crawl, or SpiderArgumentError naming what is wrong."""
+        unknown = sorted(k for k in other if not k.startswith("_"))  # scrapyd adds _job, _version
+        if unknown:
+            raise SpiderArgumentError(f"unknown argument {unknown[0]!r}; use -a site=URL or -a sites=PATH")
+        if site and sites:
+            raise SpiderArgumentError("give -a site=URL or -a sites=PATH, not both")
+        return [site_from_url(site)] if site else load_sites(sites or "sites.toml")
+
+    def __init__(self, site: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.sites = {s.id: s for s in self.check_arguments(site=site, sites=sites, **kwargs)}
+        self.allowed_domains = sorted({d for s in self.sites.values() for d in s.allowed_domains})
+        self._robots_seen: set[str] = set()
+
+    # --- requests ------------------------------------------------------------------------------------
+    def _request(self, site: SiteConfig, url: str, kind: str, depth: int = 0,
+                 hints: dict[str, Any] | None = None, optional: bool = False) -> scrapy.Request:
+        callback = {"robots": self.parse_robots, "sitemap": self.parse_sitemap, "feed": self.parse_feed,
+                    "navigation": self.parse_navigation, "article": self.parse_article}[kind]
+        meta: dict[str, Any] = {"site": site.id, "kind": kind, "depth": depth, "hints": hints or {},
+                                "optional": optional}
+        if kind == "sitemap":
+            meta["download_maxsize"] = SITEMAP_MAXSIZE
+        return scrapy.Request(strip_tracking(url) if kind == "article" else url, callback=callback,
+                              errback=self.on_error, priority=PRIORITY[kind], meta=meta)
+
+    def _too_old(self, site: SiteConfig, date: str | None) -> bool:
+        """Whether a sitemap or feed date is older than the site's max_age_days (a bare date counts whole)."""
+        if site.max_age_days is None or not date:
+            return False
+        try:
+            moment = datetime.fromisoformat(date if "T" in date else f"{date}T23:59:59")
+        except ValueError:
+            return False
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return datetime.now(UTC) - moment > timedelta(days=site.max_age_days)
+
+    def _article(self, site: SiteConfig, url: str, hints: dict[str, Any], date: str | None = None
+                 ) -> Iterator[scrapy.Request]:
+        """An article request, unless the site's rules or its age rule it out."""
+        if not site.allows(url):
+            return
+        if self._too_old(site, date):
+            self.crawler.stats.inc_value(f"site/{site.id}/discovery/too_old")
+            return
+        yield self._request(site, url, "article", hints={k: v for k, v in hints.items() if v})
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """robots.txt, configured sitemaps and feeds, and the start pages of every site."""
+        for site in self.sites.values():
+            for url in site.start_urls + site.sitemaps + site.feeds:
+                root = urljoin(url, "/robots.txt")
+                if root not in self._robots_seen:
+                    self._robots_seen.add(root)
+                    yield self._request(site, root, "robots", optional=True)
+            for url in site.sitemaps:
+                yield self._request(site, url, "sitemap")
+            for url in site.feeds:
+                yield self._request(site, url, "feed")
+            for url in site.start_urls:
+                yield self._request(site, url, "navigation")
+
+    # --- callbacks ------------------------------------------------------------------------------------
+    def _site(self, response: Response) -> SiteConfig:
+        return self.sites[response.meta["site"]]
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow the `Sitemap:` lines; with none, try /sitemap.xml unless the site lists its own."""
+        site = self._site(response)
+        listed = sitemaps_in_robots(response.body)
+        for url in listed:
+            yield self._request(site, url, "sitemap")
+        if not listed and not site.sitemaps:
+            yield self._request(site, urljoin(response.url, "/sitemap.xml"), "sitemap", optional=True)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Sitemap indexes recurse; URL entries become article requests with their news: hints."""
+        site = self._site(response)
+        try:
+            for entry in parse_sitemap(response.body, SITEMAP_MAXSIZE):
+                if entry.is_sitemap:
+                    if not self._too_old(site, entry.lastmod):
+                        yield self._request(site, entry.loc, "sitemap")
+                elif entry.news or classify_url(entry.loc) is UrlKind.ARTICLE:
+                    yield from self._article(site, entry.loc, {"published_at": entry.news.get("published_at"),
+                                                               "title": entry.news.get("title"),
+                                                               "language": entry.news.get("language"),
+                                                               "keywords": entry.news.get("keywords")}, entry.date)
+        except SitemapError as exc:
+            self._bad_document(response, "bad_sitemap", str(exc))
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """Every feed entry on the site becomes an article request, its date passed on as a hint."""
+        site = self._site(response)
+        try:
+            entries = parse_feed(response.body, response.url)
+        except FeedError as exc:
+            self._bad_document(response, "bad_feed", str(exc))
+            return
+        for entry in entries:
+            yield from self._article(site, entry.url, {"published_at": entry.published_at, "title": entry.title},
+                                     entry.published_at)
+
+    def parse_navigation(self, response: Response) -> Iterator[scrapy.Request]:
+        """Home and section pages: feeds they announce, articles they link, sections within reach."""
+        site = self._site(response)
+        if not hasattr(response, "text"):
+            return
+        depth = response.meta["depth"]
+        try:
+            tree = lxml.html.document_fromstring(response.body)
+        except (lxml.etree.ParserError, ValueError):
+            return
+        if depth == 0:
+            for url in feed_links(tree, response.url):
+                if url not in site.feeds:
+                    yield self._request(site, url, "feed", optional=True)
+        max_depth = self.settings.getint("NEWS_NAVIGATION_DEPTH")
+        for href in tree.xpath("//a/@href"):
+            url = urljoin(response.url, str(href).strip())
+            kind = classify_url(url)
+            if kind is UrlKind.ARTICLE:
+                yield from self._article(site, url, {})
+            elif kind is UrlKind.NAVIGATION and depth < max_depth and site.allows(url):
+                yield self._request(site, url.split("#", 1)[0], "navigation", depth=depth + 1)
+
+    def parse_article(self, response: Response) -> Page | None:
+        """Pass the page on to the pipelines, with what discovery learned as hints."""
+        site = self._site(response)
+        hints = dict(response.meta.get("hints") or {})
+        if site.boilerplate_patterns:
+            hints["boilerplate_patterns"] = site.boilerplate_patterns
+        return page_from_response(response, site=site.id, hints=hints)
+
+    # --- failures -------------------------------------------------------------------------------------
+    def _bad_document(self, response: Response, reason: str, detail: str) -> None:
+        self.crawler.stats.inc_value(f"pages/failed/{reason}")
+        self.crawler.stats.inc_value(f"site/{response.meta['site']}/failed/{reason}")
+        self.logger.warning("Failed %s: %s (%s)", response.url, reason, detail.splitlines()[0][:200])
+
+    def on_error(self, failure: Failure) -> None:
+        """Count and log a failed request once; a missing optional resource (a guessed sitemap) is no error."""
+        request = getattr(failure, "request", None)
+        meta = request.meta if request is not None else {}
+        url = request.url if request is not None else "?"
+        if meta.get("optional"):
+            self.crawler.stats.inc_value("discovery/optional_missing")
+            self.logger.debug("Optional %s not available: %s", url, failure.value)
+            return
+        record_failure(failure, url, self.crawler.stats, self.logger, site=meta.get("site"))

@@ -1,0 +1,194 @@
+"""The `news` spider over two fixture sites on loopback: discovery, robots.txt, dedupe, incremental runs."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scraper.siteserver import Site, serve
+
+from .conftest import FAST, ROOT, SCRAPY, SITES, CrawlResult, run_crawl
+
+A_ARTICLES = {
+    "/2026/11/20/second-lifeboat-station-approved/",  # home page (with utm_*), tag page, pagination page 2
+    "/2026/11/21/sunday-evening-ferry-added/",  # RSS only, with utm_* parameters
+    "/2026/11/22/pupils-plant-river-trees/",  # gzipped sitemap, section and author pages
+    "/2026/11/23/customs-house-museum/",  # news sitemap, tag page
+    "/2026/11/24/night-buses-trial/",  # news sitemap, RSS, home page
+}
+B_ARTICLES = {
+    "/news/dairy-cooperative-opens-station-cheese-shop",  # Atom feed found through <link rel=alternate>
+    "/news/landslip-closes-upper-valley-road",  # home page
+}
+SYNDICATED = "/news/county-approves-second-lifeboat-station-estuary"  # site b's copy of a1's text
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[tuple[Site, Site]]:
+    """Site a on 127.0.0.2 and site b on 127.0.0.3 (different hosts, so domains tell them apart)."""
+    with serve(SITES / "multi" / "a", host="127.0.0.2") as a, serve(SITES / "multi" / "b", host="127.0.0.3") as b:
+        yield a, b
+
+
+def _sites_toml(tmp_path: Path, a: Site, b: Site, extra_a: str = "") -> Path:
+    path = tmp_path / "sites.toml"
+    path.write_text(f"""
+[[site]]
+id = "riverside"
+start_urls = ["{a.url}"]
+max_age_days = 3650
+{extra_a}
+
+[[site]]
+id = "valley"
+start_urls = ["{b.url}"]
+""", encoding="utf-8")
+    return path
+
+
+def _paths(records: list[dict[str, object]], site: Site) -> list[str]:
+    base = site.url.rstrip("/")
+    return sorted(str(r["url"]).removeprefix(base) for r in records if str(r["url"]).startswith(base))
+
+
+def _article_fetches(site: Site, paths: set[str]) -> int:
+    return sum(1 for _, p, _ in site.access_log if p.split("?")[0].split("#")[0] in paths)
+
+
+def _stat(result: CrawlResult, key: str) -> int:
+    m = re.search(rf"'{re.escape(key)}': (\d+)", result.stderr)
+    return int(m.group(1)) if m else 0
+
+
+def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: tuple[Site, Site],
+                                                                        tmp_path: Path) -> None:
+    a, b = sites
+    a.access_log.clear()
+    b.access_log.clear()
+    config = _sites_toml(tmp_path, a, b)
+    archive = tmp_path / "data"
+    first = run_crawl("news", ["-a", f"sites={config}"], archive)
+    assert first.returncode == 0, first.stderr[-3000:]
+    records = first.records()
+    assert _paths(records, a) == sorted(A_ARTICLES)
+    assert _paths(records, b) == sorted(B_ARTICLES)
+    assert len(records) == len({r["url"] for r in records}) == 7
+    assert {r["site"] for r in records} == {"riverside", "valley"}
+
+    # robots.txt: the disallowed article listed in the sitemap is never fetched
+    assert not [p for _, p, _ in a.access_log if p.startswith("/private/")]
+    # max_age_days: the 2001 story listed in the sitemap is skipped without a fetch
+    assert a.requests_for("/2001/05/04/harbour-electric-lights/") == 0
+    # login and search links are never followed; the About page is fetched and dropped
+    assert a.requests_for("/login/") == 0 and not [p for _, p, _ in a.access_log if p.startswith("/search")]
+    assert _stat(first, "articles/dropped/not_article") == 1
+    assert "Dropped: not_article" in first.stderr and "about-the-riverside-chronicle-and-its-team" in first.stderr
+    # the syndicated copy on site b is fetched, recognised by its text, and not archived
+    assert _stat(first, "articles/dropped/duplicate_content") == 1
+    # news sitemap hints reach the record
+    night = next(r for r in records if str(r["url"]).endswith("/night-buses-trial/"))
+    assert night["published_at"] == "2026-11-24T07:05:00+00:00" and night["authors"] == ["Omar Haddad"]
+    # each article page fetched once, whatever the number of routes to it
+    assert _article_fetches(a, A_ARTICLES) == len(A_ARTICLES)
+    # one summary line per site
+    assert re.search(r"site riverside: \d+ responses, 5 articles archived", first.stderr)
+    assert re.search(r"site valley: \d+ responses, 2 articles archived", first.stderr)
+
+    a.access_log.clear()
+    b.access_log.clear()
+    second = run_crawl("news", ["-a", f"sites={config}"], archive)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert len(second.records()) == 7  # nothing added
+    assert _article_fetches(a, A_ARTICLES) == 0 and _article_fetches(b, B_ARTICLES) == 0
+    assert a.requests_for("/feed.xml") == 1 and a.requests_for("/sitemap-news.xml") == 1  # discovery again
+    assert a.requests_for("/") == 1 and b.requests_for("/atom.xml") == 1
+    assert "already archived, not fetched again" in second.stderr
+
+
+def test_one_site_with_no_configuration(sites: tuple[Site, Site], tmp_path: Path) -> None:
+    a, _ = sites
+    result = run_crawl("news", ["-a", f"site={a.url}"], tmp_path / "data")
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = result.records()
+    # without max_age_days the 2001 story is an article like the others
+    assert _paths(records, a) == sorted(A_ARTICLES | {"/2001/05/04/harbour-electric-lights/"})
+    assert {r["site"] for r in records} == {"127.0.0.2"}
+
+
+def test_exclude_patterns(sites: tuple[Site, Site], tmp_path: Path) -> None:
+    a, b = sites
+    config = _sites_toml(tmp_path, a, b, extra_a='exclude = ["/2026/11/2[12]/"]')
+    result = run_crawl("news", ["-a", f"sites={config}"], tmp_path / "data")
+    assert _paths(result.records(), a) == sorted(A_ARTICLES - {"/2026/11/21/sunday-evening-ferry-added/",
+                                                                "/2026/11/22/pupils-plant-river-trees/"})
+    assert _paths(result.records(), b) == sorted(B_ARTICLES)
+
+
+def test_max_pages_caps_the_pages_fetched_from_a_site(sites: tuple[Site, Site], tmp_path: Path) -> None:
+    a, b = sites
+    a.access_log.clear()
+    config = _sites_toml(tmp_path, a, b, extra_a="max_pages = 3")
+    result = run_crawl("news", ["-a", f"sites={config}"], tmp_path / "data")
+    fetched = {p.split("?")[0].split("#")[0] for _, p, _ in a.access_log}
+    assert len(fetched & (A_ARTICLES | {"/about-the-riverside-chronicle-and-its-team/"})) == 3
+    assert len(_paths(result.records(), a)) <= 3
+    assert _stat(result, "site/riverside/discovery/over_max_pages") > 0
+
+
+SITE = '[[site]]\nid = "x"\nstart_urls = ["https://x.example/"]\n'
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (SITE + "max_pagez = 3\n", "site 1 (id 'x'): max_pagez: unknown key"),
+    (SITE.replace("https:", "ftp:"), "site 1 (id 'x'): start_urls: 'ftp://x.example/' is not"),
+    (SITE.replace('"x"', '"../etc"'), "site 1: id: must be"),
+    (SITE + 'exclude = ["(unclosed"]\n', "exclude: bad regular"),
+    (SITE + "max_age_days = -1\n", "max_age_days: must be a positive"),
+    ("[[site]\n", "not valid TOML"),
+])
+def test_a_bad_sites_file_stops_before_the_first_request(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text(content, encoding="utf-8")
+    result = run_crawl("news", ["-a", f"sites={path}"], tmp_path / "data", timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_a_site_with_no_articles_fails_the_run(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-site"
+    empty.mkdir()
+    (empty / "index.html").write_text("<html><body><h1>Nothing here yet</h1></body></html>")
+    with serve(empty, host="127.0.0.4") as site:
+        result = run_crawl("news", ["-a", f"site={site.url}"], tmp_path / "data")
+    assert result.returncode == 3
+    assert re.search(r"ERROR: site 127.0.0.4: .* no article found", result.stderr)
+
+
+def test_sigkill_then_restart_loses_nothing_and_duplicates_nothing(sites: tuple[Site, Site], tmp_path: Path) -> None:
+    a, b = sites
+    config = _sites_toml(tmp_path, a, b)
+    archive = tmp_path / "data"
+    command = [SCRAPY, "crawl", "news", "-a", f"sites={config}", "-s", f"ARCHIVE_DIR={archive}", *FAST,
+               "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(f.stat().st_size for f in archive.glob("*/*.jsonl")):
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    archived_before = {line for f in archive.glob("*/*.jsonl") for line in f.read_text().splitlines()
+                       if line.endswith("}")}
+    assert archived_before, "the crawl was killed before it archived anything"
+    result = run_crawl("news", ["-a", f"sites={config}"], archive)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for f in sorted(archive.glob("*/*.jsonl")) for line in f.read_text().splitlines()]
+    whole = [line for line in lines if line.endswith("}")]
+    assert archived_before <= set(whole)  # nothing written before the kill was lost
+    urls = [re.search(r'"url":"([^"]+)"', line).group(1) for line in whole]  # type: ignore[union-attr]
+    assert sorted(urls) == sorted(set(urls)) and len(urls) == 7  # every article once
