@@ -34,10 +34,9 @@ def _local(tag: object) -> str:
 
 
 def _text(element: etree._Element, *names: str) -> str | None:
-    for child in element:
-        if _local(child.tag) in names and child.text and child.text.strip():
-            return " ".join(child.text.split())
-    return None
+    """The text of the first child named like the first name that has one (names in order of preference)."""
+    found = {_local(c.tag): c.text for c in reversed(element) if c.text and c.text.strip()}
+    return next((" ".join(found[n].split()) for n in names if n in found), None)
 
 
 def _atom_link(entry: etree._Element) -> str | None:

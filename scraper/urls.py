@@ -39,4 +39,6 @@ def registered_domain(url_or_host: str) -> str:
     """`www.bbc.co.uk` -> `bbc.co.uk`; IP addresses and local names are returned as they are."""
     host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split(":")[0]
     host = (host or "").lower().rstrip(".")
-    return get_fld(host, fix_protocol=True, fail_silently=True) or host
+    if not host or host.replace(".", "").isdigit() or ":" in host or "." not in host:
+        return host  # an IP address or a local name
+    return get_fld(host, fix_protocol=True, fail_silently=True) or ".".join(host.split(".")[-2:])
