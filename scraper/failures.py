@@ -29,7 +29,8 @@ def failure_reason(failure: Failure) -> str:
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
-        return "robots" if "robots" in str(exc).lower() else "ignored"
+        message = str(exc).lower()
+        return "robots" if "robots" in message else "offsite" if "offsite" in message else "ignored"
     for kind, reason in _NETWORK.items():
         if isinstance(exc, kind):
             return reason

@@ -85,6 +85,9 @@ def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: t
     assert not [p for _, p, _ in a.access_log if p.startswith("/private/")]
     # max_age_days: the 2001 story listed in the sitemap is skipped without a fetch
     assert a.requests_for("/2001/05/04/harbour-electric-lights/") == 0
+    # a redirect to a host outside the sites' domains is not followed
+    assert a.requests_for("/2026/11/19/story-that-moved-to-another-site/") == 1
+    assert _stat(first, "offsite/filtered") == 1  # Scrapy's OffsiteMiddleware, fed the sites' domains
     # login and search links are never followed; the About page is fetched and dropped
     assert a.requests_for("/login/") == 0 and not [p for _, p, _ in a.access_log if p.startswith("/search")]
     assert _stat(first, "articles/dropped/not_article") == 1
@@ -192,3 +195,26 @@ def test_sigkill_then_restart_loses_nothing_and_duplicates_nothing(sites: tuple[
     assert archived_before <= set(whole)  # nothing written before the kill was lost
     urls = [re.search(r'"url":"([^"]+)"', line).group(1) for line in whole]  # type: ignore[union-attr]
     assert sorted(urls) == sorted(set(urls)) and len(urls) == 7  # every article once
+
+
+def test_pause_and_resume_with_jobdir(sites: tuple[Site, Site], tmp_path: Path) -> None:
+    a, b = sites
+    config = _sites_toml(tmp_path, a, b)
+    archive, jobdir = tmp_path / "data", tmp_path / "job"
+    command = [SCRAPY, "crawl", "news", "-a", f"sites={config}", "-s", f"ARCHIVE_DIR={archive}",
+               "-s", f"JOBDIR={jobdir}", *FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.2"]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(f.stat().st_size for f in archive.glob("*/*.jsonl")):
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy finishes what is in flight and saves its queue
+    _, err = child.communicate(timeout=60)
+    assert "shutdown" in err.lower() or "closing spider (shutdown)" in err.lower(), err[-2000:]
+    paused = len([line for f in archive.glob("*/*.jsonl") for line in f.read_text().splitlines()])
+    assert 0 < paused < 7
+    assert (jobdir / "requests.queue").exists()
+
+    resumed = run_crawl("news", ["-a", f"sites={config}", "-s", f"JOBDIR={jobdir}"], archive)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    records = resumed.records()
+    assert len(records) == len({r["url"] for r in records}) == 7
