@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
@@ -26,6 +29,32 @@ class ExtractionTimeout(Exception):
 
 def _alarm(signum: int, frame: FrameType | None) -> None:
     raise ExtractionTimeout
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` is running (a zombie is not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def watch_crawler(pid: int, interval: float = 1.0) -> None:
+    """Worker initializer: exit when the crawler is gone, even killed with SIGKILL (nothing else would tell us)."""
+
+    def watch() -> None:
+        while _alive(pid):
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-crawler", daemon=True).start()
 
 
 def extract_with_deadline(body: bytes, url: str, content_type: str | None, hints: dict[str, Any],
@@ -58,7 +87,8 @@ class ExtractPipeline:
     def _new_pool(self) -> Executor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["scraper.extract"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=watch_crawler,
+                                   initargs=(os.getpid(),))
 
     def open_spider(self) -> None:
         """Start the worker processes."""

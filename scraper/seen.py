@@ -9,6 +9,7 @@ files, torn last lines skipped, before it fetches anything.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ class SeenStore:
         self._urls: set[str] = set()
         self._hashes: set[str] = set()
         self._opened = False
+        self._usable = True
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> SeenStore:
@@ -46,25 +48,37 @@ class SeenStore:
         self._opened = True
         if not self.root.exists():
             return
-        stats = self.index.update()
+        try:
+            stats = self.index.update()
+        except (OSError, sqlite3.Error) as exc:
+            self._usable = False
+            log.error("The archive index at %s cannot be updated (%s): articles archived by earlier runs may be "
+                      "fetched and archived again", self.index.path, exc)
+            return
         if stats.records:
             log.info("Seen-store: indexed %d archived records from %d files in %.1f s", stats.records,
                      stats.files, stats.seconds)
 
     def close(self) -> None:
         """Index what this run wrote, so the next run starts at once, and close."""
-        if self._opened and self.root.exists():
-            self.index.update()
-        self.index.close()
+        try:
+            if self._opened and self._usable and self.root.exists():
+                self.index.update()
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("The archive index at %s was not updated (%s); the next run will catch up",
+                        self.index.path, exc)
+        finally:
+            self.index.close()
 
     def has_url(self, url: str) -> bool:
         """Whether an article at `url` (tracking parameters aside) was archived."""
         url = strip_tracking(url)
-        return url in self._urls or (self._opened and self.index.has_url(url))
+        return url in self._urls or (self._opened and self._usable and self.index.has_url(url))
 
     def has_text(self, content_hash: str) -> bool:
         """Whether an article with this exact text was archived (under any URL)."""
-        return content_hash in self._hashes or (self._opened and self.index.has_content_hash(content_hash))
+        return content_hash in self._hashes or (
+            self._opened and self._usable and self.index.has_content_hash(content_hash))
 
     def add(self, record: dict[str, Any]) -> None:
         """Remember an article this run is archiving."""
