@@ -48,6 +48,7 @@ max_age_days = 3650
 [[site]]
 id = "valley"
 start_urls = ["{b.url}"]
+boilerplate_patterns = ["support the valley times: .*"]
 """, encoding="utf-8")
     return path
 
@@ -94,6 +95,9 @@ def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: t
     assert "Dropped: not_article" in first.stderr and "about-the-riverside-chronicle-and-its-team" in first.stderr
     # the syndicated copy on site b is fetched, recognised by its text, and not archived
     assert _stat(first, "articles/dropped/duplicate_content") == 1
+    # the site's own boilerplate pattern applies to its pages (and only there: see test_one_site_...)
+    dairy = next(r for r in records if str(r["url"]).endswith("/dairy-cooperative-opens-station-cheese-shop"))
+    assert "Support the Valley Times" not in str(dairy["text"]) and "Farmers said" in str(dairy["text"])
     # news sitemap hints reach the record
     night = next(r for r in records if str(r["url"]).endswith("/night-buses-trial/"))
     assert night["published_at"] == "2026-11-24T07:05:00+00:00" and night["authors"] == ["Omar Haddad"]
@@ -115,7 +119,10 @@ def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: t
 
 
 def test_one_site_with_no_configuration(sites: tuple[Site, Site], tmp_path: Path) -> None:
-    a, _ = sites
+    a, b = sites
+    plain = run_crawl("news", ["-a", f"site={b.url}"], tmp_path / "b")
+    dairy = next(r for r in plain.records() if str(r["url"]).endswith("/dairy-cooperative-opens-station-cheese-shop"))
+    assert "Support the Valley Times: become a member today" in str(dairy["text"])  # no site pattern here
     result = run_crawl("news", ["-a", f"site={a.url}"], tmp_path / "data")
     assert result.returncode == 0, result.stderr[-3000:]
     records = result.records()
