@@ -31,18 +31,24 @@ from scraper.siteserver import serve  # noqa: E402
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=32",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "ROBOTSTXT_OBEY=False", "-s", "LOG_LEVEL=INFO"]
-def _tree_rss_kb(pid: int) -> int:
-    total, stack = 0, [pid]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> dict[int, tuple[int, float]]:
+    """{pid: (RSS KiB, CPU seconds)} for `pid` and all its descendants (extraction workers included)."""
+    found, stack = {}, [pid]
     while stack:
         current = stack.pop()
         try:
             status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            found[current] = (rss, (int(fields[11]) + int(fields[12])) / TICK)
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, StopIteration, ValueError):
+        except (OSError, StopIteration, ValueError, IndexError):
             continue
-    return total
+    return found
 
 
 def run(command: list[str]) -> dict[str, float]:
@@ -51,13 +57,16 @@ def run(command: list[str]) -> dict[str, float]:
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
+    cpu_seen: dict[int, float] = {}  # last CPU time seen per process: workers outlive no sample by much
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(child.pid))
-            time.sleep(0.1)
+            tree = _tree(child.pid)
+            peak = max(peak, sum(rss for rss, _ in tree.values()))
+            cpu_seen.update({p: cpu for p, (_, cpu) in tree.items()})
+            time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -66,7 +75,9 @@ def run(command: list[str]) -> dict[str, float]:
     sampler.join()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # Workers are the forkserver's children, not ours: rusage misses them, /proc samples do not.
+    reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = max(reaped, sum(cpu_seen.values()))
     if child.returncode not in (0, 3):
         sys.exit(f"crawl failed ({child.returncode}):\n{stderr[-3000:]}")
     return {"wall": wall, "cpu": cpu, "peak_mib": peak / 1024, "stderr": stderr}  # type: ignore[dict-item]
