@@ -1,26 +1,27 @@
-"""The article body: page furniture pruned, trafilatura for the main text, our rules on top."""
+"""The article body: our own main-text finder, trafilatura as the fallback, our rules on top."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import logging
 from dataclasses import dataclass, field
 
 import trafilatura
 from lxml.html import HtmlElement
 
-# Containers that are page furniture whatever theme draws them: matched on class/id tokens.
-_FURNITURE = re.compile(
-    r"(?:^|[\s_-])(?:cookie|cookies|consent|gdpr|cmp|share|sharing|sharedaddy|social|socials|newsletter|"
-    r"subscribe|subscription|related|jp-relatedposts|yarpp|crp_related|comments?|respond|comment-respond|"
-    r"comment-form|disqus|scroll-?to-?top|back-?to-?top|scrollup|to-top|breadcrumbs?|sidebar|widget|"
-    r"advert|advertisement|ads|ad-slot|adsbygoogle|promo|outbrain|taboola|sponsored|paywall|author-box|"
-    r"about-author|post-navigation|nav-links|more-stories|read-more|recommended|popular)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-_NEVER_PRUNE = {"html", "body", "main", "article"}
-_CAPTION_XPATH = "//figcaption | //*[contains(@class, 'wp-caption-text') or contains(@class, 'caption')]"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u0085\ufeff\u200b]")
+from scraper.readable import MainText, Scan, main_text, scan_page
+from scraper.text import clean_line
+
+__all__ = ["Body", "clean_line", "extract_body"]
+
+log = logging.getLogger(__name__)
+
+#: Below this many characters of prose, our finder is unsure and trafilatura gets a say.
+#: trafilatura's cost grows fast with the tree: above these sizes it runs without its comparison step, or not at all.
+FAST_TRAFILATURA_ELEMENTS = 8_000
+MAX_TRAFILATURA_ELEMENTS = 30_000
+_UNSURE_CHARS = 400
+_UNSURE_COVERAGE = 0.7
+_MUCH_MORE = 1.5
 
 
 @dataclass
@@ -29,42 +30,15 @@ class Body:
 
     text: str
     captions: list[str] = field(default_factory=list)
+    method: str = "blocks"
 
 
-def clean_line(text: str) -> str:
-    """NFC, no control characters or zero-width junk, whitespace collapsed."""
-    return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
-
-
-def _is_furniture(node: HtmlElement) -> bool:
-    if node.tag in {"nav", "form"} or node.get("role") in {"dialog", "navigation"} or node.get("aria-modal"):
-        return True
-    return bool(_FURNITURE.search(f"{node.get('class', '')} {node.get('id', '')}"))
-
-
-def _prune_furniture(tree: HtmlElement) -> None:
-    """Remove share bars, cookie notices, comment sections... unless the node holds the article."""
-    body = tree.find("body")
-    total = len(body.text_content()) if body is not None else 0
-    for node in tree.xpath("//*[@class or @id or @role or @aria-modal] | //nav | //form"):
-        if node.tag in _NEVER_PRUNE or node.getparent() is None or not _is_furniture(node):
-            continue
-        if node.find(".//h1") is not None or node.find(".//article") is not None:
-            continue
-        if total and len(node.text_content()) > 0.4 * total:
-            continue
-        node.drop_tree()
-
-
-def _take_captions(tree: HtmlElement) -> list[str]:
+def _captions(texts: list[str]) -> list[str]:
     captions: list[str] = []
-    for node in tree.xpath(_CAPTION_XPATH):
-        if node.getparent() is None:
-            continue
-        text = clean_line(node.text_content())
+    for raw in texts:
+        text = clean_line(raw)
         if text and len(text) < 400 and text not in captions:
             captions.append(text)
-        node.drop_tree()
     return captions
 
 
@@ -80,7 +54,19 @@ def _block_text(node: HtmlElement) -> str:
     return "\n".join(clean_line(line) for line in "".join(lines).split("\n") if clean_line(line))
 
 
-def _paragraphs(body: HtmlElement) -> list[str]:
+def _trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
+    """trafilatura's paragraphs (with its readability/jusText comparison on pages of normal size)."""
+    elements = sum(1 for _ in tree.iter())
+    if elements > MAX_TRAFILATURA_ELEMENTS:
+        log.warning("%s: %d elements, more than %d: not passed to trafilatura", url, elements,
+                    MAX_TRAFILATURA_ELEMENTS)
+        return []
+    doc = trafilatura.bare_extraction(tree, url=url, fast=elements > FAST_TRAFILATURA_ELEMENTS,
+                                      include_comments=False, include_tables=True, include_images=False,
+                                      with_metadata=False, deduplicate=False)
+    body = getattr(doc, "body", None)
+    if body is None:
+        return []
     out: list[str] = []
     for node in body:
         if node.tag == "list":
@@ -95,23 +81,47 @@ def _paragraphs(body: HtmlElement) -> list[str]:
     return out
 
 
+def _covers(other: list[str], ours: list[str]) -> bool:
+    """Whether `other` holds most of the words of `ours` (it adds to our text rather than replacing it with
+    something else, such as a consent notice that outweighs a short article)."""
+    mine = set(" ".join(ours).casefold().split())
+    if not mine:
+        return True
+    theirs = set(" ".join(other).casefold().split())
+    return len(mine & theirs) >= 0.6 * len(mine)
+
+
 def _drop_repeats(paragraphs: list[str], title: str | None, description: str | None) -> list[str]:
-    """The text never starts with the title or the standfirst again."""
+    """The text never starts with the title or the standfirst again, nor repeats the title as a line."""
     heads = {clean_line(t).casefold().rstrip(".") for t in (title, description) if t}
     while paragraphs and paragraphs[0].casefold().rstrip(".") in heads:
         paragraphs = paragraphs[1:]
+    if title:
+        key = clean_line(title).casefold()
+        paragraphs = [p for p in paragraphs if p.casefold() != key]
     return paragraphs
 
 
 def extract_body(tree: HtmlElement, url: str, title: str | None = None, description: str | None = None,
-                 ld_body: str | None = None) -> Body:
-    """Clean body text of the page. `tree` is modified (furniture and captions are removed)."""
-    captions = _take_captions(tree)
-    _prune_furniture(tree)
-    doc = trafilatura.bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=True,
-                                      include_images=False, with_metadata=False, deduplicate=False)
-    body = getattr(doc, "body", None)
-    paragraphs = _paragraphs(body) if body is not None else []
-    if not paragraphs and ld_body:
-        paragraphs = [p for chunk in ld_body.split("\n") if (p := clean_line(chunk))]
-    return Body(text="\n\n".join(_drop_repeats(paragraphs, title, description)), captions=captions)
+                 ld_body: str | None = None, scan: Scan | None = None, found: MainText | None = None) -> Body:
+    """Clean body text of the page. `tree` is not modified; `scan` is its walk and `found` its main text
+    when already made."""
+    root = tree.find("body")
+    root = root if root is not None else tree
+    scan = scan or scan_page(root)
+    captions = _captions(scan.captions)
+    found = found or main_text(root, scan)
+    paragraphs = [b.text for b in found.blocks]
+    method = "blocks"
+    # Unsure: little prose, a container that holds a minority of the page's prose (sections the finder
+    # split, a list of steps), or one that is a piece of a table or a list. Then trafilatura gets a say,
+    # and wins when it finds much more that still includes our text.
+    if found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table:
+        other = _trafilatura_paragraphs(tree, url)
+        ours = sum(map(len, paragraphs))
+        if (sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
+                and _covers(other, paragraphs)):
+            paragraphs, method = other, "trafilatura"
+    if ld_body and len(ld_body) > 2 * sum(map(len, paragraphs)):
+        paragraphs, method = [p for chunk in ld_body.split("\n") if (p := clean_line(chunk))], "json-ld"
+    return Body("\n\n".join(_drop_repeats(paragraphs, title, description)), captions, method)

@@ -33,6 +33,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     rf"(?:{_TEASER_LABELS})\s*(?:[:：»›|–—>-]|\.\.\.|…)\s*.{{0,200}}",
     rf"(?:{_TEASER_LABELS})(?:\s*[:：»›…]|\.\.\.)?",
     r"continue reading.{0,80}|read (?:the )?full (?:story|article).{0,60}|click here to .{1,80}",
+    r"(?:the )?(?:article|story|text) continues (?:below|after (?:the|this) (?:ad|advertisement))\.?|"
+    r"(?:advertisement\s*[-·|]?\s*)?scroll to continue(?: with content| reading)?\.?",
     # share, follow, newsletter
     r"share(?: (?:this|the) (?:article|story|post|page))?(?: (?:on|via) [\w ,]{1,60})?:?",
     r"(?:share|tweet|email|e-mail|print|copy link|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|"
@@ -50,7 +52,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     r"(?:accept|allow|reject|decline)(?: all)?(?: cookies)?|cookie (?:settings|policy|preferences|notice)|"
     r"manage (?:cookies|consent|preferences)|got it!?|i agree",
     # ads and legal lines
-    r"advertisement|advertising|anzeige|werbung|publicité|publicidad|pubblicità|sponsored(?: content)?",
+    r"advertisement|advertising|anzeige|werbung|publicité|publicidad|pubblicità|publicidade|reklam|reklame|"
+    r"advertentie|annonce|mainos|реклама|광고|广告|広告|sponsored(?: content)?",
     r"(?:©|\(c\)|copyright)\s*.{0,160}|all rights reserved\.?",
     r"(?:tags?|filed under|categories|category|posted in|topics?)\s*:\s*.{0,200}",
 )

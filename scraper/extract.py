@@ -22,9 +22,14 @@ from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.dates import date_from_url
 from scraper.encoding import decode_html
 from scraper.metadata import extract_metadata
+from scraper.readable import main_text, scan_page
 from scraper.record import content_hash, empty_record, word_count
 
 log = logging.getLogger(__name__)
+
+
+#: Pages longer than this (decoded) are cut before parsing: news pages are rarely over 3 MB, most of it scripts.
+MAX_HTML_CHARS = 8_000_000
 
 
 @dataclass
@@ -109,11 +114,18 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
     if reason := not_html(html, content_type):
         return Extraction(record, reason)
     text, _encoding = decode_html(html, content_type)
+    if len(text) > MAX_HTML_CHARS:
+        log.warning("%s: page of %d characters cut to %d before parsing", url, len(text), MAX_HTML_CHARS)
+        text = text[:MAX_HTML_CHARS]
     tree = _parse(text)
     if tree is None:
         return Extraction(record, "empty")
-    meta = extract_metadata(tree, url, dict(hints or {}))
-    body: Body = extract_body(tree, url, meta.title, meta.description, meta.article_body)
+    root = tree.find("body")
+    root = root if root is not None else tree
+    scan = scan_page(root)
+    found = main_text(root, scan)
+    meta = extract_metadata(tree, url, dict(hints or {}), scan, found.container)
+    body: Body = extract_body(tree, url, meta.title, meta.description, meta.article_body, scan, found)
     image = None
     if meta.image_url:
         image = {"url": meta.image_url, "caption": _caption(meta.image_caption, body.captions)}

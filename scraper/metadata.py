@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from scraper.authors import clean_authors
-from scraper.dates import parse_date
+from scraper.authors import clean_authors, first_names
+from scraper.dates import parse_date, parse_visible_date
+from scraper.readable import Scan, scan_page
 from scraper.structured import JsonObject, is_article, json_ld_objects, meta_tags, resolve, types_of
+from scraper.title import choose_title
 
-_TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|/)\s+")
-_BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' byline ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' author-name ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' byline__name ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' fn ')]"
-)
+_META_AUTHORS = ("author", "article:author", "byl", "parsely-author", "sailthru.author", "dc.creator",
+                 "dcterms.creator", "cxenseparse:author", "citation_author", "og:article:author")
 _NOT_ARTICLE_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage", "aboutpage", "contactpage",
                                 "itemlist", "faqpage", "imagegallery", "mediagallery", "videogallery"})
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}|[A-Za-z]{4}))?")
@@ -88,21 +85,26 @@ def _pick_article(objects: list[JsonObject], url: str) -> JsonObject | None:
     return max(articles, key=score)
 
 
-def _ld_authors(article: JsonObject, by_id: dict[str, JsonObject]) -> list[str]:
+def _ld_authors(article: JsonObject, by_id: dict[str, JsonObject]) -> tuple[list[str], bool]:
+    """The structured author names, and whether every one of them is typed Person."""
     raw = article.get("author") or article.get("creator") or []
     names: list[str] = []
+    persons = True
     for person in raw if isinstance(raw, list) else [raw]:
         person = resolve(person, by_id)
         if isinstance(person, dict):
-            if types_of(person) & {"organization", "newsmediaorganization", "corporation"}:
+            kinds = types_of(person)
+            if kinds & {"organization", "newsmediaorganization", "corporation", "newsorganization"}:
                 continue
+            persons = persons and "person" in kinds
             name = _text(person.get("name")) or " ".join(
                 filter(None, [_text(person.get("givenName")), _text(person.get("familyName"))]))
             if name:
                 names.append(name)
         elif isinstance(person, str):
+            persons = False
             names.append(person)
-    return names
+    return names, persons and bool(names)
 
 
 def _ld_image(value: Any, by_id: dict[str, JsonObject]) -> tuple[str | None, str | None]:
@@ -114,21 +116,59 @@ def _ld_image(value: Any, by_id: dict[str, JsonObject]) -> tuple[str | None, str
     return _text(value), None
 
 
-def _byline_names(tree: HtmlElement) -> list[str]:
-    for node in tree.xpath(_BYLINE_XPATH)[:6]:
-        if node.tag in {"meta", "link", "body", "html", "article", "main"}:
+def _closeness(node: HtmlElement, container: HtmlElement | None) -> int:
+    """How deep the lowest common ancestor of `node` and the article's container is (deeper: nearer)."""
+    if container is None:
+        return 0
+    mine = set(node.iterancestors())
+    for depth, ancestor in enumerate([container, *container.iterancestors()]):
+        if ancestor in mine or ancestor is node:
+            return -depth
+    return -1000
+
+
+def _byline_texts(bylines: list[HtmlElement], container: HtmlElement | None) -> Iterator[str]:
+    """Short texts of the page's byline elements (author/byline classes, rel=author, itemprop=author), those
+    nearest the article's text first, else in page order (related stories and comments have bylines too)."""
+    ranked = sorted(bylines[:30], key=lambda n: -_closeness(n, container))
+    for node in ranked:
+        if node.tag in {"meta", "link", "body", "html", "article", "main", "section"}:
             continue
         text = _node_text(node)
-        if 2 < len(text) < 120:
-            return [text]
-    return []
+        if 2 < len(text) <= 120:
+            yield text
 
 
-def _time_elements(tree: HtmlElement) -> tuple[str | None, str | None]:
+def _visible_date(tree: HtmlElement, scan: Scan) -> str | None:
+    """The first date the page shows in a date-like element (`<time>`, class "date"...), read in words."""
+    for node in scan.dates[:30]:
+        text = _node_text(node)
+        if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
+            return found
+    # else: the line that holds the byline ("Do 25.04.24 | 14:07 Uhr | Von Eva Muster"), or the headline's
+    for node in scan.bylines[:4]:
+        parent = node.getparent()
+        text = _node_text(parent) if parent is not None else ""
+        if 6 <= len(text) <= 160 and (found := parse_visible_date(text[:120])):
+            return found
+    h1 = next(tree.iter("h1"), None)
+    for sibling in h1.itersiblings() if h1 is not None else ():
+        text = _node_text(sibling)
+        if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
+            return found
+        if len(text) > 120:
+            break
+    return None
+
+
+def _time_elements(dates: list[HtmlElement]) -> tuple[str | None, str | None]:
     published = modified = None
-    for node in tree.xpath("//time[@datetime] | //*[@itemprop='datePublished' or @itemprop='dateModified']"):
+    for node in dates:
+        prop = node.get("itemprop") or ""
+        if not (node.tag == "time" and node.get("datetime")) and prop not in {"datePublished", "dateModified"}:
+            continue
         value = node.get("datetime") or node.get("content") or _node_text(node)
-        marker = " ".join([node.get("itemprop") or "", node.get("class") or ""]).lower()
+        marker = " ".join([prop, node.get("class") or ""]).lower()
         if "modified" in marker or "updated" in marker:
             modified = modified or parse_date(value)
         else:
@@ -146,33 +186,6 @@ def best_date(candidates: list[str | None]) -> str | None:
         if other[:10] == best[:10] and len(other) > len(best):
             best = other
     return best
-
-
-def clean_title(title: str | None, site_name: str | None, host: str) -> str | None:
-    """Drop a " | Site name" suffix or "Site name - " prefix that names the publisher."""
-    if not title:
-        return None
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    names = {n for n in (site_name, host.removeprefix("www.").split(".")[0]) if n}
-    keys = {re.sub(r"\W", "", n.casefold()) for n in names}
-
-    def is_site(part: str) -> bool:
-        key = re.sub(r"\W", "", part.casefold())
-        return bool(key) and any(key == k or (len(k) > 3 and (k in key or key in k)) for k in keys)
-
-    while len(parts) > 1 and is_site(parts[-1]):
-        parts.pop()
-    while len(parts) > 1 and is_site(parts[0]):
-        parts.pop(0)
-    return title if len(parts) == len(_TITLE_SEPARATORS.split(title)) else _rejoin(title, parts)
-
-
-def _rejoin(title: str, parts: list[str]) -> str:
-    start = title.find(parts[0])
-    end = title.rfind(parts[-1]) + len(parts[-1])
-    return title[start:end].strip()
 
 
 def normalise_language(value: str | None) -> str | None:
@@ -202,9 +215,14 @@ def _tags(*sources: list[str]) -> list[str]:
     return tags[:50]
 
 
-def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None = None) -> Metadata:
-    """Read the page's metadata from `tree` (not modified). `hints` are discovery fallbacks."""
+def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None = None,
+                     scan: Scan | None = None, container: HtmlElement | None = None) -> Metadata:
+    """Read the page's metadata from `tree` (not modified). `hints` are discovery fallbacks; `scan` is the
+    walk of the page's body (made here when not given), `container` the element that holds the article text."""
     hints = hints or {}
+    if scan is None:
+        body = tree.find("body")
+        scan = scan_page(body if body is not None else tree)
     objects = json_ld_objects(tree)
     by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
     ld = _pick_article(objects, url) or {}
@@ -217,11 +235,16 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
     website = next((o for o in objects if "website" in types_of(o)), {})
     site_name = _first(m("og:site_name"), website.get("name"), publisher, m("application-name"))
     host = urlsplit(url).hostname or ""
-    h1 = next((t for node in tree.iter("h1") if (t := _node_text(node))), None)
+    h1s = [t for node in tree.iter("h1") if (t := _node_text(node))][:5]
     title_tag = next((_node_text(t) for t in tree.iter("title")), None)
-    title = _first(ld.get("headline"), m("og:title"), m("twitter:title"), h1, title_tag, hints.get("title"))
+    host_label = host.removeprefix("www.").split(".")[0]
+    title = choose_title(headline=_text(ld.get("headline")), name=_text(ld.get("name")), og=m("og:title"),
+                         twitter=m("twitter:title"), dc=m("dc.title"), h1s=h1s, title_tag=title_tag,
+                         site_names=[site_name or "", _text(publisher) or "", _text(website.get("name")) or "",
+                                     m("application-name") or "", host_label],
+                         hint=_text(hints.get("title")))
 
-    time_published, time_modified = _time_elements(tree)
+    time_published, time_modified = _time_elements(scan.dates)
     published = best_date([
         parse_date(_text(ld.get("datePublished"))), parse_date(m("article:published_time")),
         parse_date(m("datepublished")), parse_date(m("og:published_time")),
@@ -229,8 +252,9 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
                                      "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
                                      "dc.date", "dcterms.created", "date", "citation_publication_date",
                                      "article.published", "cxenseparse:recs:publishtime")),
-        parse_date(_text(ld.get("dateCreated"))), time_published, parse_date(hints.get("published_at")),
+        parse_date(m("article:published:time")), parse_date(_text(ld.get("dateCreated"))), time_published,
     ])
+    published = published or _visible_date(tree, scan) or parse_date(hints.get("published_at"))
     modified = best_date([
         parse_date(_text(ld.get("dateModified"))), parse_date(m("article:modified_time")),
         parse_date(m("og:updated_time")), parse_date(m("datemodified")), parse_date(m("last-modified")),
@@ -243,20 +267,22 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
                       if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")), None)
     canonical = canonical or m("og:url") or _text(ld.get("url"))
     html_lang = tree.getroottree().getroot().get("lang") or tree.getroottree().getroot().get("xml:lang")
-    raw_authors = (_ld_authors(ld, by_id) or _byline_names(tree)
-                   or [a for a in meta.get("author", []) + meta.get("article:author", [])
-                       + meta.get("parsely-author", []) + meta.get("sailthru.author", [])
-                       + meta.get("dc.creator", [])])
+    outlets = [site_name or "", _text(publisher) or "", _text(website.get("name")) or "", host]
+    ld_names, ld_persons = _ld_authors(ld, by_id)
+    # A JSON-LD Person is a person even when a personal site bears the same name.
+    authors = clean_authors(ld_names, [] if ld_persons else outlets) or first_names(
+        [[a for n in _META_AUTHORS for a in meta.get(n, [])],
+         *([t] for t in _byline_texts(scan.bylines, container))], outlets)
     non_article = next((t for o in objects for t in types_of(o) if t in _NOT_ARTICLE_TYPES), None)
     og_type = (m("og:type") or "").lower()
     if not non_article and og_type and og_type not in {"article", "news", "blog", "website"}:
         non_article = f"og:type {og_type}" if og_type in {"profile", "video.other", "music.song", "product",
                                                            "book", "place"} else None
     return Metadata(
-        title=clean_title(title, site_name, host),
+        title=title,
         description=_first(ld.get("description"), m("og:description"), m("description"),
                            m("twitter:description"), hints.get("description")),
-        authors=clean_authors(raw_authors, [site_name or "", _text(publisher) or "", host]),
+        authors=authors,
         published_at=published,
         modified_at=modified,
         language=normalise_language(_first(ld.get("inLanguage"), html_lang, m("content-language"),

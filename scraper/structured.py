@@ -24,7 +24,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def _loads(raw: str) -> Any:
     """Parse one JSON-LD block; repair the usual damage (comments, CDATA, trailing commas, raw newlines)."""
     text = raw.strip()
-    for junk in ("<!--", "-->", "<![CDATA[", "]]>", "//<![CDATA[", "//]]>"):
+    for junk in ("//<![CDATA[", "//]]>", "<!--", "-->", "<![CDATA[", "]]>"):
         text = text.replace(junk, "")
     text = text.strip().rstrip(";")
     try:

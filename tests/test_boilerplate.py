@@ -16,6 +16,7 @@ from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
     "We use cookies to give you the best experience on our website. By continuing you agree to our cookie policy.",
     "Sign up for our morning newsletter", "Advertisement", "© 2026 The Harbour Gazette. All rights reserved.",
     "Save my name, email, and website in this browser for the next time I comment.", "Tags: Council, Seawall",
+    "Article continues below", "Advertisement · Scroll to continue", "Reklam", "Anzeige",
 ])
 def test_boilerplate_lines_are_removed(line: str) -> None:
     prose = "A first real paragraph that says something about the harbour and its people."

@@ -1,0 +1,448 @@
+"""Our own main-text finder: text blocks of the page, the subtree that holds the article, its clean blocks.
+
+One walk over the parsed tree turns it into text blocks (a paragraph, a heading, a list item, a run of loose
+text in a `<div>`), each knowing how much of it is link text. Every element then gets the prose it holds
+minus a penalty for the link text and the short furniture it holds; the element with the best balance is
+the article's container. Its blocks are kept unless they sit in page furniture (share bars, related
+stories, newsletters...), are mostly links or date stamps, are short fragments before the first or after
+the last paragraph of prose (kickers, bylines, tags), or are a run of teasers for other stories at either
+end. The same walk notes bylines, date elements and captions for the metadata. Fast: one pass over the
+tree, no copies of it; class names are judged once and cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from lxml.html import HtmlElement
+
+from scraper.text import clean_line
+
+log = logging.getLogger(__name__)
+
+# Elements whose content is never article text.
+SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "video",
+    "audio", "button", "input", "select", "textarea", "option", "label", "nav", "aside", "figure", "figcaption",
+    "picture", "img", "head", "title", "meta", "link", "map", "dialog", "source", "track", "menu", "footer",
+})
+# Elements that flow inside a line of text; every other element starts a new block.
+INLINE_TAGS = frozenset({
+    "a", "span", "strong", "b", "em", "i", "u", "small", "sup", "sub", "mark", "abbr", "cite", "code", "q", "time",
+    "font", "s", "strike", "del", "ins", "br", "wbr", "bdi", "bdo", "dfn", "kbd", "samp", "var", "big", "tt",
+    "data", "ruby", "rt", "rp", "nobr", "acronym",
+})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+# Containers that are page furniture whatever theme draws them, matched on class/id tokens. Strong furniture
+# (consent notices, comment sections, newsletter boxes, pop-ups) never holds the article; weak furniture
+# names (share, related, caption, ad...) are trusted only while they hold a minor part of the page's prose.
+_TOKEN = r"(?:^|[\s_-])(?:{})(?:$|[\s_-])"
+STRONG_FURNITURE = re.compile(_TOKEN.format(
+    r"cookies?|consent|gdpr|cmp|newsletter|subscribe|subscription|comments?|respond|comment-respond|"
+    r"comment-form|disqus|modal|popup|onetrust|didomi|usercentrics|sourcepoint"), re.IGNORECASE)
+WEAK_FURNITURE = re.compile(_TOKEN.format(
+    r"share|sharing|sharebar|sharedaddy|social|socials|related|relatedposts|jp-relatedposts|yarpp|crp_related|"
+    r"scroll-?to-?top|back-?to-?top|scrollup|breadcrumbs?|advert|advertisement|ads|ad|adslot|ad-slot|"
+    r"adsbygoogle|adunit|dfp|promo|outbrain|taboola|sponsored|author-box|authorbox|about-author|author-bio|"
+    r"post-navigation|nav-links|pagination|more-stories|read-?more|recommended|recommendations|popular|"
+    r"most-read|trending|byline|bylines|caption|credits?|tags|tag-list|taglist|keywords|toolbar|rating|"
+    r"survey|poll|donate|donation|visually-hidden|sr-only|screen-reader-text|"
+    r"image|images|img|photo|photos|picture|gallery|lightbox|slideshow|carousel|video|player|audio|media|"
+    r"tweet|twitter-tweet|instagram-media|tiktok-embed|embed|embedded|oembed"),
+    re.IGNORECASE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_SENTENCE_END = re.compile(r"[.!?。！？…؟।][\"'”’»«“)\]]*$")
+
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_BR = "\x00"  # a line break inside a block (the parser's input has its NULs removed: never page text)
+
+MAX_BLOCKS = 10_000  # a page with more text blocks than this is read up to here (a long article has ~500)
+
+
+class _Enough(Exception):
+    """The page has more text blocks than MAX_BLOCKS."""
+
+
+LINK_PENALTY = 1.0  # how much a character of link text costs against a character of prose
+SHORT_PENALTY = 0.25  # and a character of short, unpunctuated text (labels, kickers, dates)
+ISOLATED_WEIGHT = 0.25  # a paragraph of prose with no other prose next to it counts a quarter
+TEASER_CHARS = 300  # a paragraph standing alone and shorter than this may be a teaser for another story
+
+
+@dataclass(slots=True, eq=False)
+class Block:
+    """A paragraph-like piece of text and where it came from."""
+
+    text: str
+    tag: str
+    node: HtmlElement
+    chars: int
+    link_chars: int
+    furniture: tuple[tuple[HtmlElement, bool], ...] = ()
+    good: float = 0.0
+    bad: float = 0.0
+
+    @property
+    def heading(self) -> bool:
+        """An `<h1>`...`<h6>` (or an element with role=heading)."""
+        return self.tag in HEADINGS
+
+    @property
+    def link_density(self) -> float:
+        """The share of the text that is link text."""
+        return self.link_chars / self.chars if self.chars else 0.0
+
+
+@dataclass
+class Scan:
+    """What one walk over the page found: its text blocks, and elements that metadata looks at."""
+
+    blocks: list[Block] = field(default_factory=list)
+    bylines: list[HtmlElement] = field(default_factory=list)  # class/id "author"/"byline", rel/itemprop author
+    dates: list[HtmlElement] = field(default_factory=list)  # <time>, class/id "date", "time", "publish"...
+    captions: list[str] = field(default_factory=list)  # <figcaption> and class "caption" texts
+
+
+_BYLINE_MARK = re.compile(r"author|byline|auteur|autor")
+_DATE_MARK = re.compile(r"date|time|publish|datum|meta")
+
+
+@lru_cache(maxsize=32_768)
+def _marks(low: str) -> tuple[bool, bool, bool]:
+    """Whether class/id tokens name a byline, a date, a caption (cached: class names repeat)."""
+    return bool(_BYLINE_MARK.search(low)), bool(_DATE_MARK.search(low)), "caption" in low
+
+
+def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool = False, low: str | None = None) -> None:
+    """Remember the element if it looks like a byline, a date or a caption. `aside`: it sits in comments,
+    a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case."""
+    prop = el.get("itemprop")
+    if prop == "author" or el.get("rel") == "author":
+        if not aside:
+            scan.bylines.append(el)
+        return
+    if low is None:
+        cls, ident = el.get("class"), el.get("id")
+        low = f"{cls} {ident}".lower() if cls or ident else ""
+    if low:
+        byline, dated, caption = _marks(low)
+        if byline:
+            if not aside:
+                scan.bylines.append(el)
+            return
+        if tag == "time" or prop or dated:
+            scan.dates.append(el)
+        if caption and len(scan.captions) < 20:
+            scan.captions.append(el.text_content())
+    elif tag == "time" or prop in {"datePublished", "dateModified"}:
+        scan.dates.append(el)
+
+
+def _weight(text: str) -> int:
+    """Characters of text, a CJK character counting as three (it carries about a word)."""
+    n = len(text)
+    if not text.isascii():
+        n += 2 * len(_CJK.findall(text))
+    return n
+
+
+def furniture_kind(node: HtmlElement, tokens: str | None = None) -> int:
+    """2 for strong page furniture (by role or class/id tokens), 1 for weak, 0 for none. `tokens`: the
+    element's class and id, lower-case, when already read."""
+    role = node.get("role")
+    if role:
+        if role in {"dialog", "alertdialog"}:
+            return 2
+        if role in {"navigation", "complementary", "contentinfo"}:
+            return 1
+    if node.get("aria-modal") == "true":
+        return 2
+    if node.tag == "form" or node.get("aria-hidden") == "true":
+        return 1
+    if tokens is None:
+        cls, ident = node.get("class"), node.get("id")
+        tokens = f"{cls} {ident}".lower() if cls or ident else ""
+    return _class_kind(tokens) if tokens else 0
+
+
+@lru_cache(maxsize=32_768)
+def _class_kind(tokens: str) -> int:
+    """Furniture kind of class/id tokens (cached: class names repeat within and across pages)."""
+    if STRONG_FURNITURE.search(tokens):
+        return 2
+    return 1 if WEAK_FURNITURE.search(tokens) else 0
+
+
+def _has_block(el: HtmlElement) -> bool:
+    """Whether an element holds a block-level element (then it is a container, not a piece of a line)."""
+    for node in el.iterdescendants():
+        tag = node.tag
+        if isinstance(tag, str) and tag not in INLINE_TAGS and tag not in SKIP_TAGS:
+            return True
+    return False
+
+
+class _Line:
+    """Text pieces of one block being gathered, and how much of it is link text."""
+
+    __slots__ = ("links", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.links = 0
+
+    def add(self, text: str | None, in_link: bool) -> None:
+        if text:
+            self.parts.append(text)
+            if in_link:
+                self.links += len(text.strip())
+
+
+def _inline(el: HtmlElement, line: _Line, in_link: bool, scan: Scan, aside: bool) -> None:
+    """Add an inline element's text (not its tail) to `line`."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in SKIP_TAGS:
+        return
+    if tag == "br":
+        line.parts.append(_BR)
+        return
+    _note(el, tag, scan, aside)
+    in_link = in_link or tag == "a"
+    line.add(el.text, in_link)
+    for child in el:
+        _inline(child, line, in_link, scan, aside)
+        line.add(child.tail, in_link)
+
+
+def _emit(walk: Scan, line: _Line, node: HtmlElement, tag: str,
+          furniture: tuple[tuple[HtmlElement, bool], ...]) -> None:
+    if not line.parts:
+        return
+    raw = "".join(line.parts)
+    if not raw.strip():
+        return
+    text = "\n".join(c for part in raw.split(_BR) if (c := clean_line(part)))
+    if not any(ch.isalnum() for ch in text):  # empty, or only bullets, bars and zero-width joiners
+        return
+    chars = _weight(text)
+    links = min(chars, line.links if text.isascii() else int(line.links * chars / max(1, len(text))))
+    walk.blocks.append(Block(text, tag, node, chars, links, furniture))
+    if len(walk.blocks) >= MAX_BLOCKS:
+        raise _Enough
+
+
+def _walk(el: HtmlElement, scan: Scan, furniture: tuple[tuple[HtmlElement, bool], ...], in_link: bool) -> None:
+    """Split a container element into blocks, in document order."""
+    tag = el.tag
+    in_link = in_link or tag == "a"
+    aside = any(strong for _, strong in furniture)
+    line = _Line()
+    line.add(el.text, in_link)
+    for child in el:
+        ctag = child.tag
+        if isinstance(ctag, str):
+            if ctag in SKIP_TAGS:
+                if ctag in {"figcaption", "figure"} and len(scan.captions) < 20:
+                    scan.captions.extend(c.text_content() for c in child.iter("figcaption"))
+                elif ctag in {"footer", "aside"}:  # no article text, but an entry's byline and date live there
+                    for node in child.iter():
+                        if isinstance(node.tag, str):
+                            _note(node, node.tag, scan, aside)
+            elif (style := child.get("style")) and ("none" in style or "hidden" in style) and _HIDDEN.search(style):
+                pass
+            elif ctag in INLINE_TAGS and not _has_block(child):
+                _inline(child, line, in_link or ctag == "a", scan, aside)
+            else:
+                _emit(scan, line, el, tag, furniture)
+                line = _Line()
+                cls, ident = child.get("class"), child.get("id")
+                low = f"{cls} {ident}".lower() if cls or ident else ""
+                kind = furniture_kind(child, low)
+                _note(child, ctag, scan, aside or kind == 2, low)
+                _walk(child, scan, (*furniture, (child, kind == 2)) if kind else furniture, in_link)
+        line.add(child.tail, in_link)
+    _emit(scan, line, el, tag, furniture)
+
+
+def scan_page(root: HtmlElement) -> Scan:
+    """One walk over `root`: its text blocks in document order (scripts, navigation, figures and form fields
+    skipped) and the elements that look like bylines, dates and captions."""
+    scan = Scan()
+    try:
+        _walk(root, scan, (), False)
+    except _Enough:
+        log.warning("page has more than %d text blocks: the rest is not read", MAX_BLOCKS)
+    return scan
+
+
+def page_blocks(root: HtmlElement) -> list[Block]:
+    """The text blocks under `root`, in document order."""
+    return scan_page(root).blocks
+
+
+def is_prose(block: Block) -> bool:
+    """A paragraph of running text rather than a label, a kicker or a headline link."""
+    if block.heading or block.link_density > 0.5:
+        return False
+    return block.chars >= 100 or (block.chars >= 30 and _SENTENCE_END.search(block.text) is not None)
+
+
+def _kin(node: HtmlElement) -> object:
+    """What furniture is counted by: its class, so that an article cut into several wrappers of one class
+    ("lightbox", "ad-free") counts as one; the element itself when it has no class."""
+    return node.get("class") or node
+
+
+def _score(blocks: list[Block]) -> dict[HtmlElement, float]:
+    """Prose minus penalties, summed into every ancestor of each block.
+
+    Prose inside page furniture (comments, related stories, cookie notices) counts for nothing, unless that
+    "furniture" (all elements of its class together) holds most of the page's prose: then it is the
+    article, whatever its class says.
+    """
+    prose_in: dict[object, int] = {}
+    page_prose = 0
+    for block in blocks:
+        block.good = block.bad = 0.0
+        if is_prose(block):
+            block.good = block.chars - block.link_chars
+            page_prose += int(block.good)
+            for f, _strong in block.furniture:
+                prose_in[_kin(f)] = prose_in.get(_kin(f), 0) + int(block.good)
+        elif not block.heading:
+            block.bad = LINK_PENALTY * block.link_chars + SHORT_PENALTY * (block.chars - block.link_chars)
+    totals: dict[HtmlElement, float] = {}
+    for block in blocks:
+        if block.good and any(strong or prose_in.get(_kin(f), 0) < 0.5 * page_prose for f, strong in block.furniture):
+            block.bad += SHORT_PENALTY * block.good
+            block.good = 0.0
+    # A lone paragraph between headlines and labels is a teaser (or a lead): it counts for less. Blocks in
+    # furniture (ads, share bars) between two paragraphs do not part them.
+    seq = [b for b in blocks if b.good or not b.furniture]
+    for i, block in enumerate(seq):
+        if block.good and not ((i and seq[i - 1].good) or (i + 1 < len(seq) and seq[i + 1].good)):
+            block.good *= ISOLATED_WEIGHT
+    for block in blocks:
+        value = block.good - block.bad
+        if not value:
+            continue
+        node: HtmlElement | None = block.node
+        while node is not None:
+            totals[node] = totals.get(node, 0.0) + value
+            node = node.getparent()
+    return totals
+
+
+@dataclass
+class MainText:
+    """The blocks judged to be the article, and the container they came from."""
+
+    blocks: list[Block]
+    container: HtmlElement | None
+    prose_chars: int
+    page_prose_chars: int = 0  # the article's prose and the prose outside its container (not in pop-ups...)
+
+    @property
+    def in_list_or_table(self) -> bool:
+        """The best container is a piece of a table or a list: the article may be the whole table or list."""
+        return self.container is not None and self.container.tag in {"table", "tbody", "thead", "tr", "td", "th",
+                                                                     "ul", "ol", "li", "dl", "dd"}
+
+    @property
+    def coverage(self) -> float:
+        """The share of the page's prose that the article holds (low: the finder may have picked a part)."""
+        return self.prose_chars / self.page_prose_chars if self.page_prose_chars else 1.0
+
+
+def _inside(node: HtmlElement, container: HtmlElement) -> bool:
+    return node is container or any(a is container for a in node.iterancestors())
+
+
+def main_text(root: HtmlElement, scan: Scan | None = None) -> MainText:
+    """Find the article's container under `root` (or in its `scan`) and its clean blocks."""
+    blocks = (scan or scan_page(root)).blocks
+    totals = _score(blocks)
+    if not totals:
+        return MainText([], None, 0)
+    container = max(totals, key=totals.__getitem__)
+    inside: list[Block] = []
+    outside = 0  # prose elsewhere on the page (not in comments, pop-ups, newsletter boxes)
+    for block in blocks:
+        if _inside(block.node, container):
+            inside.append(block)
+        elif is_prose(block) and not any(strong for _, strong in block.furniture):
+            outside += block.chars
+    kept = _clean(inside, container)
+    prose = sum(b.chars for b in kept if is_prose(b))
+    return MainText(kept, container, prose, prose + outside)
+
+
+def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
+    """Drop furniture below the container, link lists, titles, and fragments before/after the prose."""
+    prose_total = sum(b.chars for b in blocks if is_prose(b)) or 1
+    prose_in: dict[object, int] = {}
+    for block in blocks:
+        if is_prose(block):
+            for f, _strong in block.furniture:
+                prose_in[_kin(f)] = prose_in.get(_kin(f), 0) + block.chars
+    inside: dict[HtmlElement, bool] = {}
+
+    def in_furniture(block: Block) -> bool:
+        for f, strong in block.furniture:
+            if f is container:
+                continue
+            if f not in inside:
+                inside[f] = _inside(f, container)
+            if inside[f] and (strong or prose_in.get(_kin(f), 0) < 0.3 * prose_total):
+                return True
+        return False
+
+    # Links stay in the sequence until the end: a headline link between two teasers keeps them apart.
+    kept = [b for b in blocks if b.tag != "h1" and not in_furniture(b)]
+    prose = [i for i, b in enumerate(kept) if is_prose(b)]
+    if not prose:
+        return [b for b in kept if b.link_density <= 0.5]
+    first, last = prose[0], prose[-1]
+    last = _teasers_start(kept, first, last, reverse=False)
+    first = _teasers_start(kept, first, last, reverse=True)
+    if first and kept[first - 1].heading:
+        first -= 1
+    return [b for b in kept[first:last + 1] if b.link_density <= 0.5 and not _is_stamp(b)]
+
+
+_STAMP = re.compile(r"\b(?:[01]?\d|2[0-3])[:.][0-5]\d\b|\b\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})\b|\b\d{4}-\d\d-\d\d\b")
+
+
+def _is_stamp(block: Block) -> bool:
+    """A short line that is a date or time stamp with a label or a name ("20:42 KEY EVENT", "Stand: 22.04.2024")."""
+    return (not block.heading and block.chars < 60 and not _SENTENCE_END.search(block.text)
+            and _STAMP.search(block.text) is not None)
+
+
+def _teasers_start(blocks: list[Block], first: int, last: int, reverse: bool) -> int:
+    """Where the article's prose ends (or, `reverse`, starts) once a run of teasers is cut off.
+
+    A teaser is a short paragraph that stands alone right after a headline link (a card for another
+    story). Two or more of them at the end (start) of the prose, up to the first paragraph that is not one
+    (a long one, one beside another paragraph, one under a plain subheading), are cut off. Returns the
+    index of the last (first) block to keep.
+    """
+    step = 1 if reverse else -1
+    edge = first if reverse else last
+    lone = 0
+    i = edge
+    while first <= i <= last:
+        block = blocks[i]
+        if is_prose(block):
+            beside = i + step
+            after_link = any(b.link_density > 0.5 for b in blocks[max(0, i - 2):i])
+            if (block.chars > TEASER_CHARS or (first <= beside <= last and is_prose(blocks[beside]))
+                    or not after_link):
+                break
+            lone += 1
+        i += step
+    return i if lone >= 2 and first <= i <= last else edge

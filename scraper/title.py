@@ -1,0 +1,187 @@
+"""The article's title: structured headline, OpenGraph, `<h1>` and `<title>` compared, site names stripped."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+# " | Site", " - Site", " — Site", " · Site", " :: Site", " » Site", " * Site", "Site：" (full-width colon)...
+SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|/|\\|\*|>)\s+|\s*[：｜]\s*|\s+\[(?=[^\]]+\]$)|\]$")
+# "Kicker: Headline" (a short label before the headline proper)
+_KICKER = re.compile(r"^(?P<kicker>[^:：]{2,60}?)\s*[:：]\s*(?P<rest>.{10,})$")
+_BYLINE_PART = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+\S", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def clean(text: str | None) -> str | None:
+    """One line of title text: entities decoded (some pages escape them twice), no soft hyphens."""
+    if not text:
+        return None
+    if "&" in text:
+        text = html.unescape(text)
+    text = " ".join(text.replace("\xad", "").replace("\u200b", "").split())
+    return text or None
+
+
+def _keys(name: str) -> set[str]:
+    """Comparable forms of a site name: letters and digits only, with and without German transliteration."""
+    base = name.casefold()
+    forms = {base, base.translate(_GERMAN),
+             "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))}
+    return {k for f in forms if (k := re.sub(r"\W", "", f))}
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def similar(a: str | None, b: str | None) -> float:
+    """Token F1 of two strings, case-folded (1.0 for the same words)."""
+    if not a or not b:
+        return 0.0
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return 0.0
+    common = sum(min(wa.count(w), wb.count(w)) for w in set(wa))
+    if not common:
+        return 0.0
+    p, r = common / len(wa), common / len(wb)
+    return 2 * p * r / (p + r)
+
+
+def _same(a: str, b: str) -> bool:
+    return _words(a) == _words(b)
+
+
+@dataclass
+class _Split:
+    parts: list[str]
+    text: str
+
+    def join(self, start: int, end: int) -> str:
+        """The original text from part `start` to part `end - 1`, separators kept."""
+        first, last = self.parts[start], self.parts[end - 1]
+        lo = self.text.find(first)
+        hi = self.text.rfind(last) + len(last)
+        return self.text[lo:hi].strip() if 0 <= lo < hi else " ".join(self.parts[start:end])
+
+
+def _split(text: str) -> _Split:
+    return _Split([p.strip() for p in SEPARATOR.split(text) if p and p.strip()], text)
+
+
+def _site_matcher(site_names: Iterable[str]) -> Callable[[str], bool]:
+    keys: set[str] = set()
+    for name in site_names:
+        if name:
+            keys |= _keys(name)
+
+    def is_site(part: str) -> bool:
+        if _BYLINE_PART.match(part):
+            return True
+        forms = _keys(part)
+        short = len(part.split()) <= 4
+        return any(f == k or (short and len(k) > 3 and len(f) > 3 and (k in f or f in k)) for f in forms for k in keys)
+
+    return is_site
+
+
+def strip_site(title: str, site_names: Iterable[str]) -> str:
+    """Drop leading/trailing parts that name the site ("News | Site", "Site - News") or a byline part."""
+    is_site = _site_matcher(site_names)
+
+    split = _split(title)
+    if len(split.parts) < 2:
+        return title
+    start, end = 0, len(split.parts)
+    while end - start > 1 and is_site(split.parts[end - 1]):
+        end -= 1
+    while end - start > 1 and is_site(split.parts[start]):
+        start += 1
+    return title if (start, end) == (0, len(split.parts)) else split.join(start, end)
+
+
+def _consistent(candidate: str, others: Sequence[str]) -> str:
+    """`candidate` cut to the part that another source states on its own ("Headline | Site" beside "Headline")."""
+    split = _split(candidate)
+    n = len(split.parts)
+    if n < 2:
+        return candidate
+    for start in range(n):
+        for end in range(n, start, -1):
+            if (start, end) == (0, n):
+                continue
+            piece = split.join(start, end)
+            if len(_words(piece)) >= 2 and any(_same(piece, o) for o in others):
+                return piece
+    return candidate
+
+
+def _headline(candidate: str, others: Sequence[str]) -> str:
+    """Without its kicker ("Kicker: Headline") when another source gives the headline without it."""
+    m = _KICKER.match(candidate)
+    if not m:
+        return candidate
+    rest = m["rest"]
+    return rest if any(_same(rest, other) for other in others) else candidate
+
+
+def _from_title_tag(title: str, h1s: Sequence[str]) -> str:
+    """The `<title>` cut to its headline: the part an `<h1>` repeats, else all but a trailing site part."""
+    split = _split(title)
+    for h1 in h1s:
+        if _same(h1, title):
+            return title
+    if len(split.parts) < 2:
+        return title
+    n = len(split.parts)
+    for h1 in h1s:
+        for start in range(n):
+            for end in range(n, start, -1):
+                if (start, end) != (n - 1, n) and _same(split.join(start, end), h1):  # a last part alone: the site
+                    return split.join(start, end)
+    head = split.join(0, len(split.parts) - 1)
+    if len(_words(head)) >= 3:
+        return head
+    tail = split.join(1, len(split.parts))
+    return tail if len(_words(tail)) >= 3 else title
+
+
+def choose_title(*, headline: str | None, name: str | None, og: str | None, twitter: str | None,
+                 dc: str | None, h1s: Sequence[str], title_tag: str | None, site_names: Iterable[str],
+                 hint: str | None = None) -> str | None:
+    """The article's title from every source the page offers (see the module docstring).
+
+    Order: the structured headline (JSON-LD; its `name` instead when that is closer to `<title>`, as on
+    pages where `headline` is a description), OpenGraph, Twitter, Dublin Core; each stripped of site names,
+    of a part no other source repeats, and of a kicker that another source leaves out. With none of
+    those, the `<title>` cut to the part an `<h1>` repeats, or to its headline part.
+    """
+    names = [n for n in site_names if n]
+    title_tag = clean(title_tag)
+    h1_list = [h for h in (clean(h) for h in h1s) if h]
+    headline, name = clean(headline), clean(name)
+    if (headline and name and title_tag and not _same(headline, name)
+            and similar(name, title_tag) > similar(headline, title_tag)):
+        headline = name
+    headline = headline or name
+    is_site = _site_matcher(names)
+    structured = [t for t in (headline, clean(og), clean(twitter), clean(dc))
+                  if t and not all(is_site(p) for p in _split(t).parts)]  # an og:title that is the site's name
+    stripped = [strip_site(t, names) for t in structured]
+    pool = [*stripped, *h1_list, *([strip_site(title_tag, names)] if title_tag else [])]
+    for i, candidate in enumerate(stripped):
+        others = [o for j, o in enumerate(pool) if j != i and not _same(o, candidate)]
+        candidate = _consistent(candidate, others)
+        candidate = _headline(candidate, others)
+        if len(_words(candidate)) >= 1:
+            return candidate
+    if title_tag:
+        return _from_title_tag(strip_site(title_tag, names), h1_list)
+    if h1_list:
+        return h1_list[0]
+    return clean(hint)

@@ -1,0 +1,133 @@
+"""Classes of extraction failure fixed against real pages, each pinned on a small page written for the test."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from scraper.extract import analyse_page, extract_article
+
+
+def _text(page: Any, name: str, url: str = "https://news.example/2026/story") -> str:
+    return str(extract_article(page(name), url)["text"])
+
+
+# --- body ---------------------------------------------------------------------------------------------
+
+def test_article_inside_layout_classes_named_like_furniture_is_kept(page: Any) -> None:
+    """Containers called "sidebar-grid", "paywall" or "...-ad-hidden" hold the story on many sites."""
+    text = _text(page, "sidebar-layout.html")
+    assert text.startswith("The island ferry will run four crossings a day")
+    assert "Freight bookings are not affected" in text
+    assert len(text.split("\n\n")) == 4
+    assert "Most read" not in text and "Lifeboat crew" not in text and "Advertisement" not in text
+
+
+def test_teaser_cards_after_the_article_are_cut_off(page: Any) -> None:
+    text = _text(page, "teaser-list.html")
+    assert text.endswith("Vereine können die Bahnen wie bisher am Dienstag- und Donnerstagabend buchen.")
+    assert "Längere Öffnungszeiten am Wochenende" in text  # a plain subheading of the article stays
+    for teaser in ("Freibadsaison", "Das Freibad am See", "Schwimmverein", "Mehr zum Thema"):
+        assert teaser not in text
+
+
+def test_consent_dialog_never_outweighs_a_short_article(page: Any) -> None:
+    text = _text(page, "consent-dialog.html")
+    assert text.startswith("The river bridge will close to traffic on Sunday night")
+    assert "cookies" not in text and "privacy" not in text.lower()
+
+
+def test_article_split_into_chunks_between_ads_is_read_whole(page: Any) -> None:
+    text = _text(page, "chunked-article.html")
+    assert text.startswith("For thirty years the old orchard")
+    assert "Her neighbours joined in the second year." in text
+    assert text.endswith("and that keeps the village coming back.")
+    assert "Advertisement" not in text
+
+
+def test_live_blog_stamps_ad_labels_and_embedded_posts_are_dropped(page: Any) -> None:
+    text = _text(page, "liveblog-stamps.html")
+    assert len(text.split("\n\n")) == 4
+    for junk in ("21:05", "KEY EVENT", "Reklam", "@countypolice", "Please stay away from the promenade"):
+        assert junk not in text
+
+
+def test_table_of_a_list_article_is_kept_with_its_introduction(page: Any) -> None:
+    text = _text(page, "table-article.html", "https://wiki.example/Lighthouses")
+    assert text.startswith("This list covers the working and retired lighthouses")
+    assert "Stands on a tidal island" in text and "visible for twenty-six nautical miles" in text
+    assert text.endswith("publishes the opening times each spring.")
+    assert "Harbours" not in text
+
+
+def test_how_to_steps_keep_their_labels_and_lose_the_related_links(page: Any) -> None:
+    text = _text(page, "howto-steps.html", "https://crafts.example/bottle-garden")
+    assert "Step 3\n\nAdd potting compost" in text
+    assert text.endswith("keep the jar out of direct sun.")
+    assert "bird feeder" not in text
+
+
+# --- title ---------------------------------------------------------------------------------------------
+
+def test_title_skips_an_og_title_that_is_the_site_name_and_drops_a_kicker_the_h1_leaves_out(page: Any) -> None:
+    record = extract_article(page("title-sources.html"), "https://valley.example/news/river-wall")
+    assert record["title"] == "River wall to be raised by a metre"
+
+
+def test_title_entities_escaped_twice_are_decoded(page: Any) -> None:
+    record = extract_article(page("title-escaped.html"), "https://journal-du-val.example/moulin")
+    assert record["title"] == 'Le moulin "Bellevue" rouvre ses portes'
+
+
+def test_json_ld_name_beats_a_headline_that_is_a_description(page: Any) -> None:
+    record = extract_article(page("title-ld-name.html"), "https://openencyclopedia.example/wiki/Tidal_mill")
+    assert record["title"] == "Tidal mill"
+
+
+# --- authors and dates ----------------------------------------------------------------------------------
+
+def test_authors_fall_back_past_a_slug_to_meta_and_ignore_credits_and_comments(page: Any) -> None:
+    record = extract_article(page("byline-cascade.html"), "https://valley-courier.example/news/night-buses")
+    assert record["authors"] == ["Rhys Morgan"]  # not "rhys-morgan", "(Image: ...)" nor the commenter
+
+
+def test_visible_byline_beside_the_article_beats_teasers_and_drops_the_desk(page: Any) -> None:
+    record = extract_article(page("byline-visible.html"), "https://mdz-nordkreis.example/radwege")
+    assert record["authors"] == ["Eva Kirchner-Lang"]  # not the teaser's author, nor "MDZ Nordkreis", nor "Nachrichten"
+    assert record["published_at"] == "2024-04-25T14:07:00"  # read from the byline's line, no offset invented
+
+
+def test_json_ld_in_a_cdata_comment_is_read(page: Any) -> None:
+    record = extract_article(page("teaser-list.html"), "https://kreisbote.example/stadtbad")
+    assert record["published_at"] == "2026-03-02T11:00:00+01:00"
+    assert record["authors"] == ["Lena Vogt"]
+
+
+def test_date_written_in_words_in_another_language(page: Any) -> None:
+    record = extract_article(page("date-words.html"), "https://faktencheck.example/regenwasser")
+    assert record["published_at"] == "2026-05-13T15:44:00"
+
+
+def test_published_time_meta_with_colons_keeps_its_offset(page: Any) -> None:
+    record = extract_article(page("chunked-article.html"), "https://orchards.example/story")
+    assert record["published_at"] == "2026-10-04T08:15:00+01:00"
+
+
+# --- limits ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("html", [
+    "<html><body><ul>" + "".join(f"<li><a href='/{i}'>Link {i}</a></li>" for i in range(60_000)) + "</ul></body>",
+    "<html><body><article>" + "<p>A sentence of a paragraph, and more.</p>" * 40_000 + "</article></body></html>",
+    "<html><body>" + "<div>" * 5_000 + "deep" + "</div>" * 5_000 + "</body></html>",
+])
+def test_pathological_pages_finish_quickly_with_a_warning(html: str, caplog: pytest.LogCaptureFixture) -> None:
+    start = time.perf_counter()
+    with caplog.at_level(logging.WARNING):
+        result = analyse_page(html, "https://x.example/huge")
+    assert time.perf_counter() - start < 2.0
+    assert result.record["url"] == "https://x.example/huge"
+    if len(html) > 1_000_000:
+        assert any("not read" in r.message or "trafilatura" in r.message for r in caplog.records)
