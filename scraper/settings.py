@@ -24,6 +24,7 @@ RETRY_TIMES = 2  # retries after the first try of a failed request
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]  # statuses worth another try
 RETRY_BACKOFF_BASE = 2.0  # seconds before retrying a 429/503 without Retry-After, doubled per retry
 RETRY_BACKOFF_MAX = 120.0  # longest wait before a retry; a longer Retry-After gives up on the page
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the spiders log one line per failed request themselves
 
 # --- Limits: news pages are small; anything larger is refused -------------------------------------
 DOWNLOAD_TIMEOUT = 30  # seconds for one response, slow-drip responses included
