@@ -10,7 +10,8 @@ _PREFIX = re.compile(
     r"(?:by|von|par|por|di|da|de\s+la|door|af|av|przez|от|של)\s*[:\-]?\s+",
     re.IGNORECASE,
 )
-_LEADING_LABEL = re.compile(r"^(?:authors?|autor(?:in|en)?|auteur|byline|posted by|written by)\s*[:\-]\s*", re.I)
+_LEADING_LABEL = re.compile(
+    r"^(?:authors?|autor(?:in|en)?|auteur|byline|posted by|written by|redaktion)\s*[:\-]\s*", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|;|\||&|·|•|\n|\s[-–—]\s|\s+(?:and|und|et|y|e|en|og|och|i)\s+)\s*", re.IGNORECASE)
 _PAREN = re.compile(r"\s*[(\[].*?[)\]]\s*")
 # A date or time after the name in the same byline: "By Jane Doe March 25, 2015", "Jane Doe 14:00, 28 Apr".
@@ -87,8 +88,8 @@ def clean_authors(raw: Iterable[str], outlets: Iterable[str] = ()) -> list[str]:
     outlet_keys = _outlet_keys(outlets)
     names: list[str] = []
     seen: set[str] = set()
-    for byline in raw:
-        text = _DATE_TAIL.sub("", _PAREN.sub(" ", " ".join(str(byline).split())))
+    for line in (line for byline in raw for line in str(byline).split("\n")):
+        text = _DATE_TAIL.sub("", _PAREN.sub(" ", " ".join(line.split())))
         text = _LEADING_LABEL.sub("", _PREFIX.sub("", text.strip(" -–—:|·•")))
         for part in _SPLIT.split(text):
             name = _PREFIX.sub("", part.strip(" -–—:|·•.\"'")).strip(" -–—:|·•.\"'")

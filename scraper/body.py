@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass, field
 
+import lxml.etree
+import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
@@ -81,6 +85,34 @@ def _trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
     return out
 
 
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){400,})"', re.DOTALL)
+_ESCAPED_PARAGRAPH = re.compile(r"\\u003cp[\s>\\]|<p[\s>]", re.IGNORECASE)
+
+
+def _script_paragraphs(tree: HtmlElement) -> list[str]:
+    """The article's paragraphs from HTML that a script carries as a JSON string (a page rendered in the
+    browser, such as a Next.js page whose article arrives in `self.__next_f.push([1, "..."])`)."""
+    best: list[str] = []
+    for script in tree.iter("script"):
+        if script.get("src") or "ld+json" in (script.get("type") or ""):
+            continue
+        code = script.text or ""
+        if len(code) < 400 or not _ESCAPED_PARAGRAPH.search(code):
+            continue
+        for m in _JSON_STRING.finditer(code):
+            if not _ESCAPED_PARAGRAPH.search(m.group(1)):
+                continue
+            try:
+                markup = json.loads(f'"{m.group(1)}"')
+                root = lxml.html.fragment_fromstring(markup, create_parent="div")
+            except (ValueError, lxml.etree.ParserError):
+                continue
+            paragraphs = [b.text for b in main_text(root).blocks]
+            if sum(map(len, paragraphs)) > sum(map(len, best)):
+                best = paragraphs
+    return best
+
+
 def _covers(other: list[str], ours: list[str]) -> bool:
     """Whether `other` holds most of the words of `ours` (it adds to our text rather than replacing it with
     something else, such as a consent notice that outweighs a short article)."""
@@ -103,9 +135,10 @@ def _drop_repeats(paragraphs: list[str], title: str | None, description: str | N
 
 
 def extract_body(tree: HtmlElement, url: str, title: str | None = None, description: str | None = None,
-                 ld_body: str | None = None, scan: Scan | None = None, found: MainText | None = None) -> Body:
+                 ld_body: str | None = None, scan: Scan | None = None, found: MainText | None = None,
+                 authors: list[str] | None = None) -> Body:
     """Clean body text of the page. `tree` is not modified; `scan` is its walk and `found` its main text
-    when already made."""
+    when already made. A last line that is only an author's name (a signature) is left out."""
     root = tree.find("body")
     root = root if root is not None else tree
     scan = scan or scan_page(root)
@@ -122,6 +155,13 @@ def extract_body(tree: HtmlElement, url: str, title: str | None = None, descript
         if (sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
                 and _covers(other, paragraphs)):
             paragraphs, method = other, "trafilatura"
+    if not ld_body and sum(map(len, paragraphs)) < _UNSURE_CHARS:
+        other = _script_paragraphs(tree)
+        if sum(map(len, other)) > _UNSURE_CHARS:
+            paragraphs, method = other, "script"
     if ld_body and len(ld_body) > 2 * sum(map(len, paragraphs)):
         paragraphs, method = [p for chunk in ld_body.split("\n") if (p := clean_line(chunk))], "json-ld"
-    return Body("\n\n".join(_drop_repeats(paragraphs, title, description)), captions, method)
+    paragraphs = _drop_repeats(paragraphs, title, description)
+    if paragraphs and authors and paragraphs[-1].casefold() in {a.casefold() for a in authors}:
+        paragraphs = paragraphs[:-1]
+    return Body("\n\n".join(paragraphs), captions, method)

@@ -124,8 +124,9 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
     root = root if root is not None else tree
     scan = scan_page(root)
     found = main_text(root, scan)
-    meta = extract_metadata(tree, url, dict(hints or {}), scan, found.container)
-    body: Body = extract_body(tree, url, meta.title, meta.description, meta.article_body, scan, found)
+    meta = extract_metadata(tree, url, dict(hints or {}), scan, found.container, found.blocks)
+    body: Body = extract_body(tree, url, meta.title, meta.description, meta.article_body, scan, found,
+                              meta.authors)
     image = None
     if meta.image_url:
         image = {"url": meta.image_url, "caption": _caption(meta.image_caption, body.captions)}

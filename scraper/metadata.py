@@ -12,7 +12,7 @@ from lxml.html import HtmlElement
 
 from scraper.authors import clean_authors, first_names
 from scraper.dates import parse_date, parse_visible_date
-from scraper.readable import Scan, scan_page
+from scraper.readable import Block, Scan, scan_page
 from scraper.structured import JsonObject, is_article, json_ld_objects, meta_tags, resolve, types_of
 from scraper.title import choose_title
 
@@ -127,6 +127,66 @@ def _closeness(node: HtmlElement, container: HtmlElement | None) -> int:
     return -1000
 
 
+def _lines_text(node: HtmlElement) -> str:
+    """The element's text with its `<br>` line breaks kept as newlines ("Name<br>Sendung: ..." is two lines)."""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        if el.tag == "br":
+            parts.append("\x00")
+        elif isinstance(el.tag, str):
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+                parts.append(child.tail or "")
+
+    walk(node)
+    return "\n".join(line for raw in "".join(parts).split("\x00") if (line := " ".join(raw.split())))
+
+
+_LABELLED = re.compile(r"^(?:by|von|par|por|door|di|av|af|przez)\b\s*:?\s+\S", re.IGNORECASE)
+_NAME_BESIDE_DATE = re.compile(r"^\s*([^|\d]{4,60}?)\s*\|")
+
+
+def _labelled_bylines(blocks: list[Block], container: HtmlElement | None) -> list[str]:
+    """Short lines that begin with a byline word ("By Jane Doe", "Von: Max Muster, Erika Muster"), those
+    nearest the article's text first: bylines drawn without an author or byline class."""
+    found = [b for b in blocks[:400] if b.chars <= 120 and not b.heading and _LABELLED.match(b.text)]
+    return [b.text for b in sorted(found, key=lambda b: -_closeness(b.node, container))[:5]]
+
+
+def _names_beside_dates(dates: list[HtmlElement]) -> list[str]:
+    """The name that leads the line of a date element ("Jane Doe | 05.04.2025 - Updated: ..."), up to "|"."""
+    out: list[str] = []
+    for node in dates[:6]:
+        parent = node.getparent()
+        if parent is None:
+            continue
+        line = " ".join(parent.text_content().split())
+        if len(line) <= 160 and (m := _NAME_BESIDE_DATE.match(line)) and parse_visible_date(line[m.end():]):
+            out.append(m.group(1))
+    return out
+
+
+def _signature(blocks: list[Block], article: list[Block]) -> str | None:
+    """The line right after the article's text, beside its last paragraph, when it is a short name set apart
+    in bold or right-aligned (a signature: "Jane Doe")."""
+    if not article:
+        return None
+    end = article[-1]
+    after = next((i + 1 for i, b in enumerate(blocks) if b is end), len(blocks))
+    if after >= len(blocks) or blocks[after].node.getparent() is not end.node.getparent():
+        return None
+    last = blocks[after]
+    words = last.text.split()
+    if not 2 <= len(words) <= 4 or last.heading or last.link_density > 0.5 or "\n" in last.text:
+        return None
+    node = last.node
+    style = (node.get("style") or "").replace(" ", "").lower()
+    bold = [el for el in node.iter("strong", "b") if " ".join(el.text_content().split()) == last.text]
+    return last.text if bold or "text-align:right" in style else None
+
+
 def _byline_texts(bylines: list[HtmlElement], container: HtmlElement | None) -> Iterator[str]:
     """Short texts of the page's byline elements (author/byline classes, rel=author, itemprop=author), those
     nearest the article's text first, else in page order (related stories and comments have bylines too)."""
@@ -134,7 +194,7 @@ def _byline_texts(bylines: list[HtmlElement], container: HtmlElement | None) -> 
     for node in ranked:
         if node.tag in {"meta", "link", "body", "html", "article", "main", "section"}:
             continue
-        text = _node_text(node)
+        text = _lines_text(node)
         if 2 < len(text) <= 120:
             yield text
 
@@ -216,9 +276,11 @@ def _tags(*sources: list[str]) -> list[str]:
 
 
 def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None = None,
-                     scan: Scan | None = None, container: HtmlElement | None = None) -> Metadata:
+                     scan: Scan | None = None, container: HtmlElement | None = None,
+                     article: list[Block] | None = None) -> Metadata:
     """Read the page's metadata from `tree` (not modified). `hints` are discovery fallbacks; `scan` is the
-    walk of the page's body (made here when not given), `container` the element that holds the article text."""
+    walk of the page's body (made here when not given), `container` the element that holds the article text
+    and `article` its blocks (for a signature at its end)."""
     hints = hints or {}
     if scan is None:
         body = tree.find("body")
@@ -272,7 +334,9 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
     # A JSON-LD Person is a person even when a personal site bears the same name.
     authors = clean_authors(ld_names, [] if ld_persons else outlets) or first_names(
         [[a for n in _META_AUTHORS for a in meta.get(n, [])],
-         *([t] for t in _byline_texts(scan.bylines, container))], outlets)
+         *([t] for t in _byline_texts(scan.bylines, container)),
+         *([t] for t in _labelled_bylines(scan.blocks, container)),
+         _names_beside_dates(scan.dates), [s for s in [_signature(scan.blocks, article or [])] if s]], outlets)
     non_article = next((t for o in objects for t in types_of(o) if t in _NOT_ARTICLE_TYPES), None)
     og_type = (m("og:type") or "").lower()
     if not non_article and og_type and og_type not in {"article", "news", "blog", "website"}:

@@ -108,7 +108,7 @@ class Scan:
 
 
 _BYLINE_MARK = re.compile(r"author|byline|auteur|autor")
-_DATE_MARK = re.compile(r"date|time|publish|datum|meta")
+_DATE_MARK = re.compile(r"date|time|publish|datum|meta|fecha|tarih")
 
 
 @lru_cache(maxsize=32_768)
@@ -262,6 +262,8 @@ def _walk(el: HtmlElement, scan: Scan, furniture: tuple[tuple[HtmlElement, bool]
                 cls, ident = child.get("class"), child.get("id")
                 low = f"{cls} {ident}".lower() if cls or ident else ""
                 kind = furniture_kind(child, low)
+                if kind == 2 and child.find(".//article") is not None:
+                    kind = 0  # an overlay that shows the article itself (a reader view), not a pop-up
                 _note(child, ctag, scan, aside or kind == 2, low)
                 _walk(child, scan, (*furniture, (child, kind == 2)) if kind else furniture, in_link)
         line.add(child.tail, in_link)
@@ -403,6 +405,7 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
 
     # Links stay in the sequence until the end: a headline link between two teasers keeps them apart.
     kept = [b for b in blocks if b.tag != "h1" and not in_furniture(b)]
+    kept = _without_slideshow(kept)
     prose = [i for i, b in enumerate(kept) if is_prose(b)]
     if not prose:
         return [b for b in kept if b.link_density <= 0.5]
@@ -414,6 +417,36 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     return [b for b in kept[first:last + 1] if b.link_density <= 0.5 and not _is_stamp(b)]
 
 
+# A slide counter at the start of a caption: "3/50", "3 of 50", "Bild 3 von 12".
+_COUNTER = re.compile(r"^(?:\w+\s+)?(\d{1,3})\s*(?:/|of|von|de|sur|di|van|av|z|из)\s*(\d{1,3})\b", re.IGNORECASE)
+_MIN_SLIDES = 3
+_MIN_PROSE_BESIDE = 300
+
+
+def _common_ancestor(nodes: list[HtmlElement]) -> HtmlElement | None:
+    path = [nodes[0], *nodes[0].iterancestors()]
+    for node in nodes[1:]:
+        mine = {id(a) for a in [node, *node.iterancestors()]}
+        path = [a for a in path if id(a) in mine]
+    return path[0] if path else None
+
+
+def _without_slideshow(blocks: list[Block]) -> list[Block]:
+    """The blocks without a slideshow's captions ("1/50 Headline. Caption...", "2/50 ..."): a gallery of other
+    pictures beside the article. Kept when the captions are all the prose there is (a photo story)."""
+    slides: dict[str, list[Block]] = {}
+    for block in blocks:
+        if block.chars < 200 and (m := _COUNTER.match(block.text)) and int(m[1]) <= int(m[2]):
+            slides.setdefault(m[2], []).append(block)
+    for group in slides.values():
+        if len(group) < _MIN_SLIDES or (show := _common_ancestor([b.node for b in group])) is None:
+            continue
+        rest = [b for b in blocks if not _inside(b.node, show)]
+        if sum(b.chars for b in rest if is_prose(b)) >= _MIN_PROSE_BESIDE:
+            return rest
+    return blocks
+
+
 _STAMP = re.compile(r"\b(?:[01]?\d|2[0-3])[:.][0-5]\d\b|\b\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})\b|\b\d{4}-\d\d-\d\d\b")
 
 
@@ -421,6 +454,24 @@ def _is_stamp(block: Block) -> bool:
     """A short line that is a date or time stamp with a label or a name ("20:42 KEY EVENT", "Stand: 22.04.2024")."""
     return (not block.heading and block.chars < 60 and not _SENTENCE_END.search(block.text)
             and _STAMP.search(block.text) is not None)
+
+
+def _near_prose(blocks: list[Block], i: int) -> list[Block]:
+    """The paragraphs of prose nearest before and after block `i`."""
+    before = next((b for b in reversed(blocks[:i]) if is_prose(b)), None)
+    after = next((b for b in blocks[i + 1:] if is_prose(b)), None)
+    return [b for b in (before, after) if b is not None]
+
+
+def _in_card(block: Block, link: Block, neighbours: list[Block]) -> bool:
+    """Whether a paragraph and the headline link above it sit in a box of their own (a card for another
+    story) rather than in the running text: their nearest common element holds no neighbouring prose."""
+    mine = {id(a) for a in block.node.iterancestors()}
+    mine.add(id(block.node))
+    common = next((a for a in [link.node, *link.node.iterancestors()] if id(a) in mine), None)
+    if common is None or common.tag in {"body", "html"}:
+        return False
+    return not any(_inside(n.node, common) for n in neighbours)
 
 
 def _teasers_start(blocks: list[Block], first: int, last: int, reverse: bool) -> int:
@@ -439,9 +490,9 @@ def _teasers_start(blocks: list[Block], first: int, last: int, reverse: bool) ->
         block = blocks[i]
         if is_prose(block):
             beside = i + step
-            after_link = any(b.link_density > 0.5 for b in blocks[max(0, i - 2):i])
-            if (block.chars > TEASER_CHARS or (first <= beside <= last and is_prose(blocks[beside]))
-                    or not after_link):
+            link = next((b for b in reversed(blocks[max(0, i - 2):i]) if b.link_density > 0.5), None)
+            if (link is None or (first <= beside <= last and is_prose(blocks[beside]))
+                    or (block.chars > TEASER_CHARS and not _in_card(block, link, _near_prose(blocks, i)))):
                 break
             lone += 1
         i += step

@@ -74,6 +74,13 @@ def _split(text: str) -> _Split:
     return _Split([p.strip() for p in SEPARATOR.split(text) if p and p.strip()], text)
 
 
+def _contains(a: str, b: str) -> bool:
+    """One name holds the other, and the rest is no longer than the shorter one ("Daily Mail Online" and
+    "Mail Online"; not a headline that merely names the blog it appears on)."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return short in long and len(long) - len(short) <= max(4, len(short))
+
+
 def _site_matcher(site_names: Iterable[str]) -> Callable[[str], bool]:
     keys: set[str] = set()
     for name in site_names:
@@ -85,7 +92,7 @@ def _site_matcher(site_names: Iterable[str]) -> Callable[[str], bool]:
             return True
         forms = _keys(part)
         short = len(part.split()) <= 4
-        return any(f == k or (short and len(k) > 3 and len(f) > 3 and (k in f or f in k)) for f in forms for k in keys)
+        return any(f == k or (short and len(k) > 3 and len(f) > 3 and _contains(f, k)) for f in forms for k in keys)
 
     return is_site
 
@@ -116,6 +123,8 @@ def _consistent(candidate: str, others: Sequence[str]) -> str:
             if (start, end) == (0, n):
                 continue
             piece = split.join(start, end)
+            if start and len(split.join(0, start)) > len(piece):
+                continue  # what precedes is the longer part: the piece is a site or section name after it
             if len(_words(piece)) >= 2 and any(_same(piece, o) for o in others):
                 return piece
     return candidate
@@ -127,7 +136,16 @@ def _headline(candidate: str, others: Sequence[str]) -> str:
     if not m:
         return candidate
     rest = m["rest"]
-    return rest if any(_same(rest, other) for other in others) else candidate
+    if len(m["kicker"]) > len(rest):  # a kicker is the short part
+        return candidate
+    return rest if any(_same(rest, tail) for other in others for tail in _tails(other)) else candidate
+
+
+def _tails(text: str) -> list[str]:
+    """`text`, and its ends after a kicker of its own ("Kicker - Headline" gives "Headline" too)."""
+    split = _split(text)
+    n = len(split.parts)
+    return [text, *(tail for i in range(1, n) if len(tail := split.join(i, n)) > len(split.join(0, i)))]
 
 
 def _from_title_tag(title: str, h1s: Sequence[str]) -> str:

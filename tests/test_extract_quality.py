@@ -131,3 +131,79 @@ def test_pathological_pages_finish_quickly_with_a_warning(html: str, caplog: pyt
     assert result.record["url"] == "https://x.example/huge"
     if len(html) > 1_000_000:
         assert any("not read" in r.message or "trafilatura" in r.message for r in caplog.records)
+
+
+# --- second pass: classes found on the evaluation pages, each on a page written for the test ------------
+
+def _record(page: Any, name: str) -> dict[str, Any]:
+    return extract_article(page(name), "https://news.example/2026/story")
+
+
+def test_title_keeps_the_headline_when_a_logo_h1_repeats_the_platform_part(page: Any) -> None:
+    """A blog's "Post @ Blog :: Platform ::" beside a logo `<h1>` "Platform": the platform alone is no title,
+    nor is the post's part a site name merely because it names the blog."""
+    title = _record(page, "title-platform-suffix.html")["title"]
+    assert title == "北投溫泉一日遊 (3) @ 小林的旅行筆記 :: 部落格平台 ::"
+
+
+def test_title_drops_a_kicker_when_another_source_has_a_different_one(page: Any) -> None:
+    """og:title "Kicker A: «Headline»" and h1 "Kicker B - «Headline»": the headline is the part they share."""
+    assert _record(page, "title-two-kickers.html")["title"] == "«Wir wurden nie gefragt»"
+
+
+def test_byline_labelled_with_von_without_byline_class(page: Any) -> None:
+    """A "Von: <a>Name</a>, <a>Name</a>" line with no author/byline class; the JSON-LD author is a desk."""
+    assert _record(page, "byline-labelled.html")["authors"] == ["Anna BERGER", "Jonas Weil"]
+
+
+def test_byline_leading_the_date_line(page: Any) -> None:
+    """"Name | 05.04.2025 - Updated: ..." with no author markup: the name before the bar is the author."""
+    record = _record(page, "byline-beside-date.html")
+    assert record["authors"] == ["Deniz Aksoy"]
+    assert record["published_at"] == "2025-04-05"
+
+
+def test_signature_after_the_last_paragraph_is_the_author_not_text(page: Any) -> None:
+    """A bold right-aligned name after the article (a signature) is its author and stays out of the text;
+    the outlet named in `<meta name=author>` is not a person."""
+    record = _record(page, "signature-end.html")
+    assert record["authors"] == ["Thu Hà"]
+    assert record["text"].endswith("theo các bác sĩ.")
+
+
+def test_byline_lines_split_at_br(page: Any) -> None:
+    """"Redaktion: A und <a>B</a><br><br>Sendung: ..." is a line of names, then a programme line."""
+    assert _record(page, "byline-lines.html")["authors"] == ["Eva Roth", "Tim Lang"]
+
+
+def test_long_teaser_cards_after_the_article_are_cut_off(page: Any) -> None:
+    """Cards (headline link, a summary over 300 characters, a source) in a list after the story: each card's
+    summary is alone in its box, unlike an article's own subheaded sections."""
+    text = _record(page, "card-teasers.html")["text"]
+    assert text.endswith("veterans' charity.")
+    assert "Morning Wire" not in text and "crane" not in text and "Recommended" not in text
+
+
+def test_article_in_a_modal_overlay_is_read(page: Any) -> None:
+    """A reader overlay ("...-modal") that holds an `<article>` is the article, not a pop-up; the stream
+    of cards behind it is not."""
+    record = _record(page, "modal-article.html")
+    assert record["text"].startswith("An unmanned cargo ship bound for the space station")
+    assert "Background stream" not in record["text"]
+    assert record["authors"] == ["Ann Dale"]
+
+
+def test_slideshow_captions_inside_the_article_body_are_left_out(page: Any) -> None:
+    """A gallery of other pictures ("1/6 Title. Caption", "2/6 ...") in the body; the text after it stays."""
+    text = _record(page, "slideshow-captions.html")["text"]
+    assert "Markets slide" not in text and "Coffee prices" not in text and "PHOTO AGENCY" not in text
+    assert text.endswith("better value than an older one.")
+    assert len(text.split("\n\n")) == 4
+
+
+def test_article_carried_by_a_script_payload_is_read(page: Any) -> None:
+    """A page rendered in the browser: the visible page has only the headline, the paragraphs come as
+    escaped HTML in a JSON string of a script."""
+    text = _record(page, "script-payload.html")["text"]
+    assert text.startswith("The governing party expelled its former leader on Thursday")
+    assert len(text.split("\n\n")) == 3
