@@ -18,6 +18,7 @@ import lxml.etree
 import lxml.html
 
 from scraper.body import Body, clean_line, extract_body
+from scraper.text import clean_fields
 from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.dates import date_from_url
 from scraper.encoding import decode_html
@@ -143,6 +144,7 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
         tags=meta.tags,
         image=image,
     )
+    clean_fields(record)
     set_text(record, body.text)
     removed = strip_boilerplate(record, stripper) if stripper is not None else 0
     return Extraction(record, _verdict(record, meta.article_markup, meta.non_article_markup), removed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -132,3 +133,24 @@ def test_cli_errors_are_one_line() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip().count("\n") == 0 and "cannot read /nonexistent/page.html" in done.stderr
+
+
+def test_no_control_character_or_lone_surrogate_reaches_any_field() -> None:
+    bad = "\x00\x01\x07\u2028\u2029\x0b\x1b\x85"
+    paragraphs = "".join(f"<p>Paragraph {i} has some{bad} words, and more words to make it long enough to keep.</p>"
+                         for i in range(8))
+    html = (f'<html lang="en"><head><title>T{bad}itle</title><meta property="og:site_name" content="Si{bad}te">'
+            f'<meta property="article:section" content="Sec{bad}tion"><meta property="article:tag" content="ta{bad}g">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Head\\ud83dline", '
+            f'"datePublished": "2026-01-01T00:00:00Z", "author": {{"@type": "Person", "name": "Jane{bad} Doe"}}, '
+            f'"image": {{"url": "https://x.example/i{bad}.jpg", "caption": "cap{bad}tion"}}}}</script>'
+            f'<link rel="canonical" href="https://x.example/a{bad}b"></head>'
+            f"<body><article><h1>Head line</h1>{paragraphs}</article></body></html>")
+    record = extract_article(html.encode("utf-8"), "https://x.example/a")
+    line = json.dumps(record, ensure_ascii=False)
+    line.encode("utf-8")  # no lone surrogate left: it would not encode
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]", line)
+    assert record["title"] == "Head\ufffdline"
+    assert record["canonical_url"] == "https://x.example/ab"
+    assert record["image"] == {"url": "https://x.example/i.jpg", "caption": "cap tion"}
+    assert record["authors"] == ["Jane Doe"] and record["site_name"] == "Si te" and record["section"] == "Sec tion"
