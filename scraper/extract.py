@@ -18,13 +18,13 @@ import lxml.etree
 import lxml.html
 
 from scraper.body import Body, clean_line, extract_body
-from scraper.text import clean_fields
 from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.dates import date_from_url
 from scraper.encoding import decode_html
 from scraper.metadata import extract_metadata
 from scraper.readable import main_text, scan_page
 from scraper.record import content_hash, empty_record, word_count
+from scraper.text import clean_fields
 
 log = logging.getLogger(__name__)
 
