@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.writer import ArchiveWriteError, ArchiveWriter
+from pipelines.validate import PageDropped
 from scraper.items import Article
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ class ArchivePipeline:
         if not isinstance(item, Article) or self.writer is None:
             return item
         if self.failed:
-            raise DropItem(f"archive unavailable: {item.page.url}")
+            self.stats.inc_value("articles/dropped/archive_error")
+            raise PageDropped("archive_error", "archive_error (the archive cannot be written)", item.page.url)
         assert self.crawler.spider is not None
         record = dict(item.record)
         record.update(
@@ -76,13 +77,17 @@ class ArchivePipeline:
         )
         try:
             path = self.writer.write(record)
+        except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine
+            self.stats.inc_value("articles/dropped/unserialisable")
+            raise PageDropped("unserialisable", f"unserialisable ({exc})", item.page.url) from None
         except (ArchiveWriteError, OSError) as exc:
             self.failed = True
             log.error("Cannot write the archive, stopping the crawl: %s", exc)
             self.stats.set_value("archive/error", str(exc))
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
-            raise DropItem(f"archive write failed: {item.page.url}") from exc
+            self.stats.inc_value("articles/dropped/archive_error")
+            raise PageDropped("archive_error", f"archive_error ({exc.strerror or exc})", item.page.url) from None
         self.stats.inc_value("articles/archived")
         files = self.stats.get_value("archive/files") or []
         if str(path) not in files:

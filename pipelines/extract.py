@@ -23,8 +23,9 @@ from scraper.items import Article, Page
 log = logging.getLogger(__name__)
 
 
-class ExtractionTimeout(Exception):
-    """A page took longer than EXTRACT_TIMEOUT to extract."""
+class ExtractionTimeout(BaseException):
+    """A page took longer than EXTRACT_TIMEOUT to extract. A BaseException, so that no `except Exception`
+    inside the extraction code (ours or a library's) swallows it and carries on."""
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:
@@ -59,14 +60,20 @@ def watch_crawler(pid: int, interval: float = 1.0) -> None:
 
 def extract_with_deadline(body: bytes, url: str, content_type: str | None, hints: dict[str, Any],
                           timeout: float) -> Extraction:
-    """Run extraction in a worker process, interrupted after `timeout` seconds (SIGALRM)."""
+    """Run extraction in a worker process, interrupted after `timeout` seconds (SIGALRM, repeated every
+    0.1 s after that in case something catches the first one)."""
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    signal.setitimer(signal.ITIMER_REAL, timeout, 0.1)
     try:
         return analyse_page(body, url, content_type=content_type, hints=hints, stripper=None)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while True:  # an alarm may still arrive while the timer is being stopped
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except ExtractionTimeout:
+                continue
 
 
 class ExtractPipeline:
@@ -115,8 +122,7 @@ class ExtractPipeline:
             return item
         try:
             result = await self._extract(item)
-        except ExtractionTimeout:
-            log.warning("Extraction of %s took over %.1f s and was stopped", item.url, self.timeout)
+        except ExtractionTimeout:  # the Dropped line says so: one line per page
             return Article(record={}, page=item, not_article=f"extract_timeout (over {self.timeout:g} s)")
         except BrokenProcessPool:
             log.error("An extraction worker died on %s; starting new workers", item.url)

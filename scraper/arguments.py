@@ -15,10 +15,14 @@ class SpiderArgumentError(ValueError):
 def http_url(value: str, name: str = "url") -> str:
     """`value` as a safe absolute http(s) URL, or SpiderArgumentError."""
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise SpiderArgumentError(f"{name}={value!r} is not an http(s) URL")
-    return safe_url_string(value)
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # ValueError when not a number or out of range
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError
+        return safe_url_string(value)
+    except ValueError:  # also `http://[broken` and `http://host:99999/`
+        raise SpiderArgumentError(f"{name}={value!r} is not an http(s) URL") from None
 
 
 def urls_from_file(path: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from scrapy import exceptions
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import StatsCollector
@@ -12,29 +13,63 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
-_NETWORK = {
+_NETWORK: dict[type[BaseException], str] = {
+    # Scrapy >= 2.19 wraps Twisted's errors in its own
+    exceptions.CannotResolveHostError: "dns",
+    exceptions.DownloadTimeoutError: "timeout",
+    exceptions.DownloadConnectionRefusedError: "connection_refused",
+    exceptions.ResponseDataLossError: "connection_lost",  # the connection closed before the announced body
+    exceptions.DownloadFailedError: "connection_lost",
+    # only DOWNLOAD_MAXSIZE cancels a download in Scrapy's HTTP/1.1 handler (a timeout is DownloadTimeoutError)
+    exceptions.DownloadCancelledError: "too_large",
+    exceptions.UnsupportedURLSchemeError: "unsupported_scheme",
     error.DNSLookupError: "dns",
     error.TimeoutError: "timeout",
     error.TCPTimedOutError: "timeout",
     error.ConnectionRefusedError: "connection_refused",
     error.ConnectionLost: "connection_lost",
+    error.ConnectionDone: "connection_lost",
     ResponseFailed: "connection_lost",
     CancelledError: "cancelled",
 }
+# IgnoreRequest says why in its message only: (words to look for, reason)
+_IGNORED = (("robots", "robots"), ("offsite", "offsite"), ("download_maxsize", "too_large"),
+            ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"))
+_DETAILS = {"too_large": "larger than DOWNLOAD_MAXSIZE", "connection_lost": "connection closed mid-response"}
 
 
 def failure_reason(failure: Failure) -> str:
-    """A stats key for a failed request: `http_404`, `dns`, `timeout`, `robots`, ..."""
+    """A stats key for a failed request: `http_404`, `dns`, `timeout`, `too_large`, `robots`, ..."""
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
         message = str(exc).lower()
-        return "robots" if "robots" in message else "offsite" if "offsite" in message else "ignored"
+        return next((reason for words, reason in _IGNORED if words in message), "ignored")
     for kind, reason in _NETWORK.items():
         if isinstance(exc, kind):
             return reason
     return type(exc).__name__
+
+
+def failure_detail(failure: Failure, reason: str) -> str:
+    """The first line of the failure's message (or what the reason means), at most 200 characters."""
+    exc = failure.value
+    if isinstance(exc, HttpError) and 300 <= exc.response.status < 400:
+        location = (exc.response.headers.get(b"Location") or b"").decode("latin-1")
+        return f"redirect to {location[:150]!r} not followed" if location else "redirect without a Location"
+    text = str(exc).strip()
+    if not text or text == type(exc).__name__ or text.startswith("[<"):  # empty, or a list of Twisted failures
+        return _DETAILS.get(reason, type(exc).__name__)
+    return text.splitlines()[0][:200]
+
+
+def requested_url(failure: Failure) -> str:
+    """The URL the spider asked for (before any redirect: the one a user knows), `?` when unknown."""
+    request = getattr(failure, "request", None)
+    if request is None:
+        return "?"
+    return str((request.meta.get("redirect_urls") or [request.url])[0])
 
 
 def record_failure(failure: Failure, url: str, stats: StatsCollector | None,
@@ -45,7 +80,6 @@ def record_failure(failure: Failure, url: str, stats: StatsCollector | None,
         stats.inc_value(f"pages/failed/{reason}")
         if site:
             stats.inc_value(f"site/{site}/failed/{reason}")
-    detail = str(failure.value).splitlines()[0] if str(failure.value) else type(failure.value).__name__
     level = logging.INFO if reason == "robots" else logging.WARNING
-    logger.log(level, "Failed %s: %s (%s)", url, reason, detail[:200])
+    logger.log(level, "Failed %s: %s (%s)", url, reason, failure_detail(failure, reason))
     return reason

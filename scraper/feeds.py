@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from scraper.dates import parse_date
+from scraper.sitemaps import declares_entities
+from scraper.urls import usable_url
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
               "application/rdf+xml", "application/xml", "text/xml")
@@ -45,7 +46,7 @@ def _atom_link(entry: etree._Element) -> str | None:
     return preferred[0].get("href") if preferred else None
 
 
-def _xml_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
+def _xml_entries(body: bytes, base_url: str, refuse_entities: bool) -> Iterator[FeedEntry]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True, recover=False)
     try:
@@ -54,6 +55,8 @@ def _xml_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
         raise FeedError(f"malformed XML: {exc}") from None
     if root is None:
         raise FeedError("empty document")
+    if refuse_entities and declares_entities(root):
+        raise FeedError("declares XML entities (entity expansion or external entities): refused")
     for item in root.iter():
         kind = _local(item.tag)
         if kind == "item":  # RSS 2.0 and RSS 1.0
@@ -67,28 +70,34 @@ def _xml_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
             date = _text(item, "published", "issued", "updated")
         else:
             continue
-        if link:
-            yield FeedEntry(urljoin(base_url, link.strip()), parse_date(date), _text(item, "title"))
+        if link and (url := usable_url(link, base_url)):
+            yield FeedEntry(url, parse_date(date), _text(item, "title"))
 
 
 def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
     try:
         feed = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise FeedError(f"malformed JSON: {exc}") from None
     if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
         raise FeedError("not a JSON Feed (no items list)")
     for item in feed["items"]:
-        if isinstance(item, dict) and isinstance(item.get("url") or item.get("external_url"), str):
-            yield FeedEntry(urljoin(base_url, item.get("url") or item["external_url"]),
-                            parse_date(item.get("date_published")), item.get("title"))
+        if not isinstance(item, dict):
+            continue
+        link, date, title = item.get("url") or item.get("external_url"), item.get("date_published"), item.get("title")
+        if isinstance(link, str) and (url := usable_url(link, base_url)):
+            yield FeedEntry(url, parse_date(date) if isinstance(date, str) else None,
+                            (" ".join(title.split()) or None) if isinstance(title, str) else None)
 
 
-def parse_feed(body: bytes, base_url: str) -> list[FeedEntry]:
-    """The entries of an RSS, Atom or JSON feed. Entities are never expanded; nothing is fetched."""
+def parse_feed(body: bytes, base_url: str, refuse_entities: bool = False) -> list[FeedEntry]:
+    """The entries of an RSS, Atom or JSON feed. Entities are never expanded (a value stops at an entity
+    reference); nothing is fetched. With `refuse_entities` (as the crawl parses), a feed that declares
+    entities raises FeedError instead."""
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    entries = _json_entries(body, base_url) if head in {b"{", b"["} else _xml_entries(body, base_url)
-    return list(entries)
+    if head in {b"{", b"["}:
+        return list(_json_entries(body, base_url))
+    return list(_xml_entries(body, base_url, refuse_entities))
 
 
 def feed_links(tree: HtmlElement, base_url: str) -> list[str]:
@@ -97,6 +106,6 @@ def feed_links(tree: HtmlElement, base_url: str) -> list[str]:
     for link in tree.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower()
-        if "alternate" in rel and kind in FEED_TYPES[:5] and link.get("href"):
-            links.append(urljoin(base_url, link.get("href", "")))
+        if "alternate" in rel and kind in FEED_TYPES[:5] and (url := usable_url(link.get("href") or "", base_url)):
+            links.append(url)
     return links

@@ -27,8 +27,8 @@ RETRY_BACKOFF_MAX = 120.0  # longest wait before a retry; a longer Retry-After g
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the spiders log one line per failed request themselves
 
 # --- Limits: news pages are small; anything larger is refused -------------------------------------
-DOWNLOAD_TIMEOUT = 30  # seconds for one response, slow-drip responses included
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # bytes (after decompression): larger responses are cancelled
+DOWNLOAD_TIMEOUT = 30  # seconds for one response, slow-drip responses included (pages/failed/timeout)
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # bytes, decompressed: larger responses (gzip bombs too) fail as `too_large`
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # bytes: larger responses are logged as a warning
 TELNETCONSOLE_ENABLED = False  # no listening console on scheduled runs
 REMOTE_CONTROL_ENABLED = False  # nor Scrapy's remote-control HTTP server
@@ -39,9 +39,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.useragent.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scraper.retry.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scraper.redirects.CheckedMetaRefreshMiddleware": 580,  # redirect loops and offsite redirects fail with
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,  # a reason: `redirect_loop`, `offsite`
+    "scraper.redirects.CheckedRedirectMiddleware": 600,
 }
 EXTENSIONS = {
     "scraper.summary.RunSummary": 500,
+    "scraper.logformatter.OneLinePerFailure": 0,  # Scrapy's repeats of a failure we log go to DEBUG
 }
 SPIDER_MIDDLEWARES = {
     "scraper.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from scraper.dates import parse_date
+from scraper.urls import usable_url
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -37,7 +38,10 @@ class SitemapEntry:
 def gunzip_limited(data: bytes, max_size: int) -> bytes:
     """Decompress gzip `data`, refusing to produce more than `max_size` bytes (gzip bombs)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = inflater.decompress(data, max_size + 1)
+    try:
+        out = inflater.decompress(data, max_size + 1)
+    except zlib.error as exc:
+        raise SitemapError(f"not valid gzip: {exc}") from None
     if len(out) > max_size:
         raise SitemapError(f"decompresses to more than {max_size} bytes")
     return out
@@ -70,18 +74,32 @@ def _news_of(url: etree._Element) -> dict[str, object]:
     return news
 
 
-def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024) -> Iterator[SitemapEntry]:
+def declares_entities(element: etree._Element) -> bool:
+    """Whether the document of `element` declares entities in its DTD: no sitemap or feed needs any, and
+    they are how billion-laughs expansions and external entities (XXE) are built."""
+    dtd = element.getroottree().docinfo.internalDTD
+    return dtd is not None and any(True for _ in dtd.iterentities())
+
+
+def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, refuse_entities: bool = False
+                  ) -> Iterator[SitemapEntry]:
     """Yield the entries of a sitemap or sitemap index (plain or gzipped), element by element.
 
-    Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE).
-    Raises SitemapError on malformed XML, after yielding the entries before the damage.
+    Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE): a value
+    stops at an entity reference. With `refuse_entities` (as the crawl parses), a document that declares
+    entities is refused whole instead: SitemapError before any entry. Raises SitemapError on malformed XML,
+    after yielding the entries before the damage.
     """
     if body[:2] == _GZIP_MAGIC:
         body = gunzip_limited(body, max_size)
     parser = etree.iterparse(io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True,
                              load_dtd=False, huge_tree=False, remove_comments=True, recover=False)
+    first = True
     try:
         for _event, element in parser:
+            if first and refuse_entities and declares_entities(element):
+                raise SitemapError("declares XML entities (entity expansion or external entities): refused")
+            first = False
             kind = _local(element.tag)
             if kind not in {"url", "sitemap"}:
                 continue
@@ -102,6 +120,6 @@ def sitemaps_in_robots(body: bytes) -> list[str]:
     urls = []
     for line in body.decode("utf-8", "replace").splitlines():
         name, _, value = line.partition(":")
-        if name.strip().lower() == "sitemap" and value.strip().startswith(("http://", "https://")):
-            urls.append(value.strip())
+        if name.strip().lower() == "sitemap" and (url := usable_url(value)):
+            urls.append(url)
     return urls

@@ -54,7 +54,8 @@ def site_line(site: str, c: dict[str, int]) -> str:
 def site_problem(c: dict[str, int]) -> str | None:
     """Why a site's run is unhealthy (no article found at all, or mostly errors), else None."""
     failed, _ = _by_prefix(c, "failed/")
-    found = c.get("archived", 0) + c.get("already_archived", 0) + _by_prefix(c, "dropped/duplicate")[0]
+    found = (c.get("archived", 0) + c.get("already_archived", 0) + _by_prefix(c, "dropped/duplicate")[0]
+             + c.get("dropped/archive_error", 0))  # found, but the archive could not take it: not the site's fault
     if found == 0:
         return "no article found (nothing archived now or before)"
     if failed > c.get("responses", 0):

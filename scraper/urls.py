@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from tld import get_fld
 from w3lib.url import canonicalize_url
@@ -17,12 +17,33 @@ _TRACKING = re.compile(
 )
 
 
+def usable_url(url: str, base: str | None = None) -> str | None:
+    """`url`, resolved against `base`, if it is an http(s) URL with a host that can be fetched; else None.
+
+    Links on hostile pages and in sitemaps (`http://[broken`, `http://host:99999/`, `javascript:`) make
+    urllib raise ValueError: they are skipped here rather than stop the callback that found them.
+    """
+    try:
+        absolute = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(absolute)
+        _ = parts.port  # ValueError when not a number or out of range
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        return None
+    return absolute
+
+
 def strip_tracking(url: str) -> str:
-    """`url` without its fragment and tracking parameters (utm_*, fbclid, ...); other parameters keep their order."""
-    parts = urlsplit(url.strip())
+    """`url` without its fragment and tracking parameters (utm_*, fbclid, ...); other parameters keep their order.
+    Never raises: a URL urllib cannot parse (`http://[broken`, a port out of range) comes back as it is."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip().split("#", 1)[0]
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
     host = (parts.hostname or "").lower()
-    port = parts.port
     netloc = host if port is None or (parts.scheme, port) in {("http", 80), ("https", 443)} else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
@@ -31,7 +52,10 @@ def strip_tracking(url: str) -> str:
 
 def url_key(url: str) -> str:
     """The key under which an article URL is seen once: tracking stripped, query sorted, scheme folded."""
-    key = canonicalize_url(strip_tracking(url))
+    try:
+        key = canonicalize_url(strip_tracking(url))
+    except ValueError:
+        key = strip_tracking(url)
     return key.replace("https://", "http://", 1)
 
 

@@ -11,7 +11,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scraper.arguments import SpiderArgumentError, http_url, urls_from_file
-from scraper.failures import record_failure
+from scraper.failures import record_failure, requested_url
 from scraper.items import Page
 from scraper.sites import site_id_for
 from scraper.urls import strip_tracking
@@ -63,6 +63,6 @@ class ArticleSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Count and log a failed request once."""
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        url = requested_url(failure)
         site = request.meta.get("site") if request is not None else None
         record_failure(failure, url, self.crawler.stats, self.logger, site=site)

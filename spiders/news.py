@@ -19,13 +19,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scraper.arguments import SpiderArgumentError
-from scraper.failures import record_failure
+from scraper.failures import record_failure, requested_url
 from scraper.feeds import FeedError, feed_links, parse_feed
 from scraper.items import Page
 from scraper.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
 from scraper.sites import SiteConfig, load_sites, site_from_url
 from scraper.urlclass import UrlKind, classify_url
-from scraper.urls import strip_tracking
+from scraper.urls import strip_tracking, usable_url
 from spiders.article import page_from_response
 
 # Request kinds, in the order they are worth fetching: articles first, so a run that is cut short has
@@ -82,6 +82,9 @@ class NewsSpider(scrapy.Spider):
     def _article(self, site: SiteConfig, url: str, hints: dict[str, Any], date: str | None = None
                  ) -> Iterator[scrapy.Request]:
         """An article request, unless the site's rules or its age rule it out."""
+        if usable_url(url) is None:  # `http://[broken`, `http://host:99999/`: not fetchable
+            self.crawler.stats.inc_value(f"site/{site.id}/discovery/bad_url")
+            return
         if not site.allows(url):
             return
         if self._too_old(site, date):
@@ -121,9 +124,9 @@ class NewsSpider(scrapy.Spider):
         """Sitemap indexes recurse; URL entries become article requests with their news: hints."""
         site = self._site(response)
         try:
-            for entry in parse_sitemap(response.body, SITEMAP_MAXSIZE):
+            for entry in parse_sitemap(response.body, SITEMAP_MAXSIZE, refuse_entities=True):
                 if entry.is_sitemap:
-                    if not self._too_old(site, entry.lastmod):
+                    if usable_url(entry.loc) and not self._too_old(site, entry.lastmod):
                         yield self._request(site, entry.loc, "sitemap")
                 elif entry.news or classify_url(entry.loc) is UrlKind.ARTICLE:
                     yield from self._article(site, entry.loc, {"published_at": entry.news.get("published_at"),
@@ -137,7 +140,7 @@ class NewsSpider(scrapy.Spider):
         """Every feed entry on the site becomes an article request, its date passed on as a hint."""
         site = self._site(response)
         try:
-            entries = parse_feed(response.body, response.url)
+            entries = parse_feed(response.body, response.url, refuse_entities=True)
         except FeedError as exc:
             self._bad_document(response, "bad_feed", str(exc))
             return
@@ -161,12 +164,14 @@ class NewsSpider(scrapy.Spider):
                     yield self._request(site, url, "feed", optional=True)
         max_depth = self.settings.getint("NEWS_NAVIGATION_DEPTH")
         for href in tree.xpath("//a/@href"):
-            url = urljoin(response.url, str(href).strip())
-            kind = classify_url(url)
+            link = usable_url(str(href), response.url)
+            if link is None:  # javascript:, mailto:, or a link urllib cannot parse
+                continue
+            kind = classify_url(link)
             if kind is UrlKind.ARTICLE:
-                yield from self._article(site, url, {})
-            elif kind is UrlKind.NAVIGATION and depth < max_depth and site.allows(url):
-                yield self._request(site, url.split("#", 1)[0], "navigation", depth=depth + 1)
+                yield from self._article(site, link, {})
+            elif kind is UrlKind.NAVIGATION and depth < max_depth and site.allows(link):
+                yield self._request(site, link.split("#", 1)[0], "navigation", depth=depth + 1)
 
     def parse_article(self, response: Response) -> Page | None:
         """Pass the page on to the pipelines, with what discovery learned as hints."""
@@ -178,6 +183,10 @@ class NewsSpider(scrapy.Spider):
 
     # --- failures -------------------------------------------------------------------------------------
     def _bad_document(self, response: Response, reason: str, detail: str) -> None:
+        if response.meta.get("optional"):  # a guessed /sitemap.xml answered by a soft-404 HTML page: no error
+            self.crawler.stats.inc_value("discovery/optional_missing")
+            self.logger.debug("Optional %s is not a %s: %s", response.url, reason.removeprefix("bad_"), detail)
+            return
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         self.crawler.stats.inc_value(f"site/{response.meta['site']}/failed/{reason}")
         self.logger.warning("Failed %s: %s (%s)", response.url, reason, detail.splitlines()[0][:200])
@@ -186,7 +195,7 @@ class NewsSpider(scrapy.Spider):
         """Count and log a failed request once; a missing optional resource (a guessed sitemap) is no error."""
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
-        url = request.url if request is not None else "?"
+        url = requested_url(failure)
         if meta.get("optional"):
             self.crawler.stats.inc_value("discovery/optional_missing")
             self.logger.debug("Optional %s not available: %s", url, failure.value)

@@ -8,13 +8,17 @@ argument (one line on stderr, nothing fetched); 3 a site found no article at all
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 from scrapy.statscollectors import StatsCollector
 
+from archive.names import check_name
+from pipelines.boilerplate import pattern_list
 from scraper.arguments import SpiderArgumentError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNHEALTHY = 1, 2, 3
@@ -31,15 +35,35 @@ def exit_status(stats: StatsCollector | None, fail_on_unhealthy: bool) -> int:
     return 0
 
 
+def check_settings(settings: BaseSettings) -> None:
+    """ValueError naming the setting when RUN_ID or a boilerplate pattern list cannot be used."""
+    if run_id := settings.get("RUN_ID"):  # it names the archive's files: no '/', no '..'
+        check_name("RUN_ID", run_id)
+    for name in ("BOILERPLATE_PATTERNS", "BOILERPLATE_EXTRA_PATTERNS"):
+        try:
+            patterns = pattern_list(settings, name)
+        except ValueError as exc:
+            raise ValueError(f"{name} is not a JSON list of regular expressions ({exc})") from None
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{name}: bad regular expression {pattern!r} ({exc})") from None
+
+
 class Command(ScrapyCrawlCommand):
     """Scrapy's crawl command, with spider arguments checked before anything starts or logs."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Parse options as Scrapy does, then call the spider's `check_arguments(**spargs)`."""
+        """Parse options as Scrapy does, check our settings, then call the spider's `check_arguments(**spargs)`."""
         super().process_options(args, opts)
         if len(args) != 1:
             return
         assert self.settings is not None
+        try:
+            check_settings(self.settings)
+        except ValueError as exc:
+            self._fail(f"scrapy crawl {args[0]}: error: {exc}")
         try:
             spidercls = get_spider_loader(self.settings).load(args[0])
         except KeyError:

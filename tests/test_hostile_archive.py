@@ -1,0 +1,175 @@
+"""Hostile input on the archive side (issue 6): SIGKILL during hostile downloads, a read-only archive,
+hostile names. Disk full and two runs at once are in test_archive_crawl.py."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive import Archive
+from scraper.faultserver import GiB, MiB, drip, gzip_bomb, huge_page, page, serve_faults
+
+from .conftest import FAST, ROOT, SCRAPY
+from .test_hostile_crawl import (
+    GOOD,
+    NEWS_ARCHIVE,
+    article_html,
+    check_common,
+    crawl,
+    descendants,
+    english,
+    good_routes,
+    urls_file,
+)
+
+GENERATED = 120  # articles of the site that is killed mid-run
+
+
+def _generated(path: str) -> Any:
+    number = path.rstrip("/").rsplit("-", 1)[-1]
+    return page(article_html(f"Generated story {number}", english(f"generated story {number}")))
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is alive (a zombie waiting for its parent is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _verify(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([NEWS_ARCHIVE, "--root", str(root), "verify"], capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_archive(tmp_path: Path) -> None:
+    hostile = {"/2026/10/01/slow-drip/": drip(b"<html>" + b" " * 400, 4, max_seconds=30),
+               "/2026/10/02/gzip-bomb/": gzip_bomb(4 * GiB), "/2026/10/03/forty-megabytes/": huge_page(40 * MiB, False)}
+    articles = [f"/2026/10/{n % 28 + 1:02d}/generated-story-{n}/" for n in range(GENERATED)]
+    archive = tmp_path / "data"
+    with serve_faults({"/2026/10/*": _generated, **hostile}) as site:
+        urls = urls_file(tmp_path, site, [*hostile, *articles])
+        child = subprocess.Popen(
+            [SCRAPY, "crawl", "article", "-a", f"urls_file={urls}", "-s", f"ARCHIVE_DIR={archive}", *FAST,
+             "-s", "LOG_LEVEL=DEBUG", "-s", "DOWNLOAD_TIMEOUT=3", "-s", "ARCHIVE_FSYNC_EVERY=5"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert child.stderr is not None
+        archived = 0
+        for line in child.stderr:
+            archived += "DEBUG: Archived " in line
+            if archived == 30:
+                break
+        family = descendants(child.pid)  # extraction workers, the forkserver, the resource tracker
+        assert family, "no extraction worker running"
+        os.kill(child.pid, signal.SIGKILL)  # the crawler alone: its children must notice and go by themselves
+        child.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_running(pid) for pid in family):
+            time.sleep(0.1)
+        assert [pid for pid in family if _running(pid)] == [], "processes outlived the killed crawler"
+        verify = _verify(archive)
+        if verify.returncode != 0:  # at most a torn last line: repairable, nothing else
+            assert "torn" in verify.stdout + verify.stderr, verify.stdout + verify.stderr
+            assert subprocess.run([NEWS_ARCHIVE, "--root", str(archive), "verify", "--repair"], capture_output=True,
+                                  check=False, timeout=120).returncode == 0
+        first = {r["url"] for r in Archive(archive).records()}
+        assert 30 <= len(first) < GENERATED
+        # the same command again: the rest is archived, nothing twice, the hostile pages fail again
+        again = crawl("article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=3"], archive, name="resumed")
+    check_common(again)
+    urls_archived = [r["url"] for r in Archive(archive).records()]
+    assert len(urls_archived) == len(set(urls_archived)) == GENERATED
+    assert again.counters("pages/failed/") == {"timeout": 1, "too_large": 2}
+    assert again.stats()["discovery/already_archived"] == len(first)  # not even fetched again
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Any:
+    """A 4 MiB tmpfs (root can write anywhere, so only a read-only mount really refuses writes)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True,
+                      check=False).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root, or no mount permission)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(root.rglob("*")) if f.is_file()}
+
+
+def test_a_read_only_archive_stops_the_crawl_with_one_line_and_keeps_what_it_holds(small_disk: Path,
+                                                                                    tmp_path: Path) -> None:
+    archive = small_disk / "data"
+    with serve_faults(good_routes()) as site:
+        first = crawl("article", ["-a", f"urls_file={urls_file(tmp_path, site, list(GOOD)[:1])}"], archive,
+                      name="read_only_before")
+        assert first.returncode == 0, first.stderr[-3000:]
+        if subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True,
+                          check=False).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        before = _digest(small_disk)
+        result = crawl("article", ["-a", f"urls_file={urls_file(tmp_path, site, list(GOOD))}"], archive,
+                       name="read_only")
+    assert result.returncode == 1, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
+    assert any(re.search(r"Cannot write the archive, stopping the crawl: .*Read-only file system", e) for e in errors)
+    assert len(errors) <= 2, errors  # that, and the index that cannot be brought up to date
+    assert "Traceback" not in result.stderr
+    assert _digest(small_disk) == before  # nothing changed, nothing lost
+    assert _verify(archive).returncode == 0
+
+
+def test_hostile_names_never_write_outside_the_archive(tmp_path: Path) -> None:
+    token = "pwned" + secrets.token_hex(4)
+    canary = tmp_path / token
+    archive = tmp_path / "data"
+    hostile_ids = [f"../../{token}", f"x; touch {canary}", f"$(touch {canary})", f"/tmp/{token}", "a/b", "..", "."]
+    with serve_faults({**good_routes(), "/*": lambda path: page(article_html(
+            "Any path at all", english("any path"), head='<link rel="canonical" href="file:///etc/passwd">'))}) as site:
+        base = site.url.rstrip("/")
+        for site_id in hostile_ids:  # sites.toml ids are checked before anything runs
+            config = tmp_path / "sites.toml"
+            config.write_text(f'[[site]]\nid = {site_id!r}\nstart_urls = ["{site.url}"]\n'.replace("'", '"'))
+            result = crawl("news", ["-a", f"sites={config}"], archive, timeout=60, name="bad id")
+            assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+            assert "id: must be lower-case letters" in result.stderr
+        for run_id in [f"../../{token}", f"$(touch {canary})", f"/tmp/{token}", "a/b", ".."]:
+            result = crawl("article", ["-a", f"url={base}/2026/05/01/harbour-wall-repair-agreed/", "-s",
+                                       f"RUN_ID={run_id}"], archive, timeout=60, name="bad run id")
+            assert result.returncode == 2 and "invalid RUN_ID" in result.stderr, result.stderr[-2000:]
+            assert len(result.stderr.strip().splitlines()) == 1
+        for argument in [f"url={base}/../../../../{token}/$(touch {canary})/;touch {canary}",
+                         f"url={base}/2026/05/09/%2e%2e%2f%2e%2e%2f{token}`touch {canary}`/",
+                         f"url={base.replace('127.0.0.1', '127.0.0.1/../..')}/2026/05/10/story-with-dots/",
+                         "url=file:///etc/passwd", f"../../url={base}/"]:
+            result = crawl("article", ["-a", argument], archive, timeout=60, name="hostile url")
+            assert result.returncode in (0, 2, 3), result.stderr[-2000:]
+            assert "Traceback" not in result.stderr
+        result = crawl("news", ["-a", f"site={base}/..%2F..%2F/$(touch {canary})/"], archive, timeout=60,
+                       name="hostile site url")
+        assert "Traceback" not in result.stderr
+    check_common(result)
+    for place in (tmp_path.parent, ROOT / "data", ROOT / "tests"):  # nothing named after the token, anywhere near
+        assert not list(place.rglob(f"*{token}*")), place
+    assert not [p for p in (Path("/tmp"), Path("/"), ROOT, ROOT.parent) for _ in p.glob(f"*{token}*")]
+    for path in archive.rglob("*"):  # the archive holds its days, its run files, its index; nothing else
+        relative = path.relative_to(archive).as_posix()
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(/(article|news)-[A-Za-z0-9_.-]+\.jsonl)?|\.index(/.*)?", relative), \
+            relative
+    records = list(Archive(archive).records())
+    assert records and all(r["url"].startswith(site.url) and r["site"] == "127.0.0.1" for r in records)
