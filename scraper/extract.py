@@ -12,7 +12,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -24,7 +23,7 @@ from scraper.encoding import decode_html
 from scraper.metadata import extract_metadata
 from scraper.readable import main_text, scan_page
 from scraper.record import content_hash, empty_record, word_count
-from scraper.text import clean_fields
+from scraper.text import clean_fields, url_parts
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def not_html(data: bytes | str, content_type: str | None) -> str | None:
 
 
 def _site(url: str) -> str:
-    return (urlsplit(url).hostname or "").removeprefix("www.") or "unknown"
+    return url_parts(url)[0].removeprefix("www.") or "unknown"
 
 
 def _caption(stated: str | None, on_page: list[str]) -> str | None:

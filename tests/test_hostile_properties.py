@@ -122,10 +122,6 @@ def test_extraction_output_holds_no_lone_surrogates(html: str) -> None:
     assert "\ufffd" in record["title"]  # replaced, not dropped silently
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="extraction-side (scraper/metadata.py, "
-                   "scraper/structured.py): a canonical, og:url, og:image or JSON-LD url like 'http://[broken' "
-                   "makes analyse_page raise ValueError('Invalid IPv6 URL'); the crawl drops the page as "
-                   "extract_error with an ERROR line")
 @FEW
 @given(st.sampled_from(["<link rel='canonical' href='{}'>", "<meta property='og:url' content='{}'>",
                         "<meta property='og:image' content='{}'>",
