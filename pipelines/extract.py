@@ -21,6 +21,8 @@ from scraper.extract import Extraction, analyse_page
 from scraper.items import Article, Page
 
 log = logging.getLogger(__name__)
+# A worker is replaced after this many pages, so the heap one pathological page grew does not stay for the run.
+PAGES_PER_WORKER = 500
 
 
 class ExtractionTimeout(BaseException):
@@ -95,7 +97,7 @@ class ExtractPipeline:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["scraper.extract"])
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=watch_crawler,
-                                   initargs=(os.getpid(),))
+                                   initargs=(os.getpid(),), max_tasks_per_child=PAGES_PER_WORKER)
 
     def open_spider(self) -> None:
         """Start the worker processes."""

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from scraper.requestfilter import RequestFilter
 from scraper.seen import SeenStore
 
 
-class IncrementalMiddleware:
+class IncrementalMiddleware(RequestFilter):
     """Spider middleware: drops `kind=article` requests whose URL the archive holds (INCREMENTAL)."""
 
     def __init__(self, store: SeenStore, stats: StatsCollector) -> None:
@@ -27,7 +26,8 @@ class IncrementalMiddleware:
             raise NotConfigured
         return cls(SeenStore.for_crawler(crawler), crawler.stats)
 
-    def _keep(self, item: Any) -> bool:
+    def keep(self, item: Any) -> bool:
+        """Drop the requests this middleware is for; everything else goes on."""
         if not isinstance(item, Request) or item.meta.get("kind") != "article":
             return True
         self.store.open()
@@ -37,20 +37,3 @@ class IncrementalMiddleware:
             self.stats.inc_value(f"site/{site}/already_archived")
             return False
         return True
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Filter start requests."""
-        async for item in start:
-            if self._keep(item):
-                yield item
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        """Filter requests a callback yields."""
-        return (item for item in result if self._keep(item))
-
-    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]
-                                          ) -> AsyncIterator[Any]:
-        """Filter requests an async callback yields."""
-        async for item in result:
-            if self._keep(item):
-                yield item

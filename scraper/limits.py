@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from scraper.requestfilter import RequestFilter
 
-class SiteLimitMiddleware:
+
+class SiteLimitMiddleware(RequestFilter):
     """Spider middleware: drops a site's article requests beyond its `max_pages` distinct URLs.
 
     Navigation pages are bounded by NEWS_NAVIGATION_DEPTH instead, and robots.txt, sitemaps and feeds
@@ -33,7 +33,8 @@ class SiteLimitMiddleware:
         config = getattr(spider, "sites", {}).get(site)
         return getattr(config, "max_pages", None)
 
-    def _keep(self, item: Any) -> bool:
+    def keep(self, item: Any) -> bool:
+        """Drop the requests this middleware is for; everything else goes on."""
         if not isinstance(item, Request) or item.meta.get("kind") != "article":
             return True
         site = item.meta.get("site", "")
@@ -45,20 +46,3 @@ class SiteLimitMiddleware:
             return False
         self.pages[site].add(item.url)
         return True
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Count and cap start requests."""
-        async for item in start:
-            if self._keep(item):
-                yield item
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        """Count and cap requests a callback yields."""
-        return (item for item in result if self._keep(item))
-
-    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]
-                                          ) -> AsyncIterator[Any]:
-        """Count and cap requests an async callback yields."""
-        async for item in result:
-            if self._keep(item):
-                yield item
