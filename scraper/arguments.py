@@ -12,6 +12,13 @@ class SpiderArgumentError(ValueError):
     """A spider argument that cannot be used; the message is one readable line."""
 
 
+def reject_unknown(arguments: dict[str, str], usage: str) -> None:
+    """SpiderArgumentError for the first `-a` name a spider does not take (scrapyd's `_job`, `_version` pass)."""
+    unknown = sorted(k for k in arguments if not k.startswith("_"))
+    if unknown:
+        raise SpiderArgumentError(f"unknown argument {unknown[0]!r}; use {usage}")
+
+
 def http_url(value: str, name: str = "url") -> str:
     """`value` as a safe absolute http(s) URL, or SpiderArgumentError."""
     value = value.strip()

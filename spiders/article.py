@@ -10,7 +10,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scraper.arguments import SpiderArgumentError, http_url, urls_from_file
+from scraper.arguments import SpiderArgumentError, http_url, reject_unknown, urls_from_file
 from scraper.failures import record_failure, requested_url
 from scraper.items import Page
 from scraper.sites import site_id_for
@@ -39,9 +39,7 @@ class ArticleSpider(scrapy.Spider):
     @classmethod
     def check_arguments(cls, url: str | None = None, urls_file: str | None = None, **other: str) -> list[str]:
         """The URLs to fetch, or SpiderArgumentError naming what is wrong with the arguments."""
-        unknown = sorted(k for k in other if not k.startswith("_"))  # scrapyd adds _job, _version
-        if unknown:
-            raise SpiderArgumentError(f"unknown argument {unknown[0]!r}; use -a url=URL or -a urls_file=PATH")
+        reject_unknown(other, "-a url=URL or -a urls_file=PATH")
         if bool(url) == bool(urls_file):
             raise SpiderArgumentError("give exactly one of -a url=URL or -a urls_file=PATH")
         return [http_url(url)] if url else urls_from_file(urls_file or "")

@@ -18,7 +18,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scraper.arguments import SpiderArgumentError
+from scraper.arguments import SpiderArgumentError, reject_unknown
 from scraper.failures import record_failure, requested_url
 from scraper.feeds import FeedError, feed_links, parse_feed
 from scraper.items import Page
@@ -42,9 +42,7 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def check_arguments(cls, site: str | None = None, sites: str | None = None, **other: str) -> list[SiteConfig]:
         """The sites to crawl, or SpiderArgumentError naming what is wrong."""
-        unknown = sorted(k for k in other if not k.startswith("_"))  # scrapyd adds _job, _version
-        if unknown:
-            raise SpiderArgumentError(f"unknown argument {unknown[0]!r}; use -a site=URL or -a sites=PATH")
+        reject_unknown(other, "-a site=URL or -a sites=PATH")
         if site and sites:
             raise SpiderArgumentError("give -a site=URL or -a sites=PATH, not both")
         return [site_from_url(site)] if site else load_sites(sites or "sites.toml")
