@@ -26,13 +26,13 @@ from . import files
 from .locking import lock_file
 from .names import INDEX_DIR
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 TOKENIZE = "unicode61 remove_diacritics 2"
 TITLE_WEIGHT = 5.0
 COMMIT_EVERY = 20_000
 LEAD_CHARS = 240
 MAX_TERMS = 32
-DOC_FIELDS = ("url", "canonical_url", "title", "published_at", "site", "content_hash")
+DOC_FIELDS = ("url", "canonical_url", "title", "published_at", "site", "content_hash", "crawled_at")
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS files(
     offset INTEGER NOT NULL DEFAULT 0, check_off INTEGER, check_len INTEGER, check_crc INTEGER);
 CREATE TABLE IF NOT EXISTS docs(
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, offset INTEGER NOT NULL,
-    url TEXT, canonical_url TEXT, title TEXT, published_at TEXT, site TEXT, content_hash TEXT, lead TEXT);
+    url TEXT, canonical_url TEXT, title TEXT, published_at TEXT, site TEXT, content_hash TEXT, crawled_at TEXT,
+    lead TEXT);
 CREATE INDEX IF NOT EXISTS docs_file ON docs(file_id);
 CREATE INDEX IF NOT EXISTS docs_url ON docs(url);
 CREATE INDEX IF NOT EXISTS docs_canonical ON docs(canonical_url) WHERE canonical_url IS NOT NULL;
@@ -162,6 +163,14 @@ class Index:
     def has_url(self, url: str) -> bool:
         """Whether a record with this url or canonical_url is indexed (call update() first)."""
         return self._exists("SELECT 1 FROM docs WHERE url = ?1 OR canonical_url = ?1 LIMIT 1", url)
+
+    def last_crawled(self, url: str) -> str | None:
+        """The latest `crawled_at` of the records with this url or canonical_url (call update() first)."""
+        if self._con is None and not self.path.exists():
+            return None
+        row = self._connect().execute("SELECT max(crawled_at) FROM docs WHERE url = ?1 OR canonical_url = ?1",
+                                      (url,)).fetchone()
+        return row[0] if row else None
 
     def has_content_hash(self, content_hash: str) -> bool:
         """Whether a record with this content_hash is indexed (call update() first)."""
@@ -336,7 +345,7 @@ class Index:
         con: sqlite3.Connection, state: _FileState, docs: list[tuple[Any, ...]],
         texts: list[tuple[int, str, str]], stats: UpdateStats,
     ) -> None:
-        con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
+        con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
         con.executemany("INSERT INTO fts(rowid, title, text) VALUES (?, ?, ?)", texts)
         con.execute(
             "INSERT INTO meta VALUES ('fts_rows', ?) "
@@ -391,7 +400,7 @@ def _next_doc_id(con: sqlite3.Connection) -> int:
 
 
 def _doc_fields(rec: dict[str, Any]) -> tuple[str | None, ...]:
-    """url, canonical_url, title, published_at, site, content_hash: strings or None."""
+    """url, canonical_url, title, published_at, site, content_hash, crawled_at: strings or None."""
     return tuple(_str(rec.get(k)) for k in DOC_FIELDS)
 
 

@@ -15,7 +15,9 @@ from scraper.seen import SeenStore
 
 class DedupePipeline:
     """Drops an article whose URL or canonical URL (`duplicate_url`) or text (`duplicate_content`:
-    syndicated copies, AMP and mobile variants) the archive or this run already holds."""
+    syndicated copies, AMP and mobile variants) the archive or this run already holds. A revision (a page
+    fetched again because its sitemap lastmod is newer) is archived when its text changed (`unchanged`
+    otherwise), so the archive holds both versions."""
 
     def __init__(self, store: SeenStore, stats: StatsCollector) -> None:
         self.store = store
@@ -44,10 +46,16 @@ class DedupePipeline:
         if not isinstance(item, Article):
             return item
         record = item.record
+        revision = item.page.revision
         for url in (record["url"], record.get("canonical_url")):
-            if url and self.store.has_url(url):
+            if url and not revision and self.store.has_url(url):
                 raise self._drop(item, "duplicate_url", f"already archived as {url}")
         if self.store.has_text(record["content_hash"]):
+            if revision:
+                raise self._drop(item, "unchanged", "fetched again after its sitemap lastmod; same text")
             raise self._drop(item, "duplicate_content", "the same text was archived under another URL")
+        if revision:
+            self.stats.inc_value("articles/revised")
+            self.stats.inc_value(f"site/{item.page.site}/revised")
         self.store.add(record)
         return item

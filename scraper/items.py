@@ -17,6 +17,7 @@ class Page:
     fetched_at: str
     site: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)
+    revision: bool = False  # fetched again because its sitemap lastmod is newer than our last crawl
 
 
 @dataclass

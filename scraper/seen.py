@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,13 @@ class SeenStore:
         """Whether an article at `url` (tracking parameters aside) was archived."""
         url = strip_tracking(url)
         return url in self._urls or (self._opened and self._usable and self.index.has_url(url))
+
+    def last_crawled(self, url: str) -> str | None:
+        """When an article at `url` was last archived (ISO 8601, UTC), None if never."""
+        url = strip_tracking(url)
+        if url in self._urls:
+            return datetime.now(UTC).isoformat(timespec="seconds")
+        return self.index.last_crawled(url) if self._opened and self._usable else None
 
     def has_text(self, content_hash: str) -> bool:
         """Whether an article with this exact text was archived (under any URL)."""

@@ -42,6 +42,8 @@ def site_line(site: str, c: dict[str, int]) -> str:
     dropped, why_dropped = _by_prefix(c, "dropped/")
     failed, why_failed = _by_prefix(c, "failed/")
     line = f"site {site}: {c.get('responses', 0)} responses, {c.get('archived', 0)} articles archived"
+    if c.get("revised"):
+        line += f" ({c['revised']} of them revised versions)"
     if c.get("already_archived"):
         line += f" ({c['already_archived']} already archived, not fetched again)"
     if dropped:
@@ -55,6 +57,7 @@ def site_problem(c: dict[str, int]) -> str | None:
     """Why a site's run is unhealthy (no article found at all, or mostly errors), else None."""
     failed, _ = _by_prefix(c, "failed/")
     found = (c.get("archived", 0) + c.get("already_archived", 0) + _by_prefix(c, "dropped/duplicate")[0]
+             + c.get("dropped/unchanged", 0)  # fetched again after a lastmod, same text
              + c.get("dropped/archive_error", 0))  # found, but the archive could not take it: not the site's fault
     if found == 0:
         return "no article found (nothing archived now or before)"

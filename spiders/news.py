@@ -77,9 +77,10 @@ class NewsSpider(scrapy.Spider):
             moment = moment.replace(tzinfo=UTC)
         return datetime.now(UTC) - moment > timedelta(days=site.max_age_days)
 
-    def _article(self, site: SiteConfig, url: str, hints: dict[str, Any], date: str | None = None
-                 ) -> Iterator[scrapy.Request]:
-        """An article request, unless the site's rules or its age rule it out."""
+    def _article(self, site: SiteConfig, url: str, hints: dict[str, Any], date: str | None = None,
+                 lastmod: str | None = None) -> Iterator[scrapy.Request]:
+        """An article request, unless the site's rules or its age rule it out. `lastmod` (a sitemap's)
+        lets an archived article be fetched again when it changed since (IncrementalMiddleware)."""
         if usable_url(url) is None:  # `http://[broken`, `http://host:99999/`: not fetchable
             self.crawler.stats.inc_value(f"site/{site.id}/discovery/bad_url")
             return
@@ -88,7 +89,10 @@ class NewsSpider(scrapy.Spider):
         if self._too_old(site, date):
             self.crawler.stats.inc_value(f"site/{site.id}/discovery/too_old")
             return
-        yield self._request(site, url, "article", hints={k: v for k, v in hints.items() if v})
+        request = self._request(site, url, "article", hints={k: v for k, v in hints.items() if v})
+        if lastmod:
+            request.meta["lastmod"] = lastmod
+        yield request
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """robots.txt, configured sitemaps and feeds, and the start pages of every site."""
@@ -130,7 +134,8 @@ class NewsSpider(scrapy.Spider):
                     yield from self._article(site, entry.loc, {"published_at": entry.news.get("published_at"),
                                                                "title": entry.news.get("title"),
                                                                "language": entry.news.get("language"),
-                                                               "keywords": entry.news.get("keywords")}, entry.date)
+                                                               "keywords": entry.news.get("keywords")},
+                                              entry.date, entry.lastmod)
         except SitemapError as exc:
             self._bad_document(response, "bad_sitemap", str(exc))
 
@@ -177,7 +182,9 @@ class NewsSpider(scrapy.Spider):
         hints = dict(response.meta.get("hints") or {})
         if site.boilerplate_patterns:
             hints["boilerplate_patterns"] = site.boilerplate_patterns
-        return page_from_response(response, site=site.id, hints=hints)
+        page = page_from_response(response, site=site.id, hints=hints)
+        page.revision = bool(response.meta.get("revision"))
+        return page
 
     # --- failures -------------------------------------------------------------------------------------
     def _bad_document(self, response: Response, reason: str, detail: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from archive import Archive
 from scraper.siteserver import Site, serve
 
 from .conftest import FAST, ROOT, SCRAPY, SITES, CrawlResult, run_crawl
@@ -225,3 +228,31 @@ def test_pause_and_resume_with_jobdir(sites: tuple[Site, Site], tmp_path: Path) 
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     records = resumed.records()
     assert len(records) == len({r["url"] for r in records}) == 7
+
+
+def test_a_changed_article_is_archived_again_as_a_revision(tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    shutil.copytree(SITES / "multi" / "a", folder)
+    trees, lights = "/2026/11/22/pupils-plant-river-trees/", "/2001/05/04/harbour-electric-lights/"
+    archive = tmp_path / "data"
+    with serve(folder, host="127.0.0.5") as site:
+        first = run_crawl("news", ["-a", f"site={site.url}"], archive)
+        assert first.returncode == 0 and len(first.records()) == 6
+        # The site corrects one story and touches another; its sitemap says so with a later <lastmod>.
+        page = folder / trees.strip("/") / "index.html"
+        page.write_text(page.read_text().replace("four hundred native trees", "five hundred native trees"))
+        sitemap = folder / "sitemap-posts.xml.gz"
+        xml = gzip.decompress(sitemap.read_bytes()).decode()
+        xml = xml.replace("2026-11-22T10:15:00+00:00", "2099-01-01T00:00:00+00:00")
+        xml = xml.replace("2001-05-04T12:00:00+00:00", "2099-01-01T00:00:00+00:00")
+        sitemap.write_bytes(gzip.compress(xml.encode(), mtime=0))
+        site.access_log.clear()
+        second = run_crawl("news", ["-a", f"site={site.url}"], archive)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.requests_for(trees) == 1 and site.requests_for(lights) == 1  # both fetched again
+    assert _article_fetches(site, A_ARTICLES - {trees}) == 0  # nothing else
+    assert _stat(second, "articles/revised") == 1 and _stat(second, "articles/dropped/unchanged") == 1
+    versions = Archive(archive).get(f"{site.url.rstrip('/')}{trees}")
+    assert len(versions) == 2
+    assert "four hundred" in versions[0]["text"] and "five hundred" in versions[1]["text"]
+    assert len(second.records()) == 7
