@@ -28,6 +28,7 @@ class FeedEntry:
     url: str
     published_at: str | None = None
     title: str | None = None
+    updated_at: str | None = None  # Atom <updated>, JSON Feed date_modified: when the entry last changed
 
 
 def _local(tag: object) -> str:
@@ -71,7 +72,7 @@ def _xml_entries(body: bytes, base_url: str, refuse_entities: bool) -> Iterator[
         else:
             continue
         if link and (url := usable_url(link, base_url)):
-            yield FeedEntry(url, parse_date(date), _text(item, "title"))
+            yield FeedEntry(url, parse_date(date), _text(item, "title"), parse_date(_text(item, "updated")))
 
 
 def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
@@ -85,9 +86,11 @@ def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
         if not isinstance(item, dict):
             continue
         link, date, title = item.get("url") or item.get("external_url"), item.get("date_published"), item.get("title")
+        modified = item.get("date_modified")
         if isinstance(link, str) and (url := usable_url(link, base_url)):
             yield FeedEntry(url, parse_date(date) if isinstance(date, str) else None,
-                            (" ".join(title.split()) or None) if isinstance(title, str) else None)
+                            (" ".join(title.split()) or None) if isinstance(title, str) else None,
+                            parse_date(modified) if isinstance(modified, str) else None)
 
 
 def parse_feed(body: bytes, base_url: str, refuse_entities: bool = False) -> list[FeedEntry]:

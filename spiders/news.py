@@ -79,8 +79,9 @@ class NewsSpider(scrapy.Spider):
 
     def _article(self, site: SiteConfig, url: str, hints: dict[str, Any], date: str | None = None,
                  lastmod: str | None = None) -> Iterator[scrapy.Request]:
-        """An article request, unless the site's rules or its age rule it out. `lastmod` (a sitemap's)
-        lets an archived article be fetched again when it changed since (IncrementalMiddleware)."""
+        """An article request, unless the site's rules or its age rule it out. `lastmod` (a sitemap's
+        <lastmod>, a feed entry's <updated>) lets an archived article be fetched again when it changed since
+        (IncrementalMiddleware)."""
         if usable_url(url) is None:  # `http://[broken`, `http://host:99999/`: not fetchable
             self.crawler.stats.inc_value(f"site/{site.id}/discovery/bad_url")
             return
@@ -149,7 +150,7 @@ class NewsSpider(scrapy.Spider):
             return
         for entry in entries:
             yield from self._article(site, entry.url, {"published_at": entry.published_at, "title": entry.title},
-                                     entry.published_at)
+                                     entry.published_at, entry.updated_at)
 
     def parse_navigation(self, response: Response) -> Iterator[scrapy.Request]:
         """Home and section pages: feeds they announce, articles they link, sections within reach."""

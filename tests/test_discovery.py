@@ -90,8 +90,8 @@ def test_feeds_of_every_kind() -> None:
     atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>B</title>
       <link rel="enclosure" href="https://x.example/b.mp3"/><link rel="alternate" href="https://x.example/b"/>
       <updated>2026-03-15T08:00:00Z</updated><published>2026-03-14T09:30:00Z</published></entry></feed>"""
-    assert [(e.url, e.published_at) for e in parse_feed(atom, "https://x.example/")] == [
-        ("https://x.example/b", "2026-03-14T09:30:00+00:00")]
+    assert [(e.url, e.published_at, e.updated_at) for e in parse_feed(atom, "https://x.example/")] == [
+        ("https://x.example/b", "2026-03-14T09:30:00+00:00", "2026-03-15T08:00:00+00:00")]
     rdf = b"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
       xmlns:dc="http://purl.org/dc/elements/1.1/"><item rdf:about="https://x.example/c"><title>C</title>
       <dc:date>2026-03-14T09:30:00+02:00</dc:date></item></rdf:RDF>"""
