@@ -34,7 +34,7 @@ TELNETCONSOLE_ENABLED = False  # no listening console on scheduled runs
 REMOTE_CONTROL_ENABLED = False  # nor Scrapy's remote-control HTTP server
 
 # --- Components ---------------------------------------------------------------------------------------
-DOWNLOADER_MIDDLEWARES = {
+DOWNLOADER_MIDDLEWARES = {  # ours replace Scrapy's user agent, retry and redirect middlewares
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "scraper.useragent.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -44,15 +44,15 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,  # a reason: `redirect_loop`, `offsite`
     "scraper.redirects.CheckedRedirectMiddleware": 600,
 }
-EXTENSIONS = {
+EXTENSIONS = {  # the end-of-run summary and the one-line-per-failure log policy
     "scraper.summary.RunSummary": 500,
     "scraper.logformatter.OneLinePerFailure": 0,  # Scrapy's repeats of a failure we log go to DEBUG
 }
-SPIDER_MIDDLEWARES = {
+SPIDER_MIDDLEWARES = {  # request policies: incremental runs, per-site page budgets
     "scraper.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
     "scraper.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
 }
-ITEM_PIPELINES = {
+ITEM_PIPELINES = {  # Page -> Article -> record, one job each, in this order
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.boilerplate.BoilerplatePipeline": 200,
     "pipelines.validate.ValidatePipeline": 300,
