@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -14,19 +15,23 @@ from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
 BACKOFF_STATUSES = {429, 503}
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # RFC 9110 delay-seconds: ASCII digits only (not `²`, `٣`, `1.5`)
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
-    """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date), None if absent or unreadable."""
+    """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date), None if absent or unreadable
+    (then the caller backs off as if there were no header)."""
     if not value:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
+    text = text.strip(" \t")
+    if _DELTA_SECONDS.fullmatch(text):
         return float(text)
+    if not text.isascii():
+        return None
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
