@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit
 
 from tld import get_fld
 from w3lib.url import canonicalize_url
 
+# Query parameters that say how a reader arrived, never which page they get: campaign tags (utm_*, Adobe, AT
+# Internet, Webtrends, HubSpot, Mailchimp...), click ids of ad and social platforms, and referral markers
+# (`ref`, `src`, `cmpid`, `ito`, `CMP`, `INTCMP`...), after the ClearURLs rules and what news sites append to
+# shared links. Parameters that select content (`id`, `p`, `page`, `story`, `s`, `source`, `cid`) never match.
 _TRACKING = re.compile(
-    r"^(?:utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|igshid|"
-    r"at_\w+|ns_\w+|xtor|cmpid|ocid|ito|spm|s_cid|wt_mc|wt\.mc_id|wt\.\w+|__twitter_impression|"
-    r"ref_src|ref_url|smid|sr_share|taid|guccounter|guce_referrer\w*|mkt_tok|"
-    r"oly_enc_id|oly_anon_id|vero_\w+|rssfeed|from_rss|icid|int_campaign)$",
+    r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|ttclid|srsltid|rb_clickid|"
+    r"mc_cid|mc_eid|mc_tc|_ga|_gl|ga_\w+|igshid|igsh|at_\w+|ns_\w+|xtor|cmpid|cmp|intcmp|ocid|ncid|ito|ico|spm|"
+    r"s_cid|wt_mc|wt_zmc|wt\.mc_id|wt\.\w+|wtrid|__twitter_impression|itm_\w+|otm_\w+|hmb_\w+|"
+    r"fb_action_\w+|fb_source|fb_ref|action_(?:object|type|ref)_map|_openstat|"
+    r"ref|ref_?src|ref_url|referrer|referer|src|soc_src|soc_trk|trk|trkcampaign|"
+    r"smid|sr_share|taid|guccounter|guce_referrer\w*|mkt_tok|_hsenc|_hsmi|__hssc|__hstc|__hsfp|hsctatracking|"
+    r"oly_enc_id|oly_anon_id|vero_\w+|wickedid|ml_subscriber\w*|rssfeed|from_rss|icid|int_campaign|"
+    r"tracking_source|echobox|mbid)$",
     re.IGNORECASE,
 )
+_DEFAULT_PORTS = {("http", 80), ("https", 443)}
 
 
 def usable_url(url: str, base: str | None = None) -> str | None:
@@ -34,20 +43,42 @@ def usable_url(url: str, base: str | None = None) -> str | None:
     return absolute
 
 
+def is_tracking(parameter: str) -> bool:
+    """Whether a raw `name=value` query piece is a tracking parameter (its name percent-decoded to compare)."""
+    name = unquote_plus(parameter.split("=", 1)[0], errors="replace")
+    return bool(_TRACKING.match(name.strip()))
+
+
+def _host_and_port(netloc: str) -> str:
+    """The `host[:port]` part of a netloc, user info dropped, host lower-cased (IPv6 brackets kept)."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, rest = hostport.partition("]")
+        return f"{host.lower()}]{rest}"
+    host, colon, port = hostport.partition(":")
+    return f"{host.lower()}{colon}{port}"
+
+
 def strip_tracking(url: str) -> str:
-    """`url` without its fragment and tracking parameters (utm_*, fbclid, ...); other parameters keep their order.
+    """`url` without its fragment, its user info and its tracking parameters (utm_*, fbclid, ref...), scheme
+    and host lower-cased and a default port dropped; everything else is kept byte for byte (the query is
+    split on `&`, never decoded: `?/archives/2026/x`, `?flag`, `?q=%E9t%E9` stay as they are).
     Never raises: a URL urllib cannot parse (`http://[broken`, a port out of range) comes back as it is."""
+    raw = url.strip().split("#", 1)[0]
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(raw)
         port = parts.port
     except ValueError:
-        return url.strip().split("#", 1)[0]
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
-    host = (parts.hostname or "").lower()
-    netloc = host if port is None or (parts.scheme, port) in {("http", 80), ("https", 443)} else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query, doseq=True), ""))
+        return raw
+    if not parts.netloc:
+        return raw
+    netloc = _host_and_port(parts.netloc)
+    if port is None or (parts.scheme.lower(), port) in _DEFAULT_PORTS:
+        netloc = netloc.rpartition(":")[0] if netloc.rfind(":") > netloc.rfind("]") else netloc
+    else:
+        netloc = netloc[:netloc.rfind(":")] + f":{port}"
+    query = "&".join(piece for piece in parts.query.split("&") if not is_tracking(piece)) if parts.query else ""
+    return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}{'?' + query if query.strip('&') else ''}"
 
 
 def url_key(url: str) -> str:

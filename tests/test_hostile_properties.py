@@ -21,7 +21,9 @@ from archive.schema import load_schema
 from scraper.boilerplate import DEFAULT_PATTERNS, BoilerplateStripper
 from scraper.extract import analyse_page
 from scraper.feeds import FeedError, parse_feed
+from scraper.retry import retry_after_seconds
 from scraper.sitemaps import SitemapError, parse_sitemap
+from scraper.urls import is_tracking, strip_tracking, url_key
 
 SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -232,6 +234,47 @@ def test_the_crawl_refuses_xml_that_declares_entities(doctype: str) -> None:
     feed = f'<?xml version="1.0"?>{doctype}<rss><channel><item><link>https://x.example/a</link></item></channel></rss>'
     with pytest.raises(FeedError, match="declares XML entities"):
         parse_feed(feed.encode(), "https://x.example/", refuse_entities=True)
+
+
+# --- URLs ------------------------------------------------------------------------------------------------------
+PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="#&")
+QUERY_PIECE = st.one_of(
+    st.text(PRINTABLE, max_size=12),  # `/archives/x`, `flag`, `%E9`: kept as they are
+    st.sampled_from(["utm_source=x", "ref=7", "src=rss", "fbclid=a", "id=5", "p=2", "page=3", "story=9", "%E9t%E9",
+                     "q=a+b", "=", "a=%zz", "/archives/2026/05/01/x.html"]))
+HOST = st.sampled_from(["x.example", "WWW.X.Example", "[2001:db8::1]", "[::1]", "127.0.0.1", "user@h.example",
+                        "u:p@H.example:8080", "h.example:443", "h.example:80"])
+
+
+@SOME
+@given(st.sampled_from(["http", "https", "HTTP"]), HOST, st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E,
+       exclude_characters="?#"), max_size=20).map(lambda p: "/" + p.lstrip("/")), st.lists(QUERY_PIECE, max_size=6))
+def test_strip_tracking_drops_only_tracking_pieces(scheme: str, host: str, path: str, pieces: list[str]) -> None:
+    url = f"{scheme}://{host}{path}" + ("?" + "&".join(pieces) if pieces else "") + "#frag"
+    stripped = strip_tracking(url)
+    kept = "&".join(p for p in pieces if not is_tracking(p))
+    assert stripped.endswith(path + ("?" + kept if kept.strip("&") else ""))
+    assert "@" not in stripped.split("/")[2] and "#" not in stripped
+    assert stripped.split("/")[2].startswith("[") == host.split("@")[-1].startswith("[")
+    assert strip_tracking(stripped) == stripped
+    url_key(url)
+
+
+@SOME
+@given(st.text(ANY_CHAR, max_size=80))
+@example("http://[broken")
+@example("http://x:99999/")
+def test_strip_tracking_never_raises(url: str) -> None:
+    assert "#" not in strip_tracking(url)
+
+
+@SOME
+@given(st.one_of(st.binary(max_size=40), ANY_TEXT))
+@example("²")
+@example(b"\xb2")
+def test_retry_after_is_a_non_negative_number_or_none(value: bytes | str) -> None:
+    seconds = retry_after_seconds(value)
+    assert seconds is None or seconds >= 0
 
 
 # --- the archive's line encoding ---------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ tests run a real `scrapy crawl` against the fault server on 127.0.0.x.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from scraper.faultserver import Route, error, page, serve_faults
+from scraper.faultserver import Route, page, serve_faults
 from scraper.retry import retry_after_seconds
 from scraper.urls import strip_tracking, url_key
 
@@ -34,7 +34,7 @@ def test_readable_retry_after() -> None:
 
 def test_a_503_with_an_unreadable_retry_after_is_retried(tmp_path: Path) -> None:
     paths = {f"/2026/06/2{n}/odd-retry-after-{n}/": value for n, value in enumerate(["²", "1.5", "soon"])}
-    routes = {path: Route(status=503, headers={"Retry-After": value, "Content-Type": "text/html"},
+    routes: dict[str, Any] = {path: Route(status=503, headers={"Retry-After": value, "Content-Type": "text/html"},
                           body=b"<html><body>busy</body></html>",
                           then=page(article_html(f"Retried story {n}", english(f"retried story {n}"))))
               for n, (path, value) in enumerate(paths.items())}
@@ -48,3 +48,71 @@ def test_a_503_with_an_unreadable_retry_after_is_retried(tmp_path: Path) -> None
     assert all(site.requests_for(path) == 2 for path in paths)
     assert "ValueError" not in result.stderr
     assert result.counters("pages/failed/") == {}
+
+
+# --- items 1 and 2: tracking parameters go, everything else stays byte for byte --------------------------------
+@pytest.mark.parametrize("url", [
+    "http://x.example/index.php?/archives/2026/05/06/harbour-news.html",
+    "http://x.example/a?rubrique=%E9conomie",
+    "http://x.example/a?flag",
+    "http://x.example/a?b=2&a=1&&c=%2F&d=a+b%20c",
+    "http://[2001:db8::1]:8080/2026/05/01/a/?id=3",
+    "http://[::1]/a",
+    "http://x.example/a;jsessionid=1?x=%zz",
+    "http://x.example/wiki/Caf%C3%A9?title=%C3%A9t%C3%A9",
+])
+def test_strip_tracking_keeps_every_other_byte(url: str) -> None:
+    assert strip_tracking(url) == url
+    assert strip_tracking(url + ("&" if "?" in url else "?") + "utm_source=tw&ref=home#top") == url
+
+
+@pytest.mark.parametrize(("url", "stripped"), [
+    ("HTTPS://User:Secret@WWW.X.Example:443/A/B?ID=5", "https://www.x.example/A/B?ID=5"),
+    ("http://user@host.example/a", "http://host.example/a"),
+    ("http://[2001:DB8::1]:80/a", "http://[2001:db8::1]/a"),
+    ("http://x.example:8080", "http://x.example:8080/"),
+    ("http://x.example/a?ref=1", "http://x.example/a"),
+    ("http://x.example/a?utm%5Fsource=1&id=2", "http://x.example/a?id=2"),
+    ("http://x.example/a?src=rss&cmpid=1&ito=2&CMP=x&INTCMP=y&fbclid=z&story=7", "http://x.example/a?story=7"),
+])
+def test_strip_tracking_normalises_only_scheme_host_port_and_user_info(url: str, stripped: str) -> None:
+    assert strip_tracking(url) == stripped
+
+
+@pytest.mark.parametrize("name", ["id", "p", "page", "story", "s", "q", "source", "cid", "article", "v", "t",
+                                  "lang", "date", "year", "refresh", "reference", "srcset", "prefix"])
+def test_content_selecting_parameters_are_kept(name: str) -> None:
+    url = f"http://x.example/a?{name}=7"
+    assert strip_tracking(url) == url
+    assert url_key(url) != url_key("http://x.example/a")
+
+
+def test_referral_variants_share_one_key() -> None:
+    keys = {url_key(f"http://x.example/2026/05/03/a-b-c/?ref={n}") for n in range(150)}
+    keys |= {url_key(f"http://x.example/2026/05/03/a-b-c/?{q}") for q in ("src=rss", "cmpid=nl", "ito=3")}
+    assert keys == {url_key("http://x.example/2026/05/03/a-b-c/")}
+
+
+REFERRALS = Path(__file__).resolve().parent / "sites" / "trust_urls" / "referrals"
+# content selected by the query (sitemap entries with news: hints, so their shape does not matter here)
+BY_QUERY = {
+    "/story.php?id=101": "the lifeboat crew",
+    "/story.php?id=102": "the quay market",
+    "/index.php?/archives/2026/05/06/harbour-news.html": "the harbour news",
+    "/rubrique.php?rubrique=%E9conomie&page=2": "the fish prices",
+    "/flag.php?print": "the flag ceremony",
+}
+
+
+def test_one_article_under_150_referral_urls_is_fetched_and_archived_once(tmp_path: Path) -> None:
+    routes: dict[str, Any] = {path: page(article_html(topic.capitalize(), english(topic)))
+                              for path, topic in BY_QUERY.items()}
+    with serve_faults(routes, root=REFERRALS) as site:
+        result = crawl("news", ["-a", f"site={site.url}"], tmp_path / "data", name="referrals")
+    assert result.returncode == 0, result.stderr[-5000:]
+    check_common(result)
+    story = "/2026/05/03/council-budget-approved/"
+    assert [p for _, p, _ in site.access_log if p.startswith(story)] == [story]
+    assert sorted(result.by_path(site)) == sorted([story, *BY_QUERY])
+    for path in BY_QUERY:  # each fetched once, exactly as listed (tracking parameters aside)
+        assert site.requests_for(path) == 1, (path, site.access_log)
