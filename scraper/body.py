@@ -7,11 +7,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-import lxml.etree
-import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
+from scraper.encoding import parse_html
 from scraper.readable import MainText, Scan, main_text, scan_page
 from scraper.text import clean_line
 
@@ -103,9 +102,10 @@ def _script_paragraphs(tree: HtmlElement) -> list[str]:
             if not _ESCAPED_PARAGRAPH.search(m.group(1)):
                 continue
             try:
-                markup = json.loads(f'"{m.group(1)}"')
-                root = lxml.html.fragment_fromstring(markup, create_parent="div")
-            except (ValueError, lxml.etree.ParserError):
+                root = parse_html(json.loads(f'"{m.group(1)}"'), fragment=True)
+            except ValueError:
+                continue
+            if root is None:
                 continue
             paragraphs = [b.text for b in main_text(root).blocks]
             if sum(map(len, paragraphs)) > sum(map(len, best)):

@@ -13,13 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import lxml.etree
-import lxml.html
-
 from scraper.body import Body, clean_line, extract_body
 from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.dates import date_from_url
-from scraper.encoding import decode_html
+from scraper.encoding import decode_html, parse_html
 from scraper.metadata import extract_metadata
 from scraper.readable import main_text, scan_page
 from scraper.record import content_hash, empty_record, word_count
@@ -41,18 +38,6 @@ class Extraction:
     removed_lines: int = 0
 
 
-def _parse(text: str) -> lxml.html.HtmlElement | None:
-    text = text.replace("\x00", "")
-    if not text.strip():
-        return None
-    try:
-        tree = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=False,
-                                                                                remove_comments=True))
-    except (lxml.etree.ParserError, ValueError):
-        return None
-    return tree
-
-
 _MAGIC = ((b"%PDF", "application/pdf"), (b"\x89PNG", "image/png"), (b"GIF8", "image/gif"),
           (b"\xff\xd8\xff", "image/jpeg"), (b"PK\x03\x04", "application/zip"), (b"\x1f\x8b", "application/gzip"),
           (b"OggS", "audio/ogg"), (b"ID3", "audio/mpeg"), (b"\x00\x00\x00", "video/mp4"))
@@ -61,8 +46,10 @@ _MARKUP_TYPES = ("html", "xml", "text/plain")
 
 def not_html(data: bytes | str, content_type: str | None) -> str | None:
     """Why a response body is not an HTML page (`empty`, `not_html (application/pdf)`), else None."""
-    head = data[:512] if isinstance(data, bytes) else data[:512].encode("utf-8", "replace")
-    if not head.strip():
+    if isinstance(data, str):
+        data = data.lstrip()[:512].encode("utf-8", "replace")
+    head = data.lstrip()[:512]  # whitespace before the first tag says nothing about the page
+    if not head:
         return "empty"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
@@ -117,7 +104,7 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
     if len(text) > MAX_HTML_CHARS:
         log.warning("%s: page of %d characters cut to %d before parsing", url, len(text), MAX_HTML_CHARS)
         text = text[:MAX_HTML_CHARS]
-    tree = _parse(text)
+    tree = parse_html(text)
     if tree is None:
         return Extraction(record, "empty")
     root = tree.find("body")
@@ -174,7 +161,7 @@ def extract_article(html: str | bytes, url: str, *, content_type: str | None = N
 
 
 def _canonical_of(data: bytes) -> str | None:
-    tree = _parse(decode_html(data)[0])
+    tree = parse_html(decode_html(data)[0])
     if tree is None:
         return None
     for link in tree.iter("link"):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from archive.schema import load_schema
@@ -154,3 +155,44 @@ def test_no_control_character_or_lone_surrogate_reaches_any_field() -> None:
     assert record["canonical_url"] == "https://x.example/ab"
     assert record["image"] == {"url": "https://x.example/i.jpg", "caption": "cap tion"}
     assert record["authors"] == ["Jane Doe"] and record["site_name"] == "Si te" and record["section"] == "Sec tion"
+
+
+def _xhtml_variants() -> dict[str, tuple[bytes | str, str | None]]:
+    """The XHTML fixture (XML declaration, XHTML 1.0 doctype, xmlns) as servers really send it."""
+    page = (PAGES / "xhtml-declared.html").read_text("utf-8")
+    declared = lambda name: page.replace('encoding="utf-8"', f'encoding="{name}"').replace(  # noqa: E731
+        "charset=utf-8", f"charset={name}")
+    pad = " \n\t\r" * 200  # 800 bytes of leading whitespace
+    return {
+        "utf-8 bytes": (page.encode("utf-8"), None),
+        "str": (page, None),
+        "served as application/xhtml+xml": (page.encode("utf-8"), "application/xhtml+xml"),
+        "windows-1252 declared": (declared("windows-1252").encode("cp1252"), "text/html"),
+        "iso-8859-1 declared (read as windows-1252, as browsers do)": (
+            declared("iso-8859-1").encode("cp1252"), None),
+        "BOM + declaration": (b"\xef\xbb\xbf" + page.encode("utf-8"), "text/html; charset=utf-8"),
+        "UTF-16 with BOM": (declared("utf-16").encode("utf-16"), None),
+        "UTF-16LE without BOM": (declared("utf-16").encode("utf-16-le"), "text/html"),
+        "UTF-16BE without BOM": (declared("utf-16").encode("utf-16-be"), None),
+        "declares UTF-16, is UTF-8": (declared("utf-16").encode("utf-8"), "text/html"),
+        "declares ISO-8859-1, is UTF-8": (declared("iso-8859-1").encode("utf-8"), None),
+        "declares UTF-8, is windows-1252": (page.encode("cp1252"), None),
+        "800 bytes of whitespace first": ((pad + page).encode("utf-8"), "text/html"),
+        "whitespace, no declaration": ((pad * 8 + page.split("\n", 1)[1]).encode("utf-8"), None),
+        "whitespace then declaration, str": (pad + page, None),
+    }
+
+
+@pytest.mark.parametrize("variant", list(_xhtml_variants()))
+def test_xhtml_with_xml_declaration_or_leading_whitespace_extracts_in_full(variant: str) -> None:
+    data, content_type = _xhtml_variants()[variant]
+    result = analyse_page(data, "https://gazette.example/2026/05/04/cafe-du-port", content_type=content_type)
+    record = result.record
+    assert result.not_article is None
+    assert record["title"] == "Le café du port rouvre ses portes"
+    assert record["authors"] == ["Élodie Marchand"]
+    assert record["published_at"] == "2026-05-04T08:15:00+02:00"
+    assert record["text"].startswith("Fermé depuis l")
+    assert "« comme au premier jour »" in record["text"]
+    assert record["text"].endswith("une carte inchangée.")
+    assert len(record["text"].split("\n\n")) == 4 and record["word_count"] == 119
