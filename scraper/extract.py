@@ -21,6 +21,7 @@ from scraper.metadata import extract_metadata
 from scraper.readable import main_text, scan_page
 from scraper.record import content_hash, empty_record, word_count
 from scraper.text import clean_fields, url_parts
+from scraper.urls import usable_url
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +166,10 @@ def _canonical_of(data: bytes) -> str | None:
     if tree is None:
         return None
     for link in tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href", "").startswith("http"):
-            return str(link.get("href"))
+        if "canonical" in (link.get("rel") or "").lower().split() and (url := usable_url(link.get("href", ""))):
+            return url
     og = tree.xpath("//meta[@property='og:url']/@content")
-    return str(og[0]) if og and str(og[0]).startswith("http") else None
+    return usable_url(str(og[0])) if og else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", metavar="FILE.html", help="saved pages; '-' reads stdin")
     parser.add_argument("--url", help="the page's URL (default: its canonical link)")
     args = parser.parse_args(argv)
+    if args.url is not None and not usable_url(args.url):
+        print(f"{parser.prog}: error: --url {args.url!r} is not an http(s) URL with a host", file=sys.stderr)
+        return 2
     status = 0
     for name in args.files:
         try:

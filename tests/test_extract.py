@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +197,15 @@ def test_xhtml_with_xml_declaration_or_leading_whitespace_extracts_in_full(varia
     assert "« comme au premier jour »" in record["text"]
     assert record["text"].endswith("une carte inchangée.")
     assert len(record["text"].split("\n\n")) == 4 and record["word_count"] == 119
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "scraper.extract"],
+                                     [str(Path(sys.executable).with_name("news-extract"))]])
+@pytest.mark.parametrize("url", ["not a url", "ftp://example.com/a", "http://[broken/", "https://example.com:99999/",
+                                 "javascript:alert(1)", ""])
+def test_cli_refuses_a_url_that_is_not_a_usable_http_url(command: list[str], url: str) -> None:
+    done = subprocess.run([*command, "--url", url, str(PAGES / "og-only.html")],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "error: --url" in done.stderr and "not an http(s) URL" in done.stderr
