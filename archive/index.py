@@ -10,7 +10,7 @@ Writes happen under an flock on root/.index/lock, so concurrent processes never 
 from __future__ import annotations
 
 import functools
-import json
+import logging
 import os
 import re
 import sqlite3
@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from . import files
+from .jsonline import loads, surrogate_note
 from .locking import lock_file
 from .names import INDEX_DIR
 
@@ -32,6 +33,7 @@ TITLE_WEIGHT = 5.0
 COMMIT_EVERY = 20_000
 LEAD_CHARS = 240
 MAX_TERMS = 32
+log = logging.getLogger("archive")
 DOC_FIELDS = ("url", "canonical_url", "title", "published_at", "site", "content_hash", "crawled_at")
 
 _SCHEMA = f"""
@@ -216,7 +218,7 @@ class Index:
             return None  # inside a compressed part: use the stored lead rather than decompress
         try:
             line = read_line(self.root / rel, offset - gz_len)
-            rec = json.loads(line)
+            rec, _ = loads(line)
         except (OSError, ValueError):
             return None
         if type(rec) is not dict or rec.get("url") != url or not isinstance(rec.get("text"), str):
@@ -294,7 +296,6 @@ class Index:
     def _read_new(
         self, con: sqlite3.Connection, df: files.DataFile, state: _FileState, stats: UpdateStats, reset: bool
     ) -> None:
-        loads = json.loads
         docs: list[tuple[Any, ...]] = []
         texts: list[tuple[int, str, str]] = []
         start_offset = state.offset
@@ -308,9 +309,11 @@ class Index:
                 for line in chunk.lines:
                     size = len(line)
                     try:
-                        rec = loads(line)
+                        rec, repaired = loads(line)
                     except ValueError:
-                        rec = None
+                        rec, repaired = None, 0
+                    if repaired:
+                        log.warning("%s: line at byte %d: %s", chunk.path, offset, surrogate_note(repaired))
                     if type(rec) is dict:
                         text, title = _str(rec.get("text")) or "", _str(rec.get("title"))
                         docs.append((next_id, state.id, offset, *_doc_fields(rec), text[:LEAD_CHARS]))

@@ -44,3 +44,36 @@ def needs_reencode(line: bytes) -> bool:
     if line.isascii() or (b"\x85" not in line and b"\xa8" not in line and b"\xa9" not in line):
         return False  # memchr-fast checks first: the 3-byte searches cost more than parsing the line
     return any(b in line for b in RAW_BREAKS)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_json_loads = json.loads
+
+
+def loads(line: bytes) -> tuple[Any, int]:
+    """Parse one stored line: (value, how many lone surrogates were replaced by U+FFFD); ValueError if not JSON.
+
+    ``json.dumps`` writes half an emoji as the escape ``\\ud83d``, which parses into a string that no UTF-8
+    encoder (SQLite, a terminal, Parquet) accepts; such a string is repaired here, once, for every reader.
+    """
+    value = _json_loads(line)
+    if b"\\ud" in line or b"\\uD" in line or b"\xed" in line:  # escapes, or raw bytes json decodes leniently
+        return _scrub(value)
+    return value, 0
+
+
+def _scrub(value: Any) -> tuple[Any, int]:
+    if isinstance(value, str):
+        return _SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        items = [_scrub(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    if isinstance(value, dict):
+        pairs = [(_scrub(k), _scrub(v)) for k, v in value.items()]
+        return {k: v for (k, _), (v, _) in pairs}, sum(a + b for (_, a), (_, b) in pairs)
+    return value, 0
+
+
+def surrogate_note(count: int) -> str:
+    """The warning text for a line whose lone surrogates were replaced."""
+    return f"repaired line: {count} lone surrogate escape(s) (half an emoji) replaced by U+FFFD"

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import files
 from .index import Index, SearchHit
+from .jsonline import encode_line, loads, surrogate_note
 from .names import parse_day
 
 log = logging.getLogger("archive")
@@ -31,6 +32,22 @@ class DayInfo:
 def warn_line(path: Path, line_no: int, problem: str) -> None:
     """Log one line on the 'archive' logger (stderr by default) about a line that was skipped."""
     log.warning("%s:%s: %s", path, line_no or "?", problem)
+
+
+def decode(chunk: files.Chunk, i: int) -> tuple[dict[str, Any] | None, bool]:
+    """(record on line ``i`` of ``chunk`` or None, whether it was repaired); one warning if either."""
+    where = chunk.line_no and chunk.line_no + i
+    try:
+        rec, repaired = loads(chunk.lines[i])
+    except ValueError as exc:
+        warn_line(chunk.path, where, f"skipped line: not JSON ({exc})")
+        return None, False
+    if type(rec) is not dict:
+        warn_line(chunk.path, where, "skipped line: not a JSON object")
+        return None, False
+    if repaired:
+        warn_line(chunk.path, where, surrogate_note(repaired))
+    return rec, bool(repaired)
 
 
 def date_range(since: str | date | None, until: str | date | None) -> tuple[str | None, str | None]:
@@ -89,18 +106,14 @@ class Archive:
     def _lines(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        loads = json.loads
         for df in files.all_files(self.root, since, until):
             for chunk in files.iter_chunks(df):
                 for i, line in enumerate(chunk.lines):
-                    try:
-                        rec = loads(line)
-                    except ValueError as exc:
-                        rec = exc
-                    if type(rec) is not dict:
-                        why = f"not JSON ({rec})" if isinstance(rec, ValueError) else "not a JSON object"
-                        warn_line(chunk.path, chunk.line_no and chunk.line_no + i, f"skipped line: {why}")
+                    rec, repaired = decode(chunk, i)
+                    if rec is None:
                         continue
+                    if repaired:
+                        line = encode_line(rec)  # pass on the line as it should have been written
                     if (site is None or rec.get("site") == site) and (
                         spider is None or rec.get("spider") == spider
                     ):
@@ -118,14 +131,11 @@ class Archive:
         found: list[tuple[datetime | None, int, dict[str, Any]]] = []
         for df in files.all_files(self.root):
             for chunk in files.iter_chunks(df):
-                for line in chunk.lines:
+                for i, line in enumerate(chunk.lines):
                     if not any(n in line for n in needles):
                         continue
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:
-                        continue
-                    if type(rec) is dict and url in (rec.get("url"), rec.get("canonical_url")):
+                    rec, _ = decode(chunk, i)
+                    if rec is not None and url in (rec.get("url"), rec.get("canonical_url")):
                         found.append((_when(rec.get("crawled_at")), len(found), rec))
         found.sort(key=lambda t: (t[0] is not None, t[0] or datetime.min, t[1]))
         return [rec for _, _, rec in found]

@@ -8,7 +8,6 @@ only lacks its final newline gets the newline instead. Files held by a running w
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import files
+from .jsonline import encode_line, loads
 from .schema import validate, validator
 
 REPAIRABLE = {"torn", "corrupt", "leftover", "temporary"}
@@ -107,11 +107,13 @@ def _locked_by_writer(path: Path) -> bool:
 def _classify(line: bytes) -> tuple[str | None, str, dict[str, Any] | None]:
     """(problem kind or None, detail, record) for one complete line."""
     try:
-        rec = json.loads(line)
+        rec, repaired = loads(line)
     except ValueError as exc:
         return "corrupt", f"not JSON ({exc})", None
     if type(rec) is not dict:
         return "corrupt", "not a JSON object", None
+    if repaired:  # readers repair it on the fly; --repair keeps the original bytes and stores the repair
+        return "corrupt", f"{repaired} lone surrogate escape(s), read as U+FFFD", rec
     if not validator().is_valid(rec):
         errors = validate(rec)
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -195,9 +197,11 @@ def _repair(root: Path, path: Path, report: Report, problems: list[Problem]) -> 
             with open(tmp, "wb") as out:
                 for chunk in files.iter_part(path):
                     for line in chunk.lines:
-                        kind, _, _ = _classify(line)
+                        kind, _, rec = _classify(line)
                         if kind == "corrupt":
                             rejected += line
+                            if rec is not None:  # its repaired record stays in the archive
+                                out.write(encode_line(rec))
                         else:
                             out.write(line)
                     if chunk.torn is not None:
