@@ -9,6 +9,7 @@ Writes happen under an flock on root/.index/lock, so concurrent processes never 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -17,6 +18,7 @@ import sqlite3
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -117,15 +119,35 @@ class Index:
 
     def update(self) -> UpdateStats:
         """Index whatever was appended since the last update (and drop files that disappeared)."""
-        with self._locked() as con:
-            return self._update(con)
+        return self._write(self._update)
 
     def reindex(self) -> UpdateStats:
         """Rebuild the index from scratch."""
-        with self._locked() as con:
+
+        def rebuild(con: sqlite3.Connection) -> UpdateStats:
             self._drop(con)
             con.executescript(_SCHEMA)
             return self._update(con)
+
+        return self._write(rebuild)
+
+    def _write(self, work: Callable[[sqlite3.Connection], UpdateStats]) -> UpdateStats:
+        """Run ``work`` under the index lock; a damaged index file is thrown away and rebuilt, once."""
+        with self._locked():
+            try:
+                return work(self._prepare())
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._discard(str(exc))
+            return work(self._prepare())
+
+    def _discard(self, why: str) -> None:
+        """Delete a damaged index file (derived data) so that it is rebuilt from the JSONL files."""
+        log.warning("The search index %s is damaged (%s): rebuilding it from the archive files", self.path, why)
+        self.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """The best ``limit`` records containing every word of ``query`` (bm25, title weighted)."""
@@ -239,7 +261,12 @@ class Index:
         con = self._connect()
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
-        if con.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version == INDEX_VERSION and _schema_of(con) != _expected_schema():
+            raise sqlite3.DatabaseError("its tables are not the ones this version writes")
+        if version != INDEX_VERSION:
+            if version:
+                log.info("Rebuilding the search index %s (format %d, now %d)", self.path, version, INDEX_VERSION)
             self._drop(con)
             con.executescript(_SCHEMA)
             con.execute(f"PRAGMA user_version={INDEX_VERSION}")
@@ -337,7 +364,8 @@ class Index:
             self._flush(con, state, docs, texts, stats)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse even this: keep the cause
+                con.execute("ROLLBACK")
             raise
         if state.offset != start_offset:
             stats.files += 1
@@ -368,28 +396,48 @@ class Index:
 
 
 class _Locked:
-    """Context: hold root/.index/lock and yield a prepared connection."""
+    """Context: hold root/.index/lock."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
         self._lock: Any = None
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> None:
         if not self.index.root.is_dir():
             raise FileNotFoundError(f"no archive at '{self.index.root}'")
         self.index.dir.mkdir(exist_ok=True)
         self._lock = lock_file(self.index.dir / "lock", self.index.lock_timeout)
         self._lock.__enter__()
-        try:
-            return self.index._prepare()
-        except BaseException:
-            self._lock.__exit__(None, None, None)
-            raise
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._lock.__exit__(exc_type, exc, tb)
+
+
+_OWN = ("meta", "files", "docs", "docs_file", "docs_url", "docs_canonical", "docs_hash", "fts")
+_DAMAGE_WORDS = ("malformed", "not a database", "no such table", "no such column", "has no column",
+                 "values were supplied", "its tables are not")
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether ``exc`` says the index file is damaged or not ours (rather than busy, read-only or full)."""
+    return type(exc) is sqlite3.DatabaseError or any(w in str(exc) for w in _DAMAGE_WORDS)
+
+
+def _schema_of(con: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
+    marks = ",".join("?" * len(_OWN))
+    return sorted(con.execute(f"SELECT type, name, sql FROM sqlite_master WHERE name IN ({marks})", _OWN))
+
+
+@functools.cache
+def _expected_schema() -> list[tuple[str, str, str | None]]:
+    con = sqlite3.connect(":memory:")
+    con.executescript(_SCHEMA)
+    try:
+        return _schema_of(con)
+    finally:
+        con.close()
 
 
 def _meta(con: sqlite3.Connection, key: str) -> int:
