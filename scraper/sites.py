@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.arguments import SpiderArgumentError, http_url
-from scraper.urls import registered_domain
+from scraper.urls import registered_domain, site_host
 
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}$")
 _KEYS = {"id", "start_urls", "feeds", "sitemaps", "allowed_domains", "include", "exclude", "max_age_days",
@@ -49,9 +49,10 @@ def site_id_for(url: str) -> str:
 
 
 def site_from_url(url: str) -> SiteConfig:
-    """The configuration of an ad-hoc `-a site=URL` crawl: that site's registered domain, no limits."""
+    """The configuration of an ad-hoc `-a site=URL` crawl: that host (and its subdomains), no other limits.
+    Not the registered domain: `someblog.wordpress.com` must not let in every other wordpress.com blog."""
     start = http_url(url, "site")
-    return SiteConfig(id=site_id_for(start), start_urls=[start], allowed_domains=[registered_domain(start)])
+    return SiteConfig(id=site_id_for(start), start_urls=[start], allowed_domains=[site_host(start)])
 
 
 def _problem(where: str, key: str, message: str) -> SpiderArgumentError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_plus, urljoin, urlsplit
 
-from tld import get_fld
+from tld import get_fld, get_tld
 from w3lib.url import canonicalize_url
 
 # Query parameters that say how a reader arrived, never which page they get: campaign tags (utm_*, Adobe, AT
@@ -24,6 +24,14 @@ _TRACKING = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {("http", 80), ("https", 443)}
+# Hosts that give each customer a subdomain but are not in the Public Suffix List's private section (which
+# `tld` already honours: blogspot.com, github.io, netlify.app, wixsite.com...): one customer is one site.
+SHARED_HOSTS = frozenset({
+    "wordpress.com", "substack.com", "medium.com", "tumblr.com", "ghost.io", "livejournal.com", "typepad.com",
+    "weebly.com", "hashnode.dev", "beehiiv.com", "over-blog.com", "canalblog.com", "hatenablog.com",
+    "tistory.com", "squarespace.com", "webflow.io", "mystrikingly.com", "jimdosite.com", "blog.jp",
+    "exblog.jp", "home.blog", "edublogs.org", "blogs.com", "dreamwidth.org", "wikidot.com",
+})
 
 
 def usable_url(url: str, base: str | None = None) -> str | None:
@@ -90,10 +98,34 @@ def url_key(url: str) -> str:
     return key.replace("https://", "http://", 1)
 
 
-def registered_domain(url_or_host: str) -> str:
-    """`www.bbc.co.uk` -> `bbc.co.uk`; IP addresses and local names are returned as they are."""
+def _host(url_or_host: str) -> str:
     host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split(":")[0]
-    host = (host or "").lower().rstrip(".")
-    if not host or host.replace(".", "").isdigit() or ":" in host or "." not in host:
-        return host  # an IP address or a local name
+    return (host or "").lower().rstrip(".")
+
+
+def _is_ip_or_local(host: str) -> bool:
+    return not host or host.replace(".", "").isdigit() or ":" in host or "." not in host
+
+
+def registered_domain(url_or_host: str) -> str:
+    """`www.bbc.co.uk` -> `bbc.co.uk`; a customer's host on a shared host (the Public Suffix List's private
+    section: `x.blogspot.com`, `x.github.io`; and SHARED_HOSTS: `x.wordpress.com`) is its own domain.
+    IP addresses and local names are returned as they are."""
+    host = _host(url_or_host)
+    if _is_ip_or_local(host):
+        return host
+    if shared := next((s for s in SHARED_HOSTS if host.endswith("." + s)), None):
+        return ".".join(host.split(".")[-(shared.count(".") + 2):])
     return get_fld(host, fix_protocol=True, fail_silently=True) or ".".join(host.split(".")[-2:])
+
+
+def site_host(url: str) -> str:
+    """The host a site given by URL is limited to: its own host, with a leading `www.` dropped when what is
+    left is a registered domain (`www.bbc.co.uk` -> `bbc.co.uk`, but `www.wordpress.com` stays itself)."""
+    host = _host(url)
+    bare = host.removeprefix("www.")
+    if bare == host or _is_ip_or_local(bare) or bare in SHARED_HOSTS:
+        return host
+    if registered_domain(bare) != bare or get_tld(bare, fix_protocol=True, fail_silently=True) == bare:
+        return host
+    return bare

@@ -13,6 +13,7 @@ import pytest
 
 from scraper.faultserver import Route, page, serve_faults
 from scraper.retry import retry_after_seconds
+from scraper.sites import load_sites, site_from_url
 from scraper.urls import strip_tracking, url_key
 
 from .test_hostile_crawl import article_html, check_common, crawl, english, urls_file
@@ -116,3 +117,66 @@ def test_one_article_under_150_referral_urls_is_fetched_and_archived_once(tmp_pa
     assert sorted(result.by_path(site)) == sorted([story, *BY_QUERY])
     for path in BY_QUERY:  # each fetched once, exactly as listed (tracking parameters aside)
         assert site.requests_for(path) == 1, (path, site.access_log)
+
+
+# --- item 4: a site is its host, not every customer of a shared host ---------------------------------------------
+@pytest.mark.parametrize(("url", "allowed"), [
+    ("https://someblog.wordpress.com/", ["someblog.wordpress.com"]),
+    ("https://www.someblog.wordpress.com/", ["someblog.wordpress.com"]),
+    ("https://someblog.substack.com/p/x", ["someblog.substack.com"]),
+    ("https://someblog.blogspot.com/", ["someblog.blogspot.com"]),
+    ("https://someone.github.io/blog/", ["someone.github.io"]),
+    ("https://someone.medium.com/", ["someone.medium.com"]),
+    ("https://news.bbc.co.uk/", ["news.bbc.co.uk"]),
+    ("https://www.bbc.co.uk/news", ["bbc.co.uk"]),  # `www.` is the site itself, not one of its hosts
+    ("https://www.wordpress.com/", ["www.wordpress.com"]),
+    ("http://127.0.0.1:8080/", ["127.0.0.1"]),
+])
+def test_a_site_given_by_url_is_limited_to_its_host(url: str, allowed: list[str]) -> None:
+    site = site_from_url(url)
+    assert site.allowed_domains == allowed
+    sibling = url.replace("someblog", "otherblog").replace("someone", "another").replace("news.bbc", "sport.bbc")
+    if sibling != url:
+        assert not site.allows(sibling)
+    assert site.allows(url)
+
+
+def test_sites_file_entries_on_shared_hosts_do_not_widen_to_siblings(tmp_path: Path) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text('[[site]]\nid = "a"\nstart_urls = ["https://someblog.blogspot.com/"]\n'
+                    '[[site]]\nid = "b"\nstart_urls = ["https://someblog.wordpress.com/"]\n'
+                    'feeds = ["https://someblog.substack.com/feed"]\n'
+                    '[[site]]\nid = "c"\nstart_urls = ["https://www.bbc.co.uk/"]\n'
+                    '[[site]]\nid = "d"\nstart_urls = ["https://someblog.wordpress.com/"]\n'
+                    'allowed_domains = ["wordpress.com"]\n')
+    a, b, c, d = load_sites(path)
+    assert a.allowed_domains == ["someblog.blogspot.com"]
+    assert b.allowed_domains == ["someblog.substack.com", "someblog.wordpress.com"]
+    assert not b.allows("https://otherblog.wordpress.com/2026/05/01/x/")
+    assert c.allowed_domains == ["bbc.co.uk"] and c.allows("https://news.bbc.co.uk/2026/05/01/x/")
+    assert d.allows("https://otherblog.wordpress.com/2026/05/01/x/")  # the configuration widened it
+
+
+def test_a_crawl_of_one_blog_does_not_fetch_its_sibling_on_the_same_shared_host(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both blogs are served by one local server acting as the crawl's HTTP proxy: real host names, no network."""
+    own, sibling = "http://someblog.wordpress.com", "http://otherblog.wordpress.com"
+    home = (f'<html><body><h1>Some blog</h1><a href="/2026/05/01/own-story/">Own story</a>'
+            f'<a href="{sibling}/2026/05/01/sibling-story/">A friend writes</a>'
+            f'<a href="{sibling}/">Friend</a></body></html>')
+    routes: dict[str, Any] = {
+        f"{own}/": page(home),
+        f"{own}/2026/05/01/own-story/": page(article_html("Own story", english("the own story"))),
+        f"{sibling}/2026/05/01/sibling-story/": page(article_html("Sibling story", english("the sibling story"))),
+        f"{sibling}/": page(home),
+    }
+    with serve_faults(routes) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        result = crawl("news", ["-a", f"site={own}/"], tmp_path / "data", name="shared_host")
+    assert result.returncode == 0, result.stderr[-5000:]
+    check_common(result)
+    assert [r["url"] for r in result.records()] == [f"{own}/2026/05/01/own-story/"]
+    assert [p for _, p, _ in proxy.access_log if p.startswith(sibling)] == []
+    assert proxy.requests_for(f"{own}/2026/05/01/own-story/") == 1
