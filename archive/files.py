@@ -18,12 +18,13 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from .names import GZ_SUFFIX, QUARANTINE_DIR, SUFFIX, is_day
 
 CHUNK = 1 << 20
-DAMAGE = (EOFError, zlib.error, gzip.BadGzipFile)  # what a truncated or corrupted .gz raises
+GZ_READ = 1 << 16  # compressed bytes decompressed at a time
+GZ_WBITS = 31  # zlib: a gzip header and trailer around the deflate data
 _ends_line = operator.methodcaller("endswith", b"\n")
 
 
@@ -100,22 +101,83 @@ def all_files(root: Path, since: str | None = None, until: str | None = None) ->
         yield from day_files(day, path)
 
 
+class GzStream(io.RawIOBase):
+    """The decompressed bytes of a gzip file of one or more members, decompressed as they are read.
+
+    Damage (a truncated file, corrupt data, bytes that are not a gzip member) never raises: every byte
+    decompressed before it is returned, then EOF, and ``damage`` says where and what it was.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._z = zlib.decompressobj(GZ_WBITS)
+        self._input = b""
+        self._consumed = 0  # compressed bytes fed to members so far
+        self._in_member = False
+        self._out = memoryview(b"")
+        self._eof = False
+        self.damage: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._out and not self._eof:
+            self._out = memoryview(self._decompress())
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+    def _decompress(self) -> bytes:
+        if not self._input:
+            self._input = self._file.read(GZ_READ)
+            if not self._input:
+                if self._in_member:
+                    self._damaged("the file ends inside a gzip member")
+                self._eof = True
+                return b""
+        if self._z.eof:  # the previous member is complete: another one follows
+            self._z = zlib.decompressobj(GZ_WBITS)
+        fed = len(self._input)
+        try:
+            out = self._z.decompress(self._input, CHUNK)
+        except zlib.error as exc:
+            self._damaged(f"corrupt compressed data ({exc})")
+            self._eof = True
+            return b""
+        self._in_member = not self._z.eof
+        self._input = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+        self._consumed += fed - len(self._input)
+        return out
+
+    def _damaged(self, what: str) -> None:
+        self.damage = f"damaged compressed data at byte {self._consumed}: {what}"
+
+
 def open_part(path: Path) -> BinaryIO:
-    """Open a physical part for buffered binary reading (gz transparently)."""
+    """Open a physical part for buffered binary reading (gz decompressed as read, see GzStream)."""
     if path.name.endswith(".gz"):
-        return io.BufferedReader(gzip.GzipFile(path, "rb"), CHUNK)
+        return io.BufferedReader(GzStream(path), CHUNK)
     return open(path, "rb", buffering=CHUNK)
+
+
+def part_damage(f: BinaryIO) -> str | None:
+    """What stopped reading ``f`` (opened by open_part) early, if its compressed data is damaged."""
+    return getattr(getattr(f, "raw", None), "damage", None)
 
 
 def gz_length(path: Path) -> int:
     """Decompressed length of a gz file (up to any damage)."""
     n = 0
-    with gzip.open(path, "rb") as f:
-        try:
-            while block := f.read(CHUNK):
-                n += len(block)
-        except DAMAGE:
-            pass
+    with open_part(path) as f:
+        while block := f.read(CHUNK):
+            n += len(block)
     return n
 
 
@@ -123,24 +185,27 @@ def count_lines(path: Path) -> int:
     """Newline-terminated lines in a part (up to any damage in a gz)."""
     n = 0
     with open_part(path) as f:
-        try:
-            while block := f.read(CHUNK):
-                n += block.count(b"\n")
-        except DAMAGE:
-            pass
+        while block := f.read(CHUNK):
+            n += block.count(b"\n")
     return n
 
 
 def ends_mid_line(gz: Path) -> bool:
     """True when a gz part's content does not end with a newline (or is damaged); False when empty."""
     last = b""
-    with gzip.open(gz, "rb") as f:
-        try:
-            while block := f.read(CHUNK):
-                last = block[-1:]
-        except DAMAGE:
+    with open_part(gz) as f:
+        while block := f.read(CHUNK):
+            last = block[-1:]
+        if part_damage(f):
             return True
     return last not in (b"", b"\n")
+
+
+def read_at(path: Path, start: int, size: int) -> bytes:
+    """Up to ``size`` bytes of a part's content from offset ``start`` (decompressing up to it for gz)."""
+    with open_part(path) as f:
+        _skip_to(f, path, 0, start)
+        return f.read(size)
 
 
 def is_leftover(plain: Path, gz: Path) -> bool:
@@ -152,7 +217,7 @@ def is_leftover(plain: Path, gz: Path) -> bool:
         total = gz_length(gz)
         if total < size:
             return False
-        with gzip.open(gz, "rb") as z, open(plain, "rb") as p:
+        with open_part(gz) as z, open(plain, "rb") as p:
             skip = total - size
             while skip:
                 skip -= len(z.read(min(skip, CHUNK)))
@@ -160,7 +225,7 @@ def is_leftover(plain: Path, gz: Path) -> bool:
                 if z.read(len(block)) != block:
                     return False
         return True
-    except (OSError, *DAMAGE):
+    except OSError:
         return False
 
 
@@ -201,32 +266,37 @@ def _read_part(path: Path, base: int, start: int) -> Generator[Chunk, None, int]
 
 
 def _read_open(f: BinaryIO, path: Path, base: int, start: int) -> Generator[Chunk, None, int]:
-    """Yield chunks of ``f`` (whose logical offset is ``base``) from logical ``start``; return end offset."""
+    """Yield chunks of ``f`` (whose logical offset is ``base``) from logical ``start``; return end offset.
+
+    Damaged gz data ends the part with one chunk whose ``error`` names the damage; every whole line
+    before it has been yielded, and a partial line just before it counts as part of the damage.
+    """
     offset = base
     line_no = 1
-    try:
-        if start > base:
-            offset = _skip_to(f, path, base, start)
-            line_no = 0
-        while lines := f.readlines(CHUNK):
-            torn = None
-            if not all(map(_ends_line, lines)):
-                # EOF inside a line. readlines() may then carry on past it if the file is growing, so
-                # cut at the first line without a newline: the rest is read again next time, whole.
-                cut = next(i for i, line in enumerate(lines) if not line.endswith(b"\n"))
-                torn = lines[cut]
-                del lines[cut:]
-            yield Chunk(path, line_no, offset, lines, torn)
-            offset += sum(map(len, lines))
-            if line_no:
-                line_no += len(lines)
-            if torn is not None:
-                # the end of the file as it was when read: stop, or a line still being appended would
-                # come back in two pieces
-                return offset + len(torn)
-    except DAMAGE as exc:
-        yield Chunk(path, line_no, offset, [], None, f"damaged compressed data ({exc})")
-    return offset
+    if start > base:
+        offset = _skip_to(f, path, base, start)
+        line_no = 0
+    torn = None
+    while lines := f.readlines(CHUNK):
+        if not all(map(_ends_line, lines)):
+            # EOF inside a line. readlines() may then carry on past it if the file is growing, so
+            # cut at the first line without a newline: the rest is read again next time, whole.
+            cut = next(i for i, line in enumerate(lines) if not line.endswith(b"\n"))
+            torn = lines[cut]
+            del lines[cut:]
+        damage = part_damage(f) if torn is not None else None
+        yield Chunk(path, line_no, offset, lines, None if damage else torn)
+        offset += sum(map(len, lines))
+        if line_no:
+            line_no += len(lines)
+        if torn is not None:
+            # the end of the file as it was when read: stop, or a line still being appended would
+            # come back in two pieces
+            break
+    if damage := part_damage(f):
+        partial = f" (a partial line of {len(torn):,} bytes before it skipped)" if torn else ""
+        yield Chunk(path, line_no, offset, [], None, damage + partial)
+    return offset + len(torn or b"")
 
 
 def _skip_to(f: BinaryIO, path: Path, base: int, start: int) -> int:

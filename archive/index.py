@@ -494,9 +494,7 @@ def _still_valid(df: files.DataFile, state: _FileState, gz_len: int, gz_same: bo
         return True
     else:
         assert df.gz is not None
-        with files.open_part(df.gz) as f:
-            f.seek(off)
-            data = f.read(size)
+        data = files.read_at(df.gz, off, size)
     return zlib.crc32(data) == crc
 
 

@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archive import Archive, ArchiveWriter, Index
 from archive.cli import main
 from archive.export import export
+from archive.files import iter_part
 from archive.stats import collect
 from archive.verify import verify
 from scraper.sitegen import generate
@@ -368,3 +371,22 @@ def test_cat_with_an_unknown_field_is_a_usage_error(ferry_root: Path, capsys: An
     assert "nosuchfield" in line and "title" in line and "content_hash" in line
     code, out, _ = cli(capsys, "--root", str(ferry_root), "cat", "--fields", "url,title")
     assert code == 0 and len(out.splitlines()) == 3
+
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=0, max_value=10**9), members=st.integers(min_value=1, max_value=3))
+def test_any_cut_of_a_gz_keeps_every_whole_line_before_it(cut: int, members: int, tmp_path: Path) -> None:
+    parts = [gzip.compress(b"".join(json.dumps({"n": m * 100 + i, "pad": "x" * i}).encode() + b"\n"
+                                    for i in range(100)), mtime=0) for m in range(members)]
+    data = b"".join(parts)
+    cut %= len(data) + 1
+    gz = tmp_path / DAY / f"news-cut{cut}-{members}.jsonl.gz"
+    gz.parent.mkdir(exist_ok=True)
+    gz.write_bytes(data[:cut])
+    chunks = list(iter_part(gz))
+    got = [json.loads(line)["n"] for chunk in chunks for line in chunk.lines]
+    assert got == list(range(_whole_lines_before(data[:cut])))
+    at_boundary = cut in {sum(map(len, parts[:k])) for k in range(members + 1)}
+    assert len([c for c in chunks if c.error]) == (0 if at_boundary else 1)
+    assert [c.torn for c in chunks if c.torn] == []  # a partial line before damage is part of the damage
