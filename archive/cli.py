@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .index import QueryError, parse_query
 from .jsonline import dumps, encode_line, needs_reencode
 from .names import parse_day
 from .reader import Archive, date_range
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("url")
     c.add_argument("--jsonl", action="store_true", help="one compact JSON line per revision")
     c = command("search", cmd_search, "full-text search over title and text (updates the index first)")
-    c.add_argument("query", nargs="+", help="words that must all occur")
+    c.add_argument("query", nargs="+", help="words that must all occur; title:WORD or text:WORD for one field")
     c.add_argument("--limit", type=_positive, default=10, help="how many hits (default 10)")
     c.add_argument("--json", action="store_true", help="hits as JSON lines")
     c.add_argument("--no-update", action="store_true", help="search the index as it is")
@@ -135,7 +136,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
     """news-archive cat: raw lines pass through untouched unless they need re-encoding."""
     archive = _archive(args)
     lo, hi = _range(args)
-    fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
+    fields = _fields(args.fields)
     out, pending, size = _out(), [], 0
     for line, rec in archive.lines(lo, hi, args.site, args.spider):
         if fields is not None:
@@ -158,6 +159,21 @@ def cmd_cat(args: argparse.Namespace) -> int:
     out.write(b"".join(pending))
     out.flush()
     return 0
+
+
+def _fields(spec: str | None) -> list[str] | None:
+    """The record fields named by ``--fields``; a usage error naming any unknown one."""
+    if spec is None:
+        return None
+    from .schema import load_schema
+
+    known = list(load_schema()["properties"])
+    fields = [f.strip() for f in spec.split(",") if f.strip()]
+    unknown = [f for f in fields if f not in known]
+    if unknown or not fields:
+        raise UsageError(f"unknown field {', '.join(map(repr, unknown)) or repr(spec)} in --fields: "
+                         f"the fields are {', '.join(known)}")
+    return fields
 
 
 def _range(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -186,7 +202,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     """news-archive search QUERY."""
     archive = _archive(args)
     query = " ".join(args.query)
-    hits = archive.search(query, args.limit, update=not args.no_update)
+    try:
+        if not parse_query(query):
+            raise UsageError(f"nothing to search for in {query!r}: give one or more words")
+        hits = archive.search(query, args.limit, update=not args.no_update)
+    except QueryError as exc:
+        raise UsageError(str(exc)) from None
     if args.json:
         for h in hits:
             _out().write(encode_line(h.__dict__))

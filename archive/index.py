@@ -29,7 +29,7 @@ from .jsonline import loads, surrogate_note
 from .locking import lock_file
 from .names import INDEX_DIR
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 3: CJK runs indexed as bigrams
 TOKENIZE = "unicode61 remove_diacritics 2"
 TITLE_WEIGHT = 5.0
 COMMIT_EVERY = 20_000
@@ -150,16 +150,25 @@ class Index:
             self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
-        """The best ``limit`` records containing every word of ``query`` (bm25, title weighted)."""
-        terms = fts_terms(query)
-        if not terms or limit <= 0:
+        """The best ``limit`` records containing every word of ``query`` (bm25, title weighted).
+
+        ``title:word`` or ``text:word`` looks in that column only; QueryError for another field name.
+        """
+        parsed = parse_query(query)
+        if not parsed or limit <= 0:
             return []
         if not self.path.exists():
             raise FileNotFoundError(f"no search index at '{self.path}': run update() or reindex first")
         con = self._connect()
-        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = " ".join(t.expression() for t in parsed)
+        terms = list(dict.fromkeys(t.text for t in parsed))
         total = _meta(con, "fts_rows")
-        matches = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+        try:
+            matches = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+        except sqlite3.OperationalError as exc:  # our quoting leaves FTS5 no syntax to refuse, but say so if it does
+            if "fts5" not in str(exc):
+                raise
+            raise QueryError(f"cannot search for {query!r}: {exc}") from None
         if not matches:
             return []
         # bm25 gives a term found in over half the rows an idf of ~0 (FTS5 clamps it), so when the whole
@@ -344,7 +353,7 @@ class Index:
                     if type(rec) is dict:
                         text, title = _str(rec.get("text")) or "", _str(rec.get("title"))
                         docs.append((next_id, state.id, offset, *_doc_fields(rec), text[:LEAD_CHARS]))
-                        texts.append((next_id, title or "", text))
+                        texts.append((next_id, segment(title or ""), segment(text)))
                         next_id += 1
                     else:
                         stats.skipped += 1
@@ -505,6 +514,77 @@ def read_line(path: Path, offset: int) -> bytes:
         return f.readline()
 
 
+# Scripts written without spaces between words: each run of them is indexed as overlapping bigrams plus
+# its last character, so any word of two or more characters is found by its bigrams, and a single
+# character by prefix. Han (with 々〆〇), kana, Hangul, Thai, Lao, Khmer, Myanmar.
+_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3005-\u3007\u3040-\u30ff"
+             "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
+             "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
+_UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
+_UNSPACED_SPLIT = re.compile(f"([{_UNSPACED}]+)")
+_FIELD = re.compile(r"([A-Za-z_]+):(?!//)(.+)")
+FTS_COLUMNS = ("title", "text")
+
+
+class QueryError(ValueError):
+    """A search query that cannot be run as written (an unknown column filter, FTS5 refusing it)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term every hit must contain: its index text, the column it must be in, whether it is a prefix."""
+
+    text: str
+    column: str | None = None
+    prefix: bool = False
+
+    def expression(self) -> str:
+        """This term as FTS5 query syntax, quoted so that nothing in it is an operator."""
+        quoted = '"' + self.text.replace('"', '""') + '"' + (" *" if self.prefix else "")
+        return f"{self.column} : {quoted}" if self.column else quoted
+
+
+def segment(text: str) -> str:
+    """``text`` with each run of an unspaced script (CJK, Thai, ...) spelled out as overlapping bigrams."""
+    if text.isascii():
+        return text
+    return _UNSPACED_RUN.sub(_bigrams, text)
+
+
+def _bigrams(m: re.Match[str]) -> str:
+    run = m.group()
+    return " " + " ".join([run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]]) + " "
+
+
+def parse_query(query: str) -> list[Term]:
+    """The terms of a user query, tokenized exactly as text is indexed (so FTS5 syntax is just text).
+
+    Words are ANDed; ``column:word`` (title, text) limits that word to one column. QueryError for a
+    filter on a column the index does not have.
+    """
+    plan: list[tuple[str | None, str, bool]] = []  # column, text, is an unspaced-script run
+    for word in query[:2000].split():
+        column = None
+        if m := _FIELD.fullmatch(word):
+            column, word = m.group(1).lower(), m.group(2)
+            if column not in FTS_COLUMNS:
+                raise QueryError(f"cannot search by '{m.group(1)}' in {m.group()!r}: the fields are "
+                                 + ", ".join(f"{c}:" for c in FTS_COLUMNS))
+        for k, part in enumerate(_UNSPACED_SPLIT.split(word)):
+            if part:
+                plan.append((column, part, k % 2 == 1))
+    words = iter(_tokenize([text for _, text, unspaced in plan if not unspaced]))
+    terms: list[Term] = []
+    for column, text, unspaced in plan:
+        if not unspaced:
+            terms += [Term(t, column) for t in next(words)]
+        elif len(text) == 1:
+            terms.append(Term(text, column, prefix=True))
+        else:
+            terms += [Term(text[i : i + 2], column) for i in range(len(text) - 1)]
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
+
+
 @functools.cache
 def _tokenizer() -> tuple[sqlite3.Connection, threading.Lock]:
     con = sqlite3.connect(":memory:", check_same_thread=False)
@@ -513,20 +593,25 @@ def _tokenizer() -> tuple[sqlite3.Connection, threading.Lock]:
     return con, threading.Lock()
 
 
-def fts_terms(query: str) -> list[str]:
-    """The distinct index terms in ``query``, tokenized exactly as FTS5 indexes text (so no syntax)."""
+def _tokenize(texts: list[str]) -> list[list[str]]:
+    """Each text's terms in order, as FTS5 indexes them."""
+    out: list[list[str]] = [[] for _ in texts]
+    if not texts:
+        return out
     con, lock = _tokenizer()
     with lock:
         con.execute("DELETE FROM q")
-        con.execute("INSERT INTO q(x) VALUES (?)", (query[:2000],))
-        terms = [t for (t,) in con.execute("SELECT term FROM qv ORDER BY offset")]
-    return list(dict.fromkeys(terms))[:MAX_TERMS]
+        con.executemany("INSERT INTO q(rowid, x) VALUES (?, ?)", enumerate(texts))
+        for doc, term in con.execute("SELECT doc, term FROM qv ORDER BY doc, offset"):
+            out[doc].append(term)
+    return out
 
 
 def make_snippet(text: str, terms: list[str], width: int = 200) -> str:
     """About ``width`` characters of ``text`` around the first query term found, on one line."""
     flat = " ".join(text.split())
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.IGNORECASE)
+    alternatives = (re.escape(t) if _UNSPACED_RUN.match(t) else rf"\b{re.escape(t)}\b" for t in terms)
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
     m = pattern.search(flat)
     start = 0
     if m is not None and m.start() > width // 3:

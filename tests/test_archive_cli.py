@@ -53,9 +53,9 @@ def test_cat_filters_fields_and_keeps_line_breaks_escaped(root: Path, capsys: An
     assert code == 0 and len(out.splitlines()) == 7
     assert "\u2028" not in out and "\\u2028" in out
     _, out, _ = cli(capsys, "--root", str(root), "cat", "--since", "2026-02-02", "--site", "alpha",
-                    "--fields", "url,site,missing")
+                    "--fields", "url,site,modified_at")
     assert [json.loads(x) for x in out.splitlines()] == [
-        {"url": f"https://alpha.example/news/{n}", "site": "alpha", "missing": None} for n in (11, 13)]
+        {"url": f"https://alpha.example/news/{n}", "site": "alpha", "modified_at": None} for n in (11, 13)]
 
 
 def test_archive_dir_environment_variable(root: Path) -> None:
