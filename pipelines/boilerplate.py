@@ -23,26 +23,31 @@ def pattern_list(settings: BaseSettings, name: str) -> list[str]:
 
 
 class BoilerplatePipeline:
-    """Strips lines matching BOILERPLATE_PATTERNS (+ BOILERPLATE_EXTRA_PATTERNS, + the site's own)."""
+    """Strips lines matching BOILERPLATE_PATTERNS (+ BOILERPLATE_EXTRA_PATTERNS, + the site's own).
 
-    def __init__(self, stats: StatsCollector, patterns: list[str]) -> None:
+    BOILERPLATE_PATTERNS are generic and never remove prose; BOILERPLATE_EXTRA_PATTERNS and a site's
+    `boilerplate_patterns` are the operator's explicit choice and remove whatever line they match.
+    """
+
+    def __init__(self, stats: StatsCollector, patterns: list[str], explicit: list[str] | None = None) -> None:
         self.stats = stats
         self.patterns = patterns
-        self.stripper = BoilerplateStripper(patterns)
+        self.explicit = list(explicit or [])
+        self.stripper = BoilerplateStripper(patterns, explicit=self.explicit)
         self._site_strippers: dict[tuple[str, ...], BoilerplateStripper] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BoilerplatePipeline:
         settings = crawler.settings
         assert crawler.stats is not None
-        patterns = pattern_list(settings, "BOILERPLATE_PATTERNS") + pattern_list(settings, "BOILERPLATE_EXTRA_PATTERNS")
-        return cls(crawler.stats, patterns)
+        return cls(crawler.stats, pattern_list(settings, "BOILERPLATE_PATTERNS"),
+                   pattern_list(settings, "BOILERPLATE_EXTRA_PATTERNS"))
 
     def _stripper_for(self, extra: tuple[str, ...]) -> BoilerplateStripper:
         if not extra:
             return self.stripper
         if extra not in self._site_strippers:
-            self._site_strippers[extra] = BoilerplateStripper(self.patterns + list(extra))
+            self._site_strippers[extra] = BoilerplateStripper(self.patterns, explicit=self.explicit + list(extra))
         return self._site_strippers[extra]
 
     def process_item(self, item: Any) -> Any:

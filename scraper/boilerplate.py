@@ -14,7 +14,7 @@ _TEASER_LABELS = (
 )
 
 #: Regular expressions matched against one whole line of text, case-insensitive. A line that
-#: matches is removed; a sentence that merely contains these words does not match.
+#: matches is removed unless it is prose (`is_prose`): generic patterns never cut a sentence.
 DEFAULT_PATTERNS: tuple[str, ...] = (
     # comment forms (WordPress and most themes)
     r"leave a (?:comment|reply)(?: to [^.]{1,80})?( cancel reply)?",
@@ -78,14 +78,38 @@ CREDIT_PATTERNS: tuple[str, ...] = (
 )
 
 _SHORT_LINE = 100  # characters: a block's teaser headlines and form labels are shorter than prose
+_MIN_WORDS = 5  # a sentence of fewer words ("Read more.", "Log in to reply.") may be furniture
+_WORD = re.compile(r"[^\W\d_]+")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+_SENTENCE_START = re.compile(r"[\w\"'“‘«„(\[¿¡]")
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*[”“]|„[^“”]*[“”]|«[^»]*»|»[^«]*«')
+#: How a site speaks to its reader or about itself: outside quotation marks, these make a sentence page furniture.
+_SITE_VOICE = re.compile(
+    r"\b(?:you|your|yours|i|me|my|we|us|our|this (?:web)?site|all rights reserved|(?:article|story) continues)\b",
+    re.IGNORECASE)
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.DOTALL)
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)", re.IGNORECASE | re.DOTALL)
 
 
-def _is_prose(line: str) -> bool:
-    return len(line) >= _SHORT_LINE or (line.rstrip().endswith((".", "!", "?", "”", '"')) and len(line.split()) >= 8)
+def is_prose(line: str) -> bool:
+    """Whether a line is a sentence of the article, which no generic pattern may remove.
+
+    Prose: it starts like a sentence (a word, a number or an opening quote, not a bullet or `©`), holds at
+    least five words, ends in sentence punctuation, and outside its quotations does not speak the site's
+    voice (`you`, `our`, `we`, `this site`, `all rights reserved`...): a quoted "we use cookies" is prose,
+    the cookie notice addressed to the reader is not.
+    """
+    line = line.strip()
+    if not _SENTENCE_END.search(line) or not _SENTENCE_START.match(line) or len(_WORD.findall(line)) < _MIN_WORDS:
+        return False
+    return not _SITE_VOICE.search(_QUOTED.sub(" ", line))
+
+
+def _ends_block(line: str) -> bool:
+    """Whether a line after a block heading ("Related", "Latest") is article text again, ending the block."""
+    return len(line) >= _SHORT_LINE or is_prose(line)
 
 
 @dataclass
@@ -98,45 +122,62 @@ class Cleaned:
 
 
 class BoilerplateStripper:
-    """Removes whole boilerplate lines and blocks from article text. Patterns match whole lines."""
+    """Removes whole boilerplate lines and blocks from article text. Patterns match whole lines.
+
+    `patterns`, `block_starts` and `credits` are generic: they never remove prose (`is_prose`). `explicit`
+    patterns are an operator's own choice for a site (BOILERPLATE_EXTRA_PATTERNS, a site's
+    `boilerplate_patterns`): a line they match goes even when it reads as a sentence.
+    """
 
     def __init__(self, patterns: Iterable[str] = DEFAULT_PATTERNS,
                  block_starts: Iterable[str] = DEFAULT_BLOCK_STARTS,
-                 credits: Iterable[str] = CREDIT_PATTERNS) -> None:
+                 credits: Iterable[str] = CREDIT_PATTERNS, explicit: Iterable[str] = ()) -> None:
         self.line = _compile(patterns)
         self.block = _compile(block_starts)
         self.credit = _compile(credits)
+        self.explicit = _compile(explicit)
 
-    def clean(self, text: str) -> Cleaned:
-        """Strip boilerplate from `text` (paragraphs separated by blank lines, lines by newlines)."""
-        paragraphs: list[str] = []
+    def clean(self, text: str, credits_to_caption: bool = True) -> Cleaned:
+        """Strip boilerplate from `text` (paragraphs separated by blank lines, lines by newlines).
+
+        Credit lines ("Photo: Jane Doe/Reuters") are set aside for the image caption when
+        `credits_to_caption`, else kept in the text: with no image to credit, they are all that says whose it is.
+        """
+        lines = [(n, raw.strip()) for n, paragraph in enumerate(text.split("\n\n"))
+                 for raw in paragraph.split("\n") if raw.strip()]
+        kept: dict[int, list[str]] = {}
         credits: list[str] = []
-        removed = 0
         in_block = False
-        for paragraph in text.split("\n\n"):
-            kept: list[str] = []
-            for raw in paragraph.split("\n"):
-                line = raw.strip()
-                key = line.strip(" \t*•·|:»›>-–—").strip()
-                if not line:
+        for i, (n, line) in enumerate(lines):
+            if in_block and not _ends_block(line):
+                continue
+            in_block = False
+            if self.explicit.fullmatch(_key(line)):
+                continue
+            if self.block.fullmatch(_key(line)) and not is_prose(line):
+                following = lines[i + 1][1] if i + 1 < len(lines) else ""
+                in_block = not is_prose(following)  # else a subheading ("Latest") over article text: kept
+                if in_block or not following:
                     continue
-                if in_block and not _is_prose(line):
-                    removed += 1
-                    continue
-                in_block = False
-                if self.block.fullmatch(key):
-                    in_block = True
-                    removed += 1
-                elif self.credit.fullmatch(line) and len(line) < 200:
-                    credits.append(line)
-                    removed += 1
-                elif self.line.fullmatch(key) or not key:
-                    removed += 1
-                else:
-                    kept.append(line)
-            if kept:
-                paragraphs.append("\n".join(kept))
-        return Cleaned("\n\n".join(paragraphs), credits, removed)
+            elif not is_prose(line) and self._boilerplate(line, credits, credits_to_caption):
+                continue
+            kept.setdefault(n, []).append(line)
+        paragraphs = ["\n".join(k) for k in kept.values()]
+        return Cleaned("\n\n".join(paragraphs), credits, len(lines) - sum(map(len, kept.values())))
+
+    def _boilerplate(self, line: str, credits: list[str], credits_to_caption: bool) -> bool:
+        """Whether a line that is not prose goes (a credit line is set aside for the caption)."""
+        key = _key(line)
+        if self.credit.fullmatch(line) and len(line) < 200:
+            if credits_to_caption:
+                credits.append(line)
+            return credits_to_caption
+        return not key or bool(self.line.fullmatch(key))
+
+
+def _key(line: str) -> str:
+    """A line without the bullets, bars and arrows around it, as patterns see it."""
+    return line.strip(" \t*•·|:»›>-–—").strip()
 
 
 DEFAULT_STRIPPER = BoilerplateStripper()

@@ -143,11 +143,11 @@ def set_text(record: dict[str, Any], text: str) -> None:
 
 
 def strip_boilerplate(record: dict[str, Any], stripper: BoilerplateStripper) -> int:
-    """Remove boilerplate lines from the record's text; credit lines join the image caption. Returns lines removed."""
-    cleaned = stripper.clean(record["text"])
+    """Remove boilerplate lines from the record's text; credit lines join the image caption, if any. Lines removed."""
+    image = record.get("image")
+    cleaned = stripper.clean(record["text"], credits_to_caption=bool(image))
     if cleaned.removed:
         set_text(record, cleaned.text)
-    image = record.get("image")
     if cleaned.credits and image:
         caption = image.get("caption") or ""
         extra = [c for c in cleaned.credits if c not in caption]
