@@ -10,8 +10,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from scraper.dates import parse_date
-from scraper.sitemaps import declares_entities
 from scraper.urls import usable_url
+from scraper.xmlsafety import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
               "application/rdf+xml", "application/xml", "text/xml")
@@ -38,7 +38,12 @@ def _local(tag: object) -> str:
 def _text(element: etree._Element, *names: str) -> str | None:
     """The text of the first child named like the first name that has one (names in order of preference)."""
     found = {_local(c.tag): c.text for c in reversed(element) if c.text and c.text.strip()}
-    return next((" ".join(found[n].split()) for n in names if n in found), None)
+    return unmarked(next((" ".join(found[n].split()) for n in names if n in found), None))
+
+
+def _raw_text(element: etree._Element, name: str) -> str | None:
+    """The text of the first child `name` that has some, entity markers and all (for links: see _xml_entries)."""
+    return next(((c.text or "").strip() for c in element if _local(c.tag) == name and (c.text or "").strip()), None)
 
 
 def _atom_link(entry: etree._Element) -> str | None:
@@ -47,7 +52,8 @@ def _atom_link(entry: etree._Element) -> str | None:
     return preferred[0].get("href") if preferred else None
 
 
-def _xml_entries(body: bytes, base_url: str, refuse_entities: bool) -> Iterator[FeedEntry]:
+def _xml_entries(body: bytes, base_url: str, entities: IgnoredEntities) -> Iterator[FeedEntry]:
+    body, entities.declared = without_entities(body)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True, recover=False)
     try:
@@ -56,12 +62,12 @@ def _xml_entries(body: bytes, base_url: str, refuse_entities: bool) -> Iterator[
         raise FeedError(f"malformed XML: {exc}") from None
     if root is None:
         raise FeedError("empty document")
-    if refuse_entities and declares_entities(root):
+    if declares_entities(root):
         raise FeedError("declares XML entities (entity expansion or external entities): refused")
     for item in root.iter():
         kind = _local(item.tag)
         if kind == "item":  # RSS 2.0 and RSS 1.0
-            link = _text(item, "link") or (item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"))
+            link = _raw_text(item, "link") or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
             guid = next((c for c in item if _local(c.tag) == "guid"), None)
             if not link and guid is not None and guid.get("isPermaLink", "true") != "false":
                 link = (guid.text or "").strip() or None
@@ -71,7 +77,9 @@ def _xml_entries(body: bytes, base_url: str, refuse_entities: bool) -> Iterator[
             date = _text(item, "published", "issued", "updated")
         else:
             continue
-        if link and (url := usable_url(link, base_url)):
+        if link and ENTITY_MARKER in link:
+            entities.skipped += 1
+        elif link and (url := usable_url(link, base_url)):
             yield FeedEntry(url, parse_date(date), _text(item, "title"), parse_date(_text(item, "updated")))
 
 
@@ -93,14 +101,15 @@ def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
                             parse_date(modified) if isinstance(modified, str) else None)
 
 
-def parse_feed(body: bytes, base_url: str, refuse_entities: bool = False) -> list[FeedEntry]:
-    """The entries of an RSS, Atom or JSON feed. Entities are never expanded (a value stops at an entity
-    reference); nothing is fetched. With `refuse_entities` (as the crawl parses), a feed that declares
-    entities raises FeedError instead."""
+def parse_feed(body: bytes, base_url: str, entities: IgnoredEntities | None = None) -> list[FeedEntry]:
+    """The entries of an RSS, Atom or JSON feed. Entities are never expanded and nothing is fetched: a feed
+    that declares entities is read without them (scraper.xmlsafety), an entry whose link held one is
+    skipped and a title or date that held one is left out; `entities`, when given, is told so. FeedError
+    when the feed is malformed, or declares entities that could not be set aside (refused whole)."""
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head in {b"{", b"["}:
         return list(_json_entries(body, base_url))
-    return list(_xml_entries(body, base_url, refuse_entities))
+    return list(_xml_entries(body, base_url, entities if entities is not None else IgnoredEntities()))
 
 
 def feed_links(tree: HtmlElement, base_url: str) -> list[str]:

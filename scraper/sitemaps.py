@@ -11,6 +11,7 @@ from lxml import etree
 
 from scraper.dates import parse_date
 from scraper.urls import usable_url
+from scraper.xmlsafety import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -52,9 +53,10 @@ def _local(tag: object) -> str:
 
 
 def _child_text(element: etree._Element, name: str, deep: bool = True) -> str | None:
+    """The text of the first child named `name`; None when it is missing or held an entity reference."""
     for child in element.iter() if deep else element:
         if _local(child.tag) == name and child.text and child.text.strip():
-            return child.text.strip()
+            return unmarked(child.text.strip())
     return None
 
 
@@ -74,37 +76,37 @@ def _news_of(url: etree._Element) -> dict[str, object]:
     return news
 
 
-def declares_entities(element: etree._Element) -> bool:
-    """Whether the document of `element` declares entities in its DTD: no sitemap or feed needs any, and
-    they are how billion-laughs expansions and external entities (XXE) are built."""
-    dtd = element.getroottree().docinfo.internalDTD
-    return dtd is not None and any(True for _ in dtd.iterentities())
-
-
-def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, refuse_entities: bool = False
+def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: IgnoredEntities | None = None
                   ) -> Iterator[SitemapEntry]:
     """Yield the entries of a sitemap or sitemap index (plain or gzipped), element by element.
 
-    Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE): a value
-    stops at an entity reference. With `refuse_entities` (as the crawl parses), a document that declares
-    entities is refused whole instead: SitemapError before any entry. Raises SitemapError on malformed XML,
-    after yielding the entries before the damage.
+    Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE): a document
+    that declares entities is read without them (scraper.xmlsafety), an entry whose `<loc>` held one is
+    skipped and a hint that held one is left out; `entities`, when given, is told so. Raises SitemapError
+    on malformed XML, after yielding the entries before the damage, and on a document whose entities could
+    not be set aside (refused whole).
     """
     if body[:2] == _GZIP_MAGIC:
         body = gunzip_limited(body, max_size)
+    body, declared = without_entities(body)
+    report = entities if entities is not None else IgnoredEntities()
+    report.declared = declared
     parser = etree.iterparse(io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True,
                              load_dtd=False, huge_tree=False, remove_comments=True, recover=False)
     first = True
     try:
         for _event, element in parser:
-            if first and refuse_entities and declares_entities(element):
+            if first and declares_entities(element):
                 raise SitemapError("declares XML entities (entity expansion or external entities): refused")
             first = False
             kind = _local(element.tag)
             if kind not in {"url", "sitemap"}:
                 continue
-            loc = _child_text(element, "loc", deep=False)
-            if loc:
+            loc = next((c.text.strip() for c in element if _local(c.tag) == "loc" and c.text and c.text.strip()),
+                       None)
+            if loc and ENTITY_MARKER in loc:
+                report.skipped += 1
+            elif loc:
                 lastmod = parse_date(_child_text(element, "lastmod", deep=False))
                 yield SitemapEntry(loc=loc, is_sitemap=kind == "sitemap", lastmod=lastmod,
                                    news=_news_of(element) if kind == "url" else {})

@@ -26,6 +26,7 @@ from scraper.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
 from scraper.sites import SiteConfig, load_sites, site_from_url
 from scraper.urlclass import UrlKind, classify_url
 from scraper.urls import strip_tracking, usable_url
+from scraper.xmlsafety import IgnoredEntities
 from spiders.article import page_from_response
 
 # Request kinds, in the order they are worth fetching: articles first, so a run that is cut short has
@@ -126,8 +127,9 @@ class NewsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Sitemap indexes recurse; URL entries become article requests with their news: hints."""
         site = self._site(response)
+        entities = IgnoredEntities()
         try:
-            for entry in parse_sitemap(response.body, SITEMAP_MAXSIZE, refuse_entities=True):
+            for entry in parse_sitemap(response.body, SITEMAP_MAXSIZE, entities):
                 if entry.is_sitemap:
                     if usable_url(entry.loc) and not self._too_old(site, entry.lastmod):
                         yield self._request(site, entry.loc, "sitemap")
@@ -139,15 +141,18 @@ class NewsSpider(scrapy.Spider):
                                               entry.date, entry.lastmod)
         except SitemapError as exc:
             self._bad_document(response, "bad_sitemap", str(exc))
+        entities.report("sitemap", response.url, site.id, self.crawler.stats, self.logger)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Every feed entry on the site becomes an article request, its date passed on as a hint."""
         site = self._site(response)
+        entities = IgnoredEntities()
         try:
-            entries = parse_feed(response.body, response.url, refuse_entities=True)
+            entries = parse_feed(response.body, response.url, entities)
         except FeedError as exc:
             self._bad_document(response, "bad_feed", str(exc))
             return
+        entities.report("feed", response.url, site.id, self.crawler.stats, self.logger)
         for entry in entries:
             yield from self._article(site, entry.url, {"published_at": entry.published_at, "title": entry.title},
                                      entry.published_at, entry.updated_at)

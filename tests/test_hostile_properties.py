@@ -24,6 +24,7 @@ from scraper.feeds import FeedError, parse_feed
 from scraper.retry import retry_after_seconds
 from scraper.sitemaps import SitemapError, parse_sitemap
 from scraper.urls import is_tracking, strip_tracking, url_key
+from scraper.xmlsafety import ENTITY_MARKER, IgnoredEntities
 
 SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,26 +171,29 @@ SITEMAP = st.builds(
     st.lists(st.builds(lambda loc, lastmod, title, date: (
         f"<url><loc>{loc}</loc><lastmod>{lastmod}</lastmod><news:news><news:title>{title}</news:title>"
         f"<news:publication_date>{date}</news:publication_date></news:news></url>"),
-        st.one_of(XML_TEXT, st.sampled_from(["http://[broken/", "http://x:99999/a-b-c-d", "javascript:alert(1)"])),
-        XML_TEXT, XML_TEXT, st.one_of(XML_TEXT, st.sampled_from(["2026-02-30", "99999-01-01T00:00:00+99:00"]))),
+        st.one_of(XML_TEXT, st.sampled_from(["http://[broken/", "http://x:99999/a-b-c-d", "javascript:alert(1)",
+                                             "https://x.example/&a;/", "https://x.example/&amp;&#233;"])),
+        XML_TEXT, st.one_of(XML_TEXT, st.just("&a; &lt;")),
+        st.one_of(XML_TEXT, st.sampled_from(["2026-02-30", "99999-01-01T00:00:00+99:00"]))),
         max_size=6),
     st.booleans(),
     st.sampled_from(["", '<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="bogus"?>',
-                     '<!DOCTYPE urlset [<!ENTITY a "aaaa">]>', '<!DOCTYPE urlset SYSTEM "http://127.0.0.1:1/x.dtd">']))
+                     '<!DOCTYPE urlset [<!ENTITY a "aaaa">]>', '<!DOCTYPE urlset SYSTEM "http://127.0.0.1:1/x.dtd">',
+                     '<!DOCTYPE urlset [<!-- ]> --><!ENTITY a "x]>&#60;"><!ENTITY % p "&#37;">]>']))
 
 
 @SOME
 @given(st.one_of(st.binary(max_size=2000), SITEMAP.map(lambda s: s.encode("utf-8", "surrogatepass")),
                  SITEMAP.map(lambda s: gzip.compress(s.encode("utf-8", "surrogatepass"))),
-                 st.binary(max_size=200).map(lambda b: b"\x1f\x8b" + b)), st.booleans())
-def test_sitemap_parsing_raises_nothing_but_sitemap_error(body: bytes, refuse_entities: bool) -> None:
+                 st.binary(max_size=200).map(lambda b: b"\x1f\x8b" + b)))
+def test_sitemap_parsing_raises_nothing_but_sitemap_error(body: bytes) -> None:
     try:
-        entries = list(parse_sitemap(body, max_size=1024 * 1024, refuse_entities=refuse_entities))
+        entries = list(parse_sitemap(body, max_size=1024 * 1024))
     except SitemapError:
         return
     for entry in entries:
         assert isinstance(entry.loc, str) and entry.loc
-        json.dumps(asdict(entry))
+        assert ENTITY_MARKER not in json.dumps(asdict(entry), ensure_ascii=False)  # no value cut at an entity
 
 
 FEED = st.builds(
@@ -210,30 +214,49 @@ FEED = st.builds(
 @SOME
 @given(st.one_of(st.binary(max_size=2000), FEED.map(lambda s: s.encode("utf-8", "surrogatepass")),
                  st.sampled_from([b"[" * 5000 + b"]" * 5000, b'{"items": [1, "x", null, {"url": 5}]}',
-                                  b'{"items": [{"url": "/a", "title": {"x": 1}, "date_published": [1]}]}'])),
-       st.booleans())
-def test_feed_parsing_raises_nothing_but_feed_error(body: bytes, refuse_entities: bool) -> None:
+                                  b'{"items": [{"url": "/a", "title": {"x": 1}, "date_published": [1]}]}']),
+                 FEED.map(lambda s: ('<!DOCTYPE rss [<!ENTITY a "aaaa">]>' + s.replace("t", "&a;")).encode(
+                     "utf-8", "surrogatepass"))))
+def test_feed_parsing_raises_nothing_but_feed_error(body: bytes) -> None:
     try:
-        entries = parse_feed(body, "http://127.0.0.1:8000/feed.xml", refuse_entities=refuse_entities)
+        entries = parse_feed(body, "http://127.0.0.1:8000/feed.xml")
     except FeedError:
         return
     for entry in entries:
         assert entry.url.startswith(("http://", "https://"))
         assert entry.title is None or isinstance(entry.title, str)
         assert entry.published_at is None or isinstance(entry.published_at, str)
-        json.dumps(asdict(entry))
+        dumped = json.dumps(asdict(entry), ensure_ascii=False)
+        assert ENTITY_MARKER not in dumped or body.lstrip()[:1] in {b"{", b"["}, dumped  # XML: no value cut
 
 
 @pytest.mark.parametrize("doctype", ['<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
                                      '<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd"> %p;]>',
                                      '<!DOCTYPE r [<!ENTITY a "aaaa">]>'])
-def test_the_crawl_refuses_xml_that_declares_entities(doctype: str) -> None:
-    sitemap = f'<?xml version="1.0"?>{doctype}<urlset><url><loc>https://x.example/a-b-c-d</loc></url></urlset>'
+def test_xml_that_declares_entities_keeps_its_plain_urls_and_expands_nothing(doctype: str) -> None:
+    ref = "" if "%" in doctype else f"&{doctype.split()[3]};"  # a parameter entity cannot be used in content
+    cut = f"<url><loc>https://x.example/{ref}/b</loc></url>" if ref else ""
+    sitemap = f'<?xml version="1.0"?>{doctype}<urlset><url><loc>https://x.example/a-b-c-d</loc></url>{cut}</urlset>'
+
+    found = IgnoredEntities()
+    assert [e.loc for e in parse_sitemap(sitemap.encode(), entities=found)] == ["https://x.example/a-b-c-d"]
+    assert found.declared and found.skipped == (1 if ref else 0)
+    cut = f"<item><link>https://x.example/{ref}/b</link></item>" if ref else ""
+    feed = (f'<?xml version="1.0"?>{doctype}<rss><channel><item><title>T{ref}</title><link>https://x.example/a</link>'
+            f"</item>{cut}</channel></rss>")
+    found = IgnoredEntities()
+    entries = parse_feed(feed.encode(), "https://x.example/", entities=found)
+    assert [(e.url, e.title) for e in entries] == [("https://x.example/a", None if ref else "T")]
+    assert found.declared and found.skipped == (1 if ref else 0)
+
+
+def test_entities_that_cannot_be_set_aside_refuse_the_document() -> None:
+    sitemap = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "aaaa">]>'
+               "<urlset><url><loc>&a;</loc></url></urlset>")
     with pytest.raises(SitemapError, match="declares XML entities"):
-        list(parse_sitemap(sitemap.encode(), refuse_entities=True))
-    feed = f'<?xml version="1.0"?>{doctype}<rss><channel><item><link>https://x.example/a</link></item></channel></rss>'
+        list(parse_sitemap(sitemap.encode("utf-16")))
     with pytest.raises(FeedError, match="declares XML entities"):
-        parse_feed(feed.encode(), "https://x.example/", refuse_entities=True)
+        parse_feed(sitemap.replace("urlset", "rss").encode("utf-16"), "https://x.example/")
 
 
 # --- URLs ------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ tests run a real `scrapy crawl` against the fault server on 127.0.0.x.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,35 @@ def test_a_crawl_of_one_blog_does_not_fetch_its_sibling_on_the_same_shared_host(
     assert [r["url"] for r in result.records()] == [f"{own}/2026/05/01/own-story/"]
     assert [p for _, p, _ in proxy.access_log if p.startswith(sibling)] == []
     assert proxy.requests_for(f"{own}/2026/05/01/own-story/") == 1
+
+
+# --- item 3: a sitemap or feed that declares entities keeps its plain URLs ---------------------------------------
+ENTITIES = Path(__file__).resolve().parent / "sites" / "trust_urls" / "entities"
+PLAIN = {  # the entries of tests/sites/trust_urls/entities whose URL holds no entity reference
+    "/2026/05/11/tide-tables-printed-again/": "the tide tables",  # sitemap with internal, external and lol entities
+    "/2026/05/13/lighthouse-open-day/": "the lighthouse open day",
+    "/2026/05/14/ferry-fares-frozen/": "the ferry fares",  # sitemap with a parameter entity naming a remote DTD
+    "/2026/05/15/harbour-fair-returns/": "the harbour fair",  # feed with entities
+    "/2026/05/17/gulls-and-terns-counted/": "the gull census",
+}
+
+
+def test_sitemaps_and_feeds_that_declare_entities_keep_their_plain_urls(tmp_path: Path) -> None:
+    routes: dict[str, Any] = {path: page(article_html(topic.capitalize(), english(topic)))
+                              for path, topic in PLAIN.items()}
+    with serve_faults(routes, root=ENTITIES) as site:
+        result = crawl("news", ["-a", f"site={site.url}"], tmp_path / "data", name="entities")
+    assert result.returncode == 0, result.stderr[-5000:]
+    check_common(result)
+    assert sorted(result.by_path(site)) == sorted(PLAIN)
+    # nothing expanded, nothing fetched for an entity, no URL cut short at an entity reference
+    assert site.requests_for("/evil.dtd") == 0
+    assert [p for _, p, _ in site.access_log if p.startswith("/2026/") and p not in PLAIN] == []
+    assert "lollol" not in result.stderr and all("lollol" not in json.dumps(r) for r in result.records())
+    stats = result.stats()
+    assert stats["site/127.0.0.1/discovery/entities_ignored"] == 3
+    assert stats["site/127.0.0.1/discovery/entity_urls_skipped"] == 3
+    assert result.counters("pages/failed/") == {}
+    for document in ("sitemaps/news.xml", "sitemaps/remote-dtd.xml", "feeds/news.rss"):
+        [line] = result.lines_about(site.url + document)
+        assert " WARNING: " in line and "declares XML entities" in line, line
