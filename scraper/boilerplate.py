@@ -85,8 +85,8 @@ _SENTENCE_START = re.compile(r"[\w\"'“‘«„(\[¿¡]")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*[”“]|„[^“”]*[“”]|«[^»]*»|»[^«]*«')
 #: How a site speaks to its reader or about itself: outside quotation marks, these make a sentence page furniture.
 _SITE_VOICE = re.compile(
-    r"\b(?:you|your|yours|i|me|my|we|us|our|this (?:web)?site|all rights reserved|(?:article|story) continues)\b",
-    re.IGNORECASE)
+    r"\b(?:you|your|yours|me|my|we|our|this (?:web)?site|all rights reserved|(?:article|story) continues)\b"
+    r"|\b(?-i:I|us|Us)\b", re.IGNORECASE)  # not "US", the country
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:

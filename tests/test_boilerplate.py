@@ -71,6 +71,7 @@ def test_extra_patterns_extend_the_defaults() -> None:
     "Advertising revenue at the paper fell for the third year running.",
     "Related research by the university found the same pattern in other ports.",
     "Continue reading the report and the numbers look worse for the council.",
+    "Tags: the US and China will meet in June to discuss tariffs on steel.",
 ])
 def test_prose_is_never_removed_by_a_generic_pattern(sentence: str) -> None:
     prose = "A first real paragraph that says something about the harbour and its people."
