@@ -48,6 +48,12 @@ def needs_reencode(line: bytes) -> bool:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _json_loads = json.loads
+_surrogate_escape = re.compile(rb"\\u[dD][89a-fA-F]").search  # the regex scans faster than bytes.find here
+
+
+def may_need_repair(line: bytes) -> bool:
+    """Whether ``line`` may hold a lone surrogate: as an escape, or as raw bytes json decodes leniently."""
+    return b"\xed" in line or _surrogate_escape(line) is not None
 
 
 def loads(line: bytes) -> tuple[Any, int]:
@@ -57,9 +63,7 @@ def loads(line: bytes) -> tuple[Any, int]:
     encoder (SQLite, a terminal, Parquet) accepts; such a string is repaired here, once, for every reader.
     """
     value = _json_loads(line)
-    if b"\\ud" in line or b"\\uD" in line or b"\xed" in line:  # escapes, or raw bytes json decodes leniently
-        return _scrub(value)
-    return value, 0
+    return _scrub(value) if may_need_repair(line) else (value, 0)
 
 
 def _scrub(value: Any) -> tuple[Any, int]:
