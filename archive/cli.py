@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -222,16 +223,35 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f"{'#':>3}  {'date':<10}  {'site':<{site_w}}  {'title':<{title_w}}  url")
     for h in hits:
         date = (h.published_at or h.day)[:10]
-        print(f"{h.rank:>3}  {date:<10}  {_cut(h.site or '', site_w):<{site_w}}  "
-              f"{_cut(h.title or '(untitled)', title_w):<{title_w}}  {h.url}")
+        print(f"{h.rank:>3}  {date:<10}  {_fit(h.site or '', site_w)}  "
+              f"{_fit(h.title or '(untitled)', title_w)}  {h.url}")
         if h.snippet:
             print(f"{'':>5}{_cut(h.snippet, max(40, width - 6))}")
     return 0
 
 
+def _cells(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def _cut(text: str, width: int) -> str:
+    """``text`` on one line, cut with an ellipsis to at most ``width`` terminal cells (CJK counts two)."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width // 2 or sum(map(_cells, text)) <= width:
+        return text
+    used, out = 1, []
+    for ch in text:
+        used += _cells(ch)
+        if used > width:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut or padded to exactly ``width`` terminal cells."""
+    cut = _cut(text, width)
+    return cut + " " * (width - sum(map(_cells, cut)))
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:

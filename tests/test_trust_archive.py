@@ -392,3 +392,13 @@ def test_any_cut_of_a_gz_keeps_every_whole_line_before_it(cut: int, members: int
     at_boundary = cut in {sum(map(len, parts[:k])) for k in range(members + 1)}
     assert len([c for c in chunks if c.error]) == (0 if at_boundary else 1)
     assert [c.torn for c in chunks if c.torn] == []  # a partial line before damage is part of the damage
+
+
+def test_cjk_titles_keep_the_search_table_aligned(cjk_root: Path, capsys: Any) -> None:
+    code, out, _ = cli(capsys, "--root", str(cjk_root), "search", "京")
+    assert code == 0
+    header, *rows = [line for line in out.splitlines() if not line.startswith("     ")]
+    column = sum(2 if "\u3000" <= ch <= "\u9fff" else 1 for ch in header[: header.index("url")])
+    for row in rows:
+        start = row.index("https://")
+        assert sum(2 if "\u3000" <= ch <= "\u9fff" else 1 for ch in row[:start]) == column, row
