@@ -2,26 +2,98 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from pipelines.validate import PageDropped
+from scraper.extract import set_text
 from scraper.items import Article
 from scraper.seen import SeenStore
+from scraper.urlclass import UrlKind, classify_url
+from scraper.urls import registered_domain, strip_tracking
+
+log = logging.getLogger(__name__)
+
+# Sentences that say how often or how recently a page was read or touched, not what the article says: they
+# change between two fetches of one unchanged article ("Updated 5 minutes ago. Read by 1,204 people.").
+_COUNT = r"(?:\d[\d.,]*\s*[km]?|an?|one|a few)"
+_COUNTED = r"(?:views?|reads?|readers|comments?|shares?|likes?|reactions?|replies|people|times)"
+_DATE_WORD = (r"(?:\d{1,4}(?:st|nd|rd|th|h)?|jan\w*|feb\w*|mar\w*|apr\w*|may|june?|july?|aug\w*|sept?\w*|oct\w*|"
+              r"nov\w*|dec\w*|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|sat\w*|sun\w*|at|on|am|pm|a\.m|p\.m|utc|gmt|"
+              r"[a-z]{1,3}[sd]t|cet|cest|today|yesterday|now)")
+_VOLATILE = re.compile(
+    r"^(?:"
+    rf"(?:(?:last\s+)?(?:updated|modified|edited|posted|published)\s*:?\s*)?(?:{_COUNT}\s+(?:seconds?|secs?|minutes?|"
+    r"mins?|hours?|hrs?|days?|weeks?|months?)\s+ago|just\s+now)"  # updated 5 minutes ago
+    rf"|(?:last\s+)?(?:updated|modified|edited)\s*:?\s*{_DATE_WORD}(?:[\s,:/.+-]+{_DATE_WORD})*"  # updated 25 Nov
+    rf"|(?:(?:read|viewed|seen|shared|liked)\s+by\s+)?{_COUNT}\s+{_COUNTED}(?:\s+so\s+far)?"  # read by 1,204 people
+    rf"(?:\s*[·•|,;/-]\s*{_COUNT}\s+{_COUNTED})*"
+    rf"|(?:this\s+(?:article|story|post|page)\s+(?:has\s+been|was)\s+)?(?:viewed|read|shared|seen)\s+{_COUNT}\s+times"
+    r"(?:\s+so\s+far)?"  # this article has been viewed 1,204 times
+    rf"|(?:views?|reads?|comments?|shares?)\s*:\s*{_COUNT}"  # views: 1204
+    r")[.!]?$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def volatile(paragraph: str) -> bool:
+    """Whether a paragraph is only view/comment counts, "updated N minutes ago" or update-time stamps."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
+    return bool(sentences) and len(paragraph.split()) <= 20 and all(_VOLATILE.match(s) for s in sentences)
+
+
+def without_volatile(text: str) -> str:
+    """The text without its volatile paragraphs (counters, "updated N minutes ago"): the article's stable text."""
+    return "\n\n".join(p for p in text.split("\n\n") if not volatile(p))
+
+
+def _site_host(host: str) -> str:
+    for prefix in ("www.", "m.", "amp.", "mobile."):
+        host = host.removeprefix(prefix)
+    return host
+
+
+def canonical_problem(url: str, canonical: str) -> str | None:
+    """Why a page's stated canonical cannot be the key of its article, else None: `other_site` (another
+    registered domain, or another host on a shared one), `home` (a root path), `section` (a path above the
+    page's own, or a URL shaped like a section, tag or listing page while the page's own is an article's)."""
+    page, named = urlsplit(url), urlsplit(canonical)
+    page_host, named_host = _site_host(page.hostname or ""), _site_host(named.hostname or "")
+    if registered_domain(page_host) != registered_domain(named_host) or not (
+            page_host == named_host or page_host.endswith("." + named_host) or named_host.endswith("." + page_host)):
+        return "other_site"
+    if not named.path.strip("/") and not named.query:
+        return "home"
+    above = named.path.rstrip("/") + "/"
+    if page.path.startswith(above) and page.path.rstrip("/") != named.path.rstrip("/"):
+        return "section"
+    if classify_url(canonical) is UrlKind.NAVIGATION and classify_url(url) is UrlKind.ARTICLE:
+        return "section"
+    return None
 
 
 class DedupePipeline:
     """Drops an article whose URL or canonical URL (`duplicate_url`) or text (`duplicate_content`:
     syndicated copies, AMP and mobile variants) the archive or this run already holds. A revision (a page
     fetched again because its sitemap lastmod is newer) is archived when its text changed (`unchanged`
-    otherwise), so the archive holds both versions."""
+    otherwise), so the archive holds both versions. The text compared is the article's stable text:
+    volatile paragraphs (view counts, "updated N minutes ago") are taken out of the record first.
+
+    A stated canonical is a key only when it can name this article: one that points at another site, the
+    home page or a section, or that other pages with different text share, is ignored
+    (`articles/canonical_ignored/<why>`, a log line) and left out of the record (`canonical_url` null)."""
 
     def __init__(self, store: SeenStore, stats: StatsCollector) -> None:
         self.store = store
         self.stats = stats
+        self._logged: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -41,16 +113,52 @@ class DedupePipeline:
         self.stats.inc_value(f"articles/dropped/{reason}")
         return PageDropped(reason, f"{reason} ({detail})", item.page.url)
 
+    def _ignore_canonical(self, item: Article, why: str) -> None:
+        canonical = item.record["canonical_url"]
+        item.record["canonical_url"] = None
+        self.stats.inc_value(f"articles/canonical_ignored/{why}")
+        level = logging.DEBUG if canonical in self._logged else logging.INFO
+        self._logged.add(canonical)
+        log.log(level, "Ignored the canonical %s of %s (%s): not a key for this article", canonical,
+                item.page.url, why)
+
+    def _shared(self, canonical: str) -> None:
+        """A canonical that pages with different texts name is no key, from now on in this run."""
+        self.stats.inc_value("articles/canonical_shared")
+        if f"shared {canonical}" not in self._logged:
+            self._logged.add(f"shared {canonical}")
+            log.info("Pages with different texts name %s as their canonical: it is no article's key", canonical)
+        self.store.forget_canonical(canonical)
+
+    def _stable_text(self, record: dict[str, Any]) -> None:
+        stable = without_volatile(record["text"])
+        if stable != record["text"]:
+            self.stats.inc_value("articles/volatile_paragraphs_removed")
+            set_text(record, stable)
+
     def process_item(self, item: Any) -> Any:
         """Pass on articles not seen before, and remember them."""
         if not isinstance(item, Article):
             return item
         record = item.record
         revision = item.page.revision
-        for url in (record["url"], record.get("canonical_url")):
-            if url and not revision and self.store.has_url(url):
+        self._stable_text(record)
+        url, canonical = record["url"], record.get("canonical_url")
+        if canonical and strip_tracking(canonical) != strip_tracking(url) and (
+                why := canonical_problem(url, canonical)):
+            self._ignore_canonical(item, why)
+            canonical = None
+        seen_text = self.store.has_text(record["content_hash"])
+        if not revision and self.store.has_url(url):
+            if seen_text or not self.store.only_named(url):
                 raise self._drop(item, "duplicate_url", f"already archived as {url}")
-        if self.store.has_text(record["content_hash"]):
+            self._shared(url)  # a page of this run named this URL as its canonical, with another text
+        if canonical and not revision and self.store.has_url(canonical):
+            if seen_text:
+                raise self._drop(item, "duplicate_url", f"already archived as {canonical}")
+            self._ignore_canonical(item, "shared")  # the same canonical, another text: not this article's key
+            self._shared(canonical)
+        if seen_text:
             if revision:
                 raise self._drop(item, "unchanged", "fetched again after its sitemap lastmod; same text")
             raise self._drop(item, "duplicate_content", "the same text was archived under another URL")

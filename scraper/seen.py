@@ -29,6 +29,7 @@ class SeenStore:
         self.root = Path(root)
         self.index = Index(self.root)
         self._urls: set[str] = set()
+        self._canonicals: set[str] = set()
         self._hashes: set[str] = set()
         self._opened = False
         self._usable = True
@@ -74,12 +75,13 @@ class SeenStore:
     def has_url(self, url: str) -> bool:
         """Whether an article at `url` (tracking parameters aside) was archived."""
         url = strip_tracking(url)
-        return url in self._urls or (self._opened and self._usable and self.index.has_url(url))
+        return url in self._urls or url in self._canonicals or (
+            self._opened and self._usable and self.index.has_url(url))
 
     def last_crawled(self, url: str) -> str | None:
         """When an article at `url` was last archived (ISO 8601, UTC), None if never."""
         url = strip_tracking(url)
-        if url in self._urls:
+        if url in self._urls or url in self._canonicals:
             return datetime.now(UTC).isoformat(timespec="seconds")
         return self.index.last_crawled(url) if self._opened and self._usable else None
 
@@ -90,8 +92,20 @@ class SeenStore:
 
     def add(self, record: dict[str, Any]) -> None:
         """Remember an article this run is archiving."""
-        for url in (record.get("url"), record.get("canonical_url")):
-            if url:
-                self._urls.add(strip_tracking(url))
+        if record.get("url"):
+            self._urls.add(strip_tracking(record["url"]))
+        if record.get("canonical_url"):
+            self._canonicals.add(strip_tracking(record["canonical_url"]))
         if record.get("content_hash"):
             self._hashes.add(record["content_hash"])
+
+    def only_named(self, url: str) -> bool:
+        """Whether `url` is known only as the canonical a page of this run named, not as an archived page."""
+        url = strip_tracking(url)
+        return url in self._canonicals and url not in self._urls and not (
+            self._opened and self._usable and self.index.has_url(url))
+
+    def forget_canonical(self, url: str) -> None:
+        """Stop treating `url` as archived because this run archived a page naming it as its canonical (pages
+        with different texts name it: it is no article's key). Records of earlier runs still name it."""
+        self._canonicals.discard(strip_tracking(url))

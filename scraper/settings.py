@@ -67,6 +67,7 @@ LOG_LEVEL = "INFO"  # DEBUG shows every request
 NEWS_NAVIGATION_DEPTH = 2  # links followed from a start page through section/tag pages before giving up
 
 INCREMENTAL = True  # article URLs already in the archive are not fetched again
+ARTICLE_REVISIT_MIN_HOURS = 6.0  # an archived article whose sitemap/feed says it changed is refetched at most this often
 DEDUPE = True  # an article already archived (same URL, canonical URL or text) is not archived again
 
 # --- Extraction -----------------------------------------------------------------------------------------

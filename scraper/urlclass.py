@@ -1,10 +1,17 @@
-"""Is a URL an article, a navigation page worth following, or neither? From its shape alone."""
+"""Is a URL an article, a navigation page worth following, or neither? From its shape alone (`classify_url`);
+and, once a navigation page is fetched, does the page say it is an article after all (`article_signal`)."""
 
 from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from lxml.html import HtmlElement
+
+from scraper.structured import is_article, json_ld_objects, meta_tags
+from scraper.text import url_parts
 
 
 class UrlKind(Enum):
@@ -69,3 +76,34 @@ def classify_url(url: str) -> UrlKind:
     if _NAV_SEGMENT.match(last) or (len(segments) <= 2 and _slug_words(last) <= 3):
         return UrlKind.NAVIGATION  # /sport/, /news/local/
     return UrlKind.SKIP
+
+
+def _own_url(obj: dict[str, Any]) -> str | None:
+    """The page a JSON-LD object says it describes (`url`, `mainEntityOfPage`), if it names one."""
+    own = obj.get("url") or obj.get("mainEntityOfPage")
+    if isinstance(own, dict):
+        own = own.get("@id") or own.get("url")
+    return own if isinstance(own, str) and own.strip() else None
+
+
+def article_signal(tree: HtmlElement, url: str) -> str | None:
+    """The article markup a fetched page carries, by the extraction core's own signals, else None: a JSON-LD
+    article about this page (not a teaser in an ItemList), `article:published_time`, `og:type=article` on a
+    page with at most one `<article>`, or one `<article>` holding a `<time>` (a dated byline). A quick check
+    for the spider: the extract and validate pipelines still judge the page. A home page is never an article."""
+    path = url_parts(url)[1].rstrip("/")
+    if not path:
+        return None
+    articles = [(o, _own_url(o)) for o in json_ld_objects(tree) if is_article(o)]
+    if any(own is not None and url_parts(own)[1].rstrip("/") == path for _, own in articles) or (
+            len(articles) == 1 and articles[0][1] is None):
+        return "json-ld"
+    meta = meta_tags(tree)
+    if meta.get("article:published_time"):
+        return "article:published_time"
+    blocks = tree.xpath("//article[not(ancestor::article)]")
+    if "article" in (t.lower() for t in meta.get("og:type", [])) and len(blocks) <= 1:
+        return "og:type"
+    if len(blocks) == 1 and blocks[0].xpath(".//time"):
+        return "dated <article>"
+    return None

@@ -15,7 +15,8 @@ from urllib.parse import urljoin
 import lxml.etree
 import lxml.html
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
+from scrapy.utils.response import get_base_url
 from twisted.python.failure import Failure
 
 from scraper.arguments import SpiderArgumentError, reject_unknown
@@ -24,7 +25,7 @@ from scraper.feeds import FeedError, feed_links, parse_feed
 from scraper.items import Page
 from scraper.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
 from scraper.sites import SiteConfig, load_sites, site_from_url
-from scraper.urlclass import UrlKind, classify_url
+from scraper.urlclass import UrlKind, article_signal, classify_url
 from scraper.urls import strip_tracking, usable_url
 from scraper.xmlsafety import IgnoredEntities
 from spiders.article import page_from_response
@@ -63,7 +64,9 @@ class NewsSpider(scrapy.Spider):
                                 "optional": optional}
         if kind == "sitemap":
             meta["download_maxsize"] = SITEMAP_MAXSIZE
-        return scrapy.Request(strip_tracking(url) if kind == "article" else url, callback=callback,
+        # One URL per page whatever the route: a page linked as navigation and listed as an article is one request.
+        fetched = strip_tracking(url) if kind in {"article", "navigation"} else url
+        return scrapy.Request(fetched, callback=callback,
                               errback=self.on_error, priority=PRIORITY[kind], meta=meta)
 
     def _too_old(self, site: SiteConfig, date: str | None) -> bool:
@@ -157,32 +160,40 @@ class NewsSpider(scrapy.Spider):
             yield from self._article(site, entry.url, {"published_at": entry.published_at, "title": entry.title},
                                      entry.published_at, entry.updated_at)
 
-    def parse_navigation(self, response: Response) -> Iterator[scrapy.Request]:
-        """Home and section pages: feeds they announce, articles they link, sections within reach."""
+    def parse_navigation(self, response: Response) -> Iterator[scrapy.Request | Page]:
+        """Home and section pages: feeds they announce, articles they link, sections within reach; and the page
+        itself when it says it is an article (article markup, a dated byline), whatever its URL looks like."""
         site = self._site(response)
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             return
         depth = response.meta["depth"]
         try:
             tree = lxml.html.document_fromstring(response.body)
         except (lxml.etree.ParserError, ValueError):
             return
+        if signal := article_signal(tree, response.url):
+            self.crawler.stats.inc_value("discovery/navigation_articles")
+            self.logger.debug("%s is an article (%s) at a navigation URL", response.url, signal)
+            page = self.parse_article(response)
+            page.hints["navigation"] = signal
+            yield page
+        base = get_base_url(response)  # <base href> honoured, as browsers do
         if depth == 0:
-            for url in feed_links(tree, response.url):
+            for url in feed_links(tree, base):
                 if url not in site.feeds:
                     yield self._request(site, url, "feed", optional=True)
         max_depth = self.settings.getint("NEWS_NAVIGATION_DEPTH")
         for href in tree.xpath("//a/@href"):
-            link = usable_url(str(href), response.url)
+            link = usable_url(str(href), base)
             if link is None:  # javascript:, mailto:, or a link urllib cannot parse
                 continue
             kind = classify_url(link)
             if kind is UrlKind.ARTICLE:
                 yield from self._article(site, link, {})
             elif kind is UrlKind.NAVIGATION and depth < max_depth and site.allows(link):
-                yield self._request(site, link.split("#", 1)[0], "navigation", depth=depth + 1)
+                yield self._request(site, link, "navigation", depth=depth + 1)
 
-    def parse_article(self, response: Response) -> Page | None:
+    def parse_article(self, response: Response) -> Page:
         """Pass the page on to the pipelines, with what discovery learned as hints."""
         site = self._site(response)
         hints = dict(response.meta.get("hints") or {})

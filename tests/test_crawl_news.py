@@ -247,7 +247,7 @@ def test_a_changed_article_is_archived_again_as_a_revision(tmp_path: Path) -> No
         xml = xml.replace("2001-05-04T12:00:00+00:00", "2099-01-01T00:00:00+00:00")
         sitemap.write_bytes(gzip.compress(xml.encode(), mtime=0))
         site.access_log.clear()
-        second = run_crawl("news", ["-a", f"site={site.url}"], archive)
+        second = run_crawl("news", ["-a", f"site={site.url}", "-s", "ARTICLE_REVISIT_MIN_HOURS=0"], archive)
     assert second.returncode == 0, second.stderr[-3000:]
     assert site.requests_for(trees) == 1 and site.requests_for(lights) == 1  # both fetched again
     assert _article_fetches(site, A_ARTICLES - {trees}) == 0  # nothing else
