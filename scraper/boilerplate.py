@@ -79,14 +79,14 @@ CREDIT_PATTERNS: tuple[str, ...] = (
 
 _SHORT_LINE = 100  # characters: a block's teaser headlines and form labels are shorter than prose
 _MIN_WORDS = 5  # a sentence of fewer words ("Read more.", "Log in to reply.") may be furniture
-_WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _SENTENCE_START = re.compile(r"[\w\"'“‘«„(\[¿¡]")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*[”“]|„[^“”]*[“”]|«[^»]*»|»[^«]*«')
 #: How a site speaks to its reader or about itself: outside quotation marks, these make a sentence page furniture.
 _SITE_VOICE = re.compile(
-    r"\b(?:you|your|yours|me|my|we|our|this (?:web)?site|all rights reserved|(?:article|story) continues)\b"
-    r"|\b(?-i:I|us|Us)\b", re.IGNORECASE)  # not "US", the country
+    r"\b(?=[yYmMwWoOtTaAsSIuU])"  # (a quick first-letter test: this runs on every line of every article)
+    r"(?:you|your|yours|me|my|we|our|this (?:web)?site|all rights reserved|(?:article|story) continues"
+    r"|(?-i:I|us|Us))\b", re.IGNORECASE)  # not "US", the country
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -102,14 +102,11 @@ def is_prose(line: str) -> bool:
     the cookie notice addressed to the reader is not.
     """
     line = line.strip()
-    if not _SENTENCE_END.search(line) or not _SENTENCE_START.match(line) or len(_WORD.findall(line)) < _MIN_WORDS:
+    if not _SENTENCE_END.search(line[-8:]) or not _SENTENCE_START.match(line):
+        return False
+    if len(line.split(maxsplit=_MIN_WORDS)) < _MIN_WORDS:
         return False
     return not _SITE_VOICE.search(_QUOTED.sub(" ", line))
-
-
-def _ends_block(line: str) -> bool:
-    """Whether a line after a block heading ("Related", "Latest") is article text again, ending the block."""
-    return len(line) >= _SHORT_LINE or is_prose(line)
 
 
 @dataclass
@@ -145,21 +142,25 @@ class BoilerplateStripper:
         """
         lines = [(n, raw.strip()) for n, paragraph in enumerate(text.split("\n\n"))
                  for raw in paragraph.split("\n") if raw.strip()]
+        prose = [is_prose(line) for _, line in lines]
         kept: dict[int, list[str]] = {}
         credits: list[str] = []
         in_block = False
         for i, (n, line) in enumerate(lines):
-            if in_block and not _ends_block(line):
-                continue
+            if in_block and not (prose[i] or len(line) >= _SHORT_LINE):
+                continue  # a block's teaser headlines and form labels, until article text returns
             in_block = False
+            if prose[i]:
+                if not self.explicit.fullmatch(_key(line)):
+                    kept.setdefault(n, []).append(line)
+                continue
             if self.explicit.fullmatch(_key(line)):
                 continue
-            if self.block.fullmatch(_key(line)) and not is_prose(line):
-                following = lines[i + 1][1] if i + 1 < len(lines) else ""
-                in_block = not is_prose(following)  # else a subheading ("Latest") over article text: kept
-                if in_block or not following:
+            if self.block.fullmatch(_key(line)):
+                in_block = not (i + 1 < len(lines) and prose[i + 1])  # else a subheading ("Latest") over prose
+                if in_block:
                     continue
-            elif not is_prose(line) and self._boilerplate(line, credits, credits_to_caption):
+            elif self._boilerplate(line, credits, credits_to_caption):
                 continue
             kept.setdefault(n, []).append(line)
         paragraphs = ["\n".join(k) for k in kept.values()]
