@@ -22,6 +22,7 @@ _MARKER_REF = b"&#xFDD0;"
 _PREDEFINED = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 _REFERENCE = re.compile(rb"&([^\s&;<>#\"'][^\s&;<>\"']*);")
 _CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+_MAX_DOCTYPE = 1024 * 1024  # a longer DOCTYPE is not set aside: the parsers then refuse the document
 _PROLOG = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*", re.DOTALL)
 
 
@@ -47,9 +48,9 @@ class IgnoredEntities:
 
 def _doctype_end(body: bytes, start: int) -> int | None:
     """The index just past the DOCTYPE declaration starting at `start`, quotes, comments and the internal
-    subset `[...]` included; None if it does not end."""
+    subset `[...]` included; None if it does not end within _MAX_DOCTYPE bytes."""
     i, quote, subset = start + len(b"<!DOCTYPE"), b"", False
-    while i < len(body):
+    while i < min(len(body), start + _MAX_DOCTYPE):
         char = body[i:i + 1]
         if quote:
             quote = b"" if char == quote else quote
