@@ -40,6 +40,8 @@ _VOLATILE = re.compile(
     r")[.!]?$",
     re.IGNORECASE,
 )
+# What may follow an article's path in the path of another rendering of it: /story/amp/, /story/print/.
+_VARIANT = re.compile(r"^(?:amp|amphtml|print|mobile|m|index\.\w+)$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -63,17 +65,20 @@ def _site_host(host: str) -> str:
 def canonical_problem(url: str, canonical: str) -> str | None:
     """Why a page's stated canonical cannot be the key of its article, else None: `other_site` (another
     registered domain, or another host on a shared one), `home` (a root path), `section` (a path above the
-    page's own, or a URL shaped like a section, tag or listing page while the page's own is an article's)."""
+    page's own, not an AMP or print rendering's; or a URL shaped like a section, tag or listing page while the
+    page's own is an article's). A canonical with a query (`/?p=123`) is judged by its site alone."""
     page, named = urlsplit(url), urlsplit(canonical)
     page_host, named_host = _site_host(page.hostname or ""), _site_host(named.hostname or "")
     if registered_domain(page_host) != registered_domain(named_host) or not (
             page_host == named_host or page_host.endswith("." + named_host) or named_host.endswith("." + page_host)):
         return "other_site"
-    if not named.path.strip("/") and not named.query:
+    if named.query:  # `/?p=123`, `index.php?id=9`: the query names the page, its path says nothing
+        return None
+    if not named.path.strip("/") or re.fullmatch(r"index\.\w+", named.path.strip("/"), re.IGNORECASE):
         return "home"
-    above = named.path.rstrip("/") + "/"
-    if page.path.startswith(above) and page.path.rstrip("/") != named.path.rstrip("/"):
-        return "section"
+    rest = page.path.removeprefix(named.path.rstrip("/") + "/").strip("/")
+    if rest != page.path.strip("/") and rest and not _VARIANT.match(rest):
+        return "section"  # a page below its canonical (but /story/amp/ -> /story/ is the story's own)
     if classify_url(canonical) is UrlKind.NAVIGATION and classify_url(url) is UrlKind.ARTICLE:
         return "section"
     return None

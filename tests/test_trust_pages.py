@@ -9,11 +9,13 @@ import re
 import shutil
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from archive import Archive
-from pipelines.dedupe import without_volatile
+from pipelines.dedupe import canonical_problem, without_volatile
 from scraper.siteserver import Site, serve
+from scraper.urlclass import article_signal
 
 from .conftest import SITES, CrawlResult, run_crawl
 
@@ -183,3 +185,41 @@ def test_volatile_lines_are_no_part_of_the_text() -> None:
         "Updated guidance was published in 2024 after 12 comments from residents.",
         "She said she had read the report 3 times.",
     ]
+
+
+@pytest.mark.parametrize(("url", "canonical", "problem"), [
+    ("https://www.x.com/2026/11/20/story/", "https://x.com/", "home"),
+    ("https://x.com/2026/11/20/story/", "https://x.com/index.html", "home"),
+    ("https://x.com/news/local/story-about-the-ferry", "https://x.com/news/", "section"),
+    ("https://x.com/2026/11/20/story-about-the-ferry/", "https://x.com/tag/ferry/", "section"),
+    ("https://x.com/2026/11/20/story/", "https://y.org/2026/11/20/story/", "other_site"),
+    ("https://a.wordpress.com/2026/11/20/story/", "https://b.wordpress.com/2026/11/20/story/", "other_site"),
+    ("https://m.x.com/2026/11/20/story/", "https://www.x.com/2026/11/20/story/", None),  # the mobile page's own
+    ("https://x.com/2026/11/20/story/amp/", "https://x.com/2026/11/20/story/", None),  # AMP: named by its article
+    ("https://x.com/a/ok-story/", "https://x.com/?p=123", None),  # WordPress short link: an article
+])
+def test_canonical_problem(url: str, canonical: str, problem: str | None) -> None:
+    assert canonical_problem(url, canonical) == problem
+
+
+_HEAD = '<html><head>{}</head><body>{}</body></html>'
+
+
+@pytest.mark.parametrize(("url", "head", "body", "signal"), [
+    ("https://x.com/a/s/", '<meta property="article:published_time" content="2026-11-20">', "",
+     "article:published_time"),
+    ("https://x.com/a/s/", '<script type="application/ld+json">{"@type": "BlogPosting"}</script>', "", "json-ld"),
+    ("https://x.com/a/s/", '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/a/s"}</script>'
+     '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/b/t"}</script>', "", "json-ld"),
+    ("https://x.com/a/s/", '<meta property="og:type" content="article">', "<article>x</article>", "og:type"),
+    ("https://x.com/a/s/", "", '<article><p>By A, <time datetime="2026-11-20">20 Nov</time></p></article>',
+     "dated <article>"),
+    # listings: teasers in an ItemList, several dated <article>s, og:type=article on a list, the home page
+    ("https://x.com/sport/", '<script type="application/ld+json">{"@type": "ItemList", "itemListElement": ['
+     '{"@type": "NewsArticle", "url": "/a/s/"}, {"@type": "NewsArticle", "url": "/a/t/"}]}</script>', "", None),
+    ("https://x.com/sport/", "", "<article><time>1</time></article><article><time>2</time></article>", None),
+    ("https://x.com/sport/", '<meta property="og:type" content="article">', "<article></article>" * 3, None),
+    ("https://x.com/", '<script type="application/ld+json">{"@type": "NewsArticle"}</script>', "", None),
+])
+def test_article_signal(url: str, head: str, body: str, signal: str | None) -> None:
+    assert article_signal(lxml.html.document_fromstring(_HEAD.format(head, body)), url) == signal
