@@ -47,6 +47,7 @@ DOWNLOADER_MIDDLEWARES = {  # ours replace Scrapy's user agent, retry and redire
 EXTENSIONS = {  # the end-of-run summary and the one-line-per-failure log policy
     "scraper.summary.RunSummary": 500,
     "scraper.logformatter.OneLinePerFailure": 0,  # Scrapy's repeats of a failure we log go to DEBUG
+    "scraper.watchdog.PipelineWatchdog": 0,  # a crawl whose pipelines are stuck exits 4 instead of idling forever
 }
 SPIDER_MIDDLEWARES = {  # request policies: incremental runs, per-site page budgets
     "scraper.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
@@ -59,6 +60,7 @@ ITEM_PIPELINES = {  # Page -> Article -> record, one job each, in this order
     "pipelines.dedupe.DedupePipeline": 400,
     "pipelines.archive.ArchivePipeline": 900,
 }
+CRAWL_WATCHDOG_TIMEOUT = 300.0  # seconds without an item leaving the pipelines while items wait; 0 = off
 CRAWL_FAIL_ON_UNHEALTHY_SITE = True  # exit status 3 when a site found no article at all, or mostly errors
 LOG_FORMATTER = "scraper.logformatter.ConciseLogFormatter"  # one readable line per dropped page
 LOG_LEVEL = "INFO"  # DEBUG shows every request
@@ -67,12 +69,13 @@ LOG_LEVEL = "INFO"  # DEBUG shows every request
 NEWS_NAVIGATION_DEPTH = 2  # links followed from a start page through section/tag pages before giving up
 
 INCREMENTAL = True  # article URLs already in the archive are not fetched again
-ARTICLE_REVISIT_MIN_HOURS = 6.0  # an archived article whose sitemap/feed says it changed is refetched at most this often
+ARTICLE_REVISIT_MIN_HOURS = 6.0  # an archived article said to have changed is fetched again at most this often
 DEDUPE = True  # an article already archived (same URL, canonical URL or text) is not archived again
 
 # --- Extraction -----------------------------------------------------------------------------------------
 EXTRACT_WORKERS = os.cpu_count() or 1  # extraction processes beside the crawler; 0 extracts in-process
 EXTRACT_TIMEOUT = 2.0  # seconds one page may take to extract before it is dropped as too slow
+EXTRACT_WORKER_MAX_PAGES = 500  # pages one extraction process handles before a fresh one replaces it
 BOILERPLATE_PATTERNS = list(DEFAULT_PATTERNS)  # regexes for whole boilerplate lines in article text
 BOILERPLATE_EXTRA_PATTERNS: list[str] = []  # your additions to BOILERPLATE_PATTERNS (a JSON list with -s)
 ARTICLE_MIN_WORDS = 50  # shorter texts are dropped as `too_short`

@@ -1,0 +1,38 @@
+"""An item pipeline that never finishes the items of some pages, to test the crawl watchdog on a real crawl.
+
+    -s ITEM_PIPELINES=... with "tests.support.pipelines.StallPipeline": 450
+    -s STALL_URLS_CONTAINING=story-7-   # which pages stall
+    -s STALL_MODE=await|block           # wait forever on the event loop, or block the reactor thread itself
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+
+class StallPipeline:
+    """Holds on to the items of pages whose URL contains STALL_URLS_CONTAINING; lets the others pass."""
+
+    def __init__(self, marker: str, mode: str) -> None:
+        self.marker = marker
+        self.mode = mode
+        self.held: list[asyncio.Future[None]] = []  # as a real stuck I/O would be, referenced: never collected
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StallPipeline:
+        return cls(crawler.settings.get("STALL_URLS_CONTAINING", ""), crawler.settings.get("STALL_MODE", "await"))
+
+    async def process_item(self, item: Any) -> Any:
+        """Stall on marked pages, pass every other item on."""
+        page = getattr(item, "page", item)  # an Article carries its Page
+        url = str(item.get("url", "")) if isinstance(item, dict) else str(getattr(page, "url", ""))
+        if self.marker and self.marker in url:
+            if self.mode == "block":
+                time.sleep(3600)  # the reactor thread itself is stuck
+            self.held.append(asyncio.get_running_loop().create_future())
+            await self.held[-1]  # never resolved
+        return item

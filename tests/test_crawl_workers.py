@@ -1,0 +1,287 @@
+"""Crawls that always end: recycled extraction workers, a hard deadline per page, SIGTERM, the watchdog."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scraper import settings as defaults
+from scraper.sitegen import generate
+from scraper.siteserver import Site, serve
+from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
+
+from .conftest import FAST, ROOT, SCRAPY, run_crawl
+
+NEWS_ARCHIVE = str(Path(sys.executable).with_name("news-archive"))
+ARTICLES = 150
+
+
+# --- functions the pool runs in its worker processes (importable by the forkserver) ---------------------
+def square(n: int) -> int:
+    """A quick task."""
+    return n * n
+
+
+def pid_of_worker(_: int) -> int:
+    """Which process ran the task."""
+    return os.getpid()
+
+
+def stuck(_: int) -> None:
+    """A task no alarm can interrupt: SIGALRM blocked, then a long sleep."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(3600)
+
+
+def die(_: int) -> None:
+    """A worker that dies mid-task, as under the OOM killer."""
+    os._exit(9)
+
+
+def fail(_: int) -> None:
+    """A task that raises."""
+    raise ValueError("bad page")
+
+
+def _run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def test_the_pool_recycles_workers_and_never_loses_a_task() -> None:
+    async def main() -> tuple[list[int], set[int], int]:
+        pool = WorkerPool(2, 3, deadline=30)
+        try:
+            results = await asyncio.gather(*(pool.run(f"task {n}", square, n) for n in range(40)))
+            pids = set(await asyncio.gather(*(pool.run(f"pid {n}", pid_of_worker, n) for n in range(12))))
+            return list(results), pids, pool.started
+        finally:
+            pool.close()
+
+    results, pids, started = _run(main())
+    assert results == [n * n for n in range(40)]
+    assert len(pids) >= 4  # 12 tasks, 3 per worker: at least four different processes ran them
+    assert started >= 52 // 3  # every worker retired after 3 tasks and was replaced
+
+
+def test_a_task_past_its_deadline_kills_its_worker_and_the_pool_goes_on() -> None:
+    async def main() -> tuple[BaseException | None, list[int], float]:
+        pool = WorkerPool(1, 100, deadline=1.0)
+        try:
+            started = time.monotonic()
+            outcome: BaseException | None = None
+            try:
+                await pool.run("stuck page", stuck, 0)
+            except WorkerOverdue as exc:
+                outcome = exc
+            waited = time.monotonic() - started
+            return outcome, list(await asyncio.gather(*(pool.run("after", square, n) for n in range(5)))), waited
+        finally:
+            pool.close()
+
+    outcome, after, waited = _run(main())
+    assert isinstance(outcome, WorkerOverdue) and "killed" in str(outcome)
+    assert waited < 30  # the deadline, not the hour-long sleep
+    assert after == [0, 1, 4, 9, 16]
+
+
+def test_a_worker_that_dies_fails_its_task_only() -> None:
+    async def main() -> tuple[list[Any], int]:
+        pool = WorkerPool(2, 100, deadline=30)
+        try:
+            outcomes = await asyncio.gather(pool.run("a", square, 3), pool.run("b", die, 0), pool.run("c", fail, 0),
+                                            pool.run("d", square, 4), return_exceptions=True)
+            outcomes += await asyncio.gather(pool.run("e", square, 5), pool.run("f", square, 6))
+            return list(outcomes), pool.started
+        finally:
+            pool.close()
+
+    outcomes, started = _run(main())
+    assert outcomes[0] == 9 and outcomes[3] == 16 and outcomes[4:] == [25, 36]
+    assert isinstance(outcomes[1], WorkerCrashed) and "exit code 9" in str(outcomes[1])
+    assert isinstance(outcomes[2], ValueError) and str(outcomes[2]) == "bad page"
+    assert started == 3  # the dead worker was replaced once, when two tasks needed two workers again
+
+
+def test_closing_the_pool_with_a_stuck_task_returns_at_once_and_leaves_no_process() -> None:
+    async def main() -> tuple[float, list[int], BaseException | None]:
+        pool = WorkerPool(2, 100, deadline=3600)
+        pending = asyncio.ensure_future(pool.run("stuck", stuck, 0))
+        await asyncio.sleep(0.5)
+        pids = [w.process.pid for w in pool._workers if w.process.pid]
+        started = time.monotonic()
+        pool.close()
+        took = time.monotonic() - started
+        try:
+            await pending
+        except WorkerCrashed as exc:
+            return took, pids, exc
+        return took, pids, None
+
+    took, pids, outcome = _run(main())
+    assert took < 5 and isinstance(outcome, WorkerCrashed)
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
+
+
+# --- real crawls ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, list[str]]]:
+    """A generated site of ARTICLES articles, served on 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("generated")
+    paths = generate(folder, ARTICLES)
+    with serve(folder) as site:
+        yield site, paths
+
+
+def _archived_urls(archive: Path) -> list[str]:
+    return [json.loads(line)["url"] for f in sorted(archive.glob("*/*.jsonl"))
+            for line in f.read_text("utf-8").splitlines()]
+
+
+def _stat(stderr: str, key: str) -> int:
+    found = re.search(rf"'{re.escape(key)}': (\d+)", stderr)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_crawl_with_many_worker_recycles_always_finishes_with_every_article(
+        generated: tuple[Site, list[str]], tmp_path: Path, workers: int) -> None:
+    site, paths = generated
+    per_worker = 7  # ARTICLES is over 3 x workers x per_worker: every worker is replaced many times
+    assert 3 * workers * per_worker <= ARTICLES
+    expected = sorted(site.url.rstrip("/") + p for p in paths)
+    for attempt in range(3):
+        archive = tmp_path / f"run{attempt}"
+        result = run_crawl("news", ["-a", f"site={site.url}", "-s", f"EXTRACT_WORKERS={workers}",
+                                    "-s", f"EXTRACT_WORKER_MAX_PAGES={per_worker}"], archive, timeout=240)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert sorted(_archived_urls(archive)) == expected
+        assert _stat(result.stderr, "extract/workers_started") >= ARTICLES // per_worker
+
+
+def _popen_crawl(site: Site, archive: Path, *extra: str) -> subprocess.Popen[str]:
+    command = [SCRAPY, "crawl", "news", "-a", f"site={site.url}", "-s", f"ARCHIVE_DIR={archive}", *FAST,
+               "-s", "EXTRACT_WORKERS=2", *extra]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+
+
+def _wait_for_records(archive: Path, count: int, process: subprocess.Popen[str], limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(_archived_urls(archive)) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} records after {limit} s")
+
+
+def _process_group_gone(pgid: int, within: float = 5) -> bool:
+    """Whether every process of the crawl's group (crawler, forkserver, workers) has ended."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _check_archive_whole(archive: Path, stderr: str) -> list[str]:
+    urls = _archived_urls(archive)  # json.loads on every line: no torn line
+    assert len(urls) == len(set(urls))
+    logged = set(re.findall(r"Archived (\S+)", stderr))
+    assert logged <= set(urls), "a record logged as archived is missing"
+    verify = subprocess.run([NEWS_ARCHIVE, "--root", str(archive), "verify"], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    return urls
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A generated site large enough to still be crawling when the signal comes."""
+    folder = tmp_path_factory.mktemp("large")
+    generate(folder, 1500)
+    with serve(folder) as site:
+        yield site
+
+
+def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(large: Site, tmp_path: Path) -> None:
+    archive = tmp_path / "data"
+    process = _popen_crawl(large, archive)
+    _wait_for_records(archive, 30, process)
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("the crawl did not stop within 20 s of SIGTERM") from None
+    assert "shutting down gracefully" in stderr
+    assert _process_group_gone(process.pid)
+    urls = _check_archive_whole(archive, stderr)
+    assert 30 <= len(urls) < 1500
+
+
+def test_a_second_sigterm_stops_a_crawl_at_once(large: Site, tmp_path: Path) -> None:
+    archive = tmp_path / "data"
+    process = _popen_crawl(large, archive)
+    _wait_for_records(archive, 30, process)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=8)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("the crawl did not stop within 8 s of a second SIGTERM") from None
+    assert process.returncode != 0 or "forcing unclean shutdown" in stderr
+    assert _process_group_gone(process.pid)
+    _check_archive_whole(archive, stderr)
+
+
+@pytest.mark.parametrize("mode", ["await", "block"])
+def test_the_watchdog_stops_a_crawl_whose_pipeline_is_stuck(generated: tuple[Site, list[str]], tmp_path: Path,
+                                                            mode: str) -> None:
+    site, paths = generated
+    stalled = next(p for p in paths if "/story-7-" in p)
+    pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
+    archive = tmp_path / "data"
+    process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
+                           "-s", "STALL_URLS_CONTAINING=/story-7-", "-s", f"STALL_MODE={mode}",
+                           "-s", "CRAWL_WATCHDOG_TIMEOUT=3")
+    try:
+        _, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("the watchdog did not stop a stuck crawl") from None
+    assert process.returncode == 4, stderr[-3000:]
+    [line] = [line for line in stderr.splitlines() if "Watchdog:" in line]
+    assert "ERROR" in line and "no progress for" in line and stalled in line
+    assert _process_group_gone(process.pid)
+    urls = _check_archive_whole(archive, stderr)
+    assert site.url.rstrip("/") + stalled not in urls
+    if mode == "await":  # the reactor ran on: every other article was archived before the watchdog fired
+        assert len(urls) == ARTICLES - 1
+    else:  # the reactor thread itself was stuck: what was archived before it is whole
+        assert 0 < len(urls) < ARTICLES
+
+
+def test_the_watchdog_leaves_a_healthy_crawl_alone(generated: tuple[Site, list[str]], tmp_path: Path) -> None:
+    site, paths = generated
+    result = run_crawl("news", ["-a", f"site={site.url}", "-s", "CRAWL_WATCHDOG_TIMEOUT=2",
+                                "-s", "EXTRACT_WORKERS=2"], tmp_path / "data")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Watchdog:" not in result.stderr
+    assert len(_archived_urls(tmp_path / "data")) == len(paths)
