@@ -157,10 +157,10 @@ class BoilerplateStripper:
             if self.explicit.fullmatch(_key(line)):
                 continue
             if self.block.fullmatch(_key(line)):
-                in_block = not (i + 1 < len(lines) and prose[i + 1])  # else a subheading ("Latest") over prose
-                if in_block:
+                in_block = not (i + 1 < len(lines) and prose[i + 1])  # else a subheading ("Latest") over prose,
+                if in_block:  # kept unless it is furniture on its own ("Leave a Comment" over a comment)
                     continue
-            elif self._boilerplate(line, credits, credits_to_caption):
+            if self._boilerplate(line, credits, credits_to_caption):
                 continue
             kept.setdefault(n, []).append(line)
         paragraphs = ["\n".join(k) for k in kept.values()]

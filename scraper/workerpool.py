@@ -68,24 +68,33 @@ def serve(conn: Connection, parent: int) -> None:
     worker ignores SIGINT and finishes its task."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent(parent)
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message is None:
-            return
-        function, args = message
-        try:
-            reply: tuple[bool, Any] = (True, function(*args))
-        except BaseException as exc:  # the parent decides what an exception means; the worker goes on
-            reply = (False, exc)
-        try:
-            conn.send(reply)
-        except (EOFError, OSError):
-            return
-        except Exception as exc:  # an unpicklable result or exception
-            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    while _answer(conn):
+        pass
+
+
+def _answer(conn: Connection) -> bool:
+    """Run one task; False when the worker should exit. A function of its own, so that the task's arguments
+    and result (a whole page) are freed before the next task is received, not held beside it."""
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        return False
+    if message is None:
+        return False
+    function, args = message
+    try:
+        reply: tuple[bool, Any] = (True, function(*args))
+    except BaseException as exc:  # the parent decides what an exception means; the worker goes on
+        # Without its traceback: the frames it holds (a whole parsed page) would otherwise live in a reference
+        # cycle until the garbage collector runs, beside the next page's tree.
+        reply = (False, exc.with_traceback(None))
+    try:
+        conn.send(reply)
+    except (EOFError, OSError):
+        return False
+    except Exception as exc:  # an unpicklable result or exception
+        conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    return True
 
 
 @dataclass
@@ -223,6 +232,7 @@ class WorkerPool:
                 self._queue.appendleft(task)
                 self._retire(worker, kill=True)
                 continue
+            task.args = ()  # sent: the worker has its own copy of the page
             task.started = time.monotonic()
             task.timer = self._loop.call_later(self.deadline, self._overdue, worker, task)
             worker.task = task
