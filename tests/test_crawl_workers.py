@@ -186,6 +186,16 @@ def _wait_for_records(archive: Path, count: int, process: subprocess.Popen[str],
     raise AssertionError(f"fewer than {count} records after {limit} s")
 
 
+def _ended_within(process: subprocess.Popen[str], seconds: float, after: str) -> str:
+    """The crawl's log once it has ended; its whole process group killed and the test failed if it did not
+    end within `seconds`."""
+    try:
+        return process.communicate(timeout=seconds)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError(f"the crawl did not stop within {seconds} s of {after}") from None
+
+
 def _process_group_gone(pgid: int, within: float = 5) -> bool:
     """Whether every process of the crawl's group (crawler, forkserver, workers) has ended."""
     deadline = time.monotonic() + within
@@ -223,12 +233,9 @@ def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(
     process = _popen_crawl(large, archive)
     _wait_for_records(archive, 30, process)
     process.send_signal(signal.SIGTERM)
-    try:
-        _, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError("the crawl did not stop within 20 s of SIGTERM") from None
+    stderr = _ended_within(process, 20, "SIGTERM")
     assert "shutting down gracefully" in stderr
+    assert re.search(r"Run \S+ finished \(shutdown\)", stderr)  # the summary was written
     assert _process_group_gone(process.pid)
     urls = _check_archive_whole(archive, stderr)
     assert 30 <= len(urls) < 1500
@@ -241,12 +248,8 @@ def test_a_second_sigterm_stops_a_crawl_at_once(large: Site, tmp_path: Path) -> 
     process.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
-    try:
-        _, stderr = process.communicate(timeout=8)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError("the crawl did not stop within 8 s of a second SIGTERM") from None
-    assert process.returncode != 0 or "forcing unclean shutdown" in stderr
+    stderr = _ended_within(process, 8, "a second SIGTERM")
+    assert "forcing unclean shutdown" in stderr
     assert _process_group_gone(process.pid)
     _check_archive_whole(archive, stderr)
 
@@ -261,11 +264,7 @@ def test_the_watchdog_stops_a_crawl_whose_pipeline_is_stuck(generated: tuple[Sit
     process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
                            "-s", "STALL_URLS_CONTAINING=/story-7-", "-s", f"STALL_MODE={mode}",
                            "-s", "CRAWL_WATCHDOG_TIMEOUT=3")
-    try:
-        _, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError("the watchdog did not stop a stuck crawl") from None
+    stderr = _ended_within(process, 120, "the watchdog's timeout")
     assert process.returncode == 4, stderr[-3000:]
     [line] = [line for line in stderr.splitlines() if "Watchdog:" in line]
     assert "ERROR" in line and "no progress for" in line and stalled in line
