@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import files
 from .jsonline import loads, surrogate_note
@@ -194,16 +195,24 @@ class Index:
         return int(self._connect().execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def has_url(self, url: str) -> bool:
-        """Whether a record with this url or canonical_url is indexed (call update() first)."""
-        return self._exists("SELECT 1 FROM docs WHERE url = ?1 OR canonical_url = ?1 LIMIT 1", url)
+        """Whether a record with this url, or a record of the same host naming it as canonical_url, is indexed
+        (call update() first)."""
+        return bool(self._crawled(url))
 
     def last_crawled(self, url: str) -> str | None:
-        """The latest `crawled_at` of the records with this url or canonical_url (call update() first)."""
+        """The latest `crawled_at` of the records `has_url` finds for this url (call update() first)."""
+        return max((t for t in self._crawled(url) if t), default=None)
+
+    def _crawled(self, url: str) -> list[str | None]:
+        """`crawled_at` of the records with this url, or of the same host with this canonical_url. A canonical
+        naming a page of another host is not trusted: records written before the crawl stopped keeping such
+        canonicals would otherwise keep that page from ever being fetched."""
         if self._con is None and not self.path.exists():
-            return None
-        row = self._connect().execute("SELECT max(crawled_at) FROM docs WHERE url = ?1 OR canonical_url = ?1",
-                                      (url,)).fetchone()
-        return row[0] if row else None
+            return []
+        host = _host(url)
+        return [crawled for row_url, crawled in self._connect().execute(
+                    "SELECT url, crawled_at FROM docs WHERE url = ?1 OR canonical_url = ?1 LIMIT 1000", (url,))
+                if row_url == url or _host(row_url) == host]
 
     def has_content_hash(self, content_hash: str) -> bool:
         """Whether a record with this content_hash is indexed (call update() first)."""
@@ -623,3 +632,12 @@ def make_snippet(text: str, terms: list[str], width: int = 200) -> str:
         space = flat.rfind(" ", start, end)
         end = space if space > start else end
     return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
+
+
+def _host(url: str | None) -> str:
+    """The host of `url`, lowercased, without a leading `www.`; "" when it has none."""
+    try:
+        host = urlsplit(url or "").hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")

@@ -5,6 +5,7 @@ Real `scrapy crawl` runs against fixture sites under tests/sites/trust_pages, se
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -223,3 +224,23 @@ _HEAD = '<html><head>{}</head><body>{}</body></html>'
 ])
 def test_article_signal(url: str, head: str, body: str, signal: str | None) -> None:
     assert article_signal(lxml.html.document_fromstring(_HEAD.format(head, body)), url) == signal
+
+
+def test_an_older_record_naming_another_sites_article_as_canonical_does_not_stop_it(tmp_path: Path) -> None:
+    """Archives written before canonicals were checked hold teasers whose canonical_url names another site's
+    article; the incremental check must not take that article as archived."""
+    archive = tmp_path / "data"
+    with serve(TRUST / "other", host="127.0.0.8") as other:
+        teaser = {"schema_version": 1, "url": "http://127.0.0.7:8000/2026/11/26/ferry-fares-frozen-teaser/",
+                  "canonical_url": other.url.rstrip("/") + FERRY, "site": "127.0.0.7", "site_name": None,
+                  "title": "Ferry fares frozen", "description": None, "authors": [], "published_at": None,
+                  "modified_at": None, "language": "en", "section": None, "tags": [], "image": None,
+                  "text": "A teaser.", "word_count": 2, "content_hash": "0" * 64,
+                  "crawled_at": "2026-11-01T10:00:00+00:00", "spider": "news", "run_id": "old", "http_status": 200}
+        day = archive / "2026-11-01"
+        day.mkdir(parents=True)
+        (day / "news-old.jsonl").write_text(json.dumps(teaser) + "\n", encoding="utf-8")
+        result = run_crawl("news", ["-a", f"site={other.url}"], archive)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _paths(result.records(), other) == [FERRY]
+    assert other.requests_for(FERRY) == 1
