@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
+import weakref
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Request
 
 log = logging.getLogger(__name__)
 EXIT_STUCK = 4  # the process exit status when the watchdog stops a stuck crawl
@@ -38,8 +41,10 @@ class PipelineWatchdog:
         self.timeout = timeout
         self.last_progress = time.monotonic()
         self.stopped = threading.Event()
+        self.received: weakref.WeakKeyDictionary[Request, float] = weakref.WeakKeyDictionary()  # when, per page
         for signal in PROGRESS:
             crawler.signals.connect(self._progress, signal=signal)
+        crawler.signals.connect(self._received, signal=signals.response_received)
         crawler.signals.connect(self._start, signal=signals.engine_started)
         crawler.signals.connect(self._stop, signal=signals.engine_stopped)
 
@@ -52,6 +57,9 @@ class PipelineWatchdog:
 
     def _progress(self, *args: Any, **kwargs: Any) -> None:
         self.last_progress = time.monotonic()
+
+    def _received(self, response: Any, request: Request, **kwargs: Any) -> None:
+        self.received[request] = time.monotonic()
 
     def _start(self) -> None:
         self.last_progress = time.monotonic()
@@ -70,10 +78,12 @@ class PipelineWatchdog:
         if scraper is not None and slot is not None:
             if slot.itemproc_size:
                 lines.append(f"{slot.itemproc_size} item(s) in the pipelines")
-            pages = sorted(request.url for request in list(slot.active))
-            if pages:
-                lines.append(f"{len(pages)} page(s) not done: {', '.join(pages[:5])}" + (" ..." if len(pages) > 5
-                                                                                          else ""))
+            now = time.monotonic()  # oldest first: the page that is stuck, not the ones queued behind it
+            ages = sorted(((now - self.received.get(r, now), r.url) for r in list(slot.active)), reverse=True)
+            if ages:
+                lines.append(f"{len(ages)} page(s) not done, oldest first: "
+                             + ", ".join(f"{url} ({age:.0f} s)" for age, url in ages[:5])
+                             + (" ..." if len(ages) > 5 else ""))
             for pipeline in getattr(scraper.itemproc, "middlewares", ()):
                 waiting_on = getattr(pipeline, "waiting_on", None)
                 if callable(waiting_on):
@@ -83,7 +93,18 @@ class PipelineWatchdog:
             lines.append(f"{len(downloads)} download(s) in flight: {', '.join(downloads[:5])}")
         if self._closing():
             lines.append("the spider is closing")
+        lines.append(f"the reactor thread is in {self._reactor_at()}")
         return lines
+
+    def _reactor_at(self) -> str:
+        """Where the reactor (main) thread is: its innermost frames, the place a blocking call sits in."""
+        frame = sys._current_frames().get(threading.main_thread().ident or 0)
+        where: list[str] = []
+        while frame is not None and len(where) < 3:
+            path = "/".join(frame.f_code.co_filename.split("/")[-2:])
+            where.append(f"{frame.f_code.co_name} ({path}:{frame.f_lineno})")
+            frame = frame.f_back
+        return " <- ".join(where) or "an unknown place"
 
     def _closing(self) -> bool:
         # Scrapy has no public "closing" state; its engine slot holds the close Deferred while a close runs.

@@ -1,13 +1,14 @@
-"""Worker processes that cannot hang a crawl: one task at a time per worker, a hard deadline on every task,
-and recycling decided by the parent.
+"""Worker processes that cannot hang a crawl: a hard deadline on every task, and recycling decided by the parent.
 
 `concurrent.futures.ProcessPoolExecutor(max_tasks_per_child=...)` deadlocks on Python 3.11-3.14 when a
 retiring worker is not replaced (CPython gh-115634), and its manager thread keeps the process alive at exit
 while a worker is stuck. This pool has no threads in the parent: the asyncio loop that runs the crawl reads
-each worker's pipe when it becomes readable, so the parent never blocks on a worker. A worker that misses its
-deadline is killed and replaced; a worker that has done its share of tasks is told to exit and replaced; a
-worker that dies is replaced and its task fails with WorkerCrashed. Every task therefore ends, one way or
-another, within its deadline of being started.
+each worker's pipe when it becomes readable, so the parent never waits on a worker. Each worker holds the task
+it runs and the next one (read off the pipe by a thread of the worker, so that sending never blocks the
+parent), and runs them in order. A worker that misses the deadline of the task it runs is killed and replaced;
+a worker that has been sent its share of tasks is told to exit once it has answered them, and replaced; a
+worker that dies is replaced. The task it was running fails (WorkerOverdue, WorkerCrashed); the one it held
+next goes back to the head of the queue. Every task therefore ends within its deadline of being started.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import time
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+PREFETCH = 2  # tasks a worker holds at once: the one it runs and the next, so it never waits for the parent
 
 
 class WorkerCrashed(Exception):
@@ -64,21 +68,30 @@ def watch_parent(pid: int, interval: float = 1.0) -> None:
 
 def serve(conn: Connection, parent: int) -> None:
     """A worker's loop: receive `(function, args)`, send back `(True, result)` or `(False, exception)`; `None`
-    or a closed pipe ends it. Ctrl-C reaches the whole process group: the crawler decides what it means, so the
+    or a closed pipe ends it. A thread reads the pipe as messages come, so the parent's send never waits for
+    the task in hand. Ctrl-C reaches the whole process group: the crawler decides what it means, so the
     worker ignores SIGINT and finishes its task."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent(parent)
-    while _answer(conn):
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def read() -> None:
+        message: Any = ...
+        while message is not None:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                message = None
+            inbox.put(message)
+
+    threading.Thread(target=read, name="inbox", daemon=True).start()
+    while _answer(conn, inbox.get()):
         pass
 
 
-def _answer(conn: Connection) -> bool:
+def _answer(conn: Connection, message: Any) -> bool:
     """Run one task; False when the worker should exit. A function of its own, so that the task's arguments
-    and result (a whole page) are freed before the next task is received, not held beside it."""
-    try:
-        message = conn.recv()
-    except (EOFError, OSError):
-        return False
+    and result (a whole page) are freed before the next task runs, not held beside it."""
     if message is None:
         return False
     function, args = message
@@ -111,8 +124,8 @@ class _Task:
 class _Worker:
     process: BaseProcess
     conn: Connection
-    done: int = 0
-    task: _Task | None = None
+    sent: int = 0
+    tasks: deque[_Task] = field(default_factory=deque)  # sent, not answered; the first is running
 
 
 @dataclass
@@ -151,23 +164,19 @@ class WorkerPool:
     def waiting(self) -> list[str]:
         """What the pool is busy with, for a watchdog's report: one line per running task, then the queue."""
         now = time.monotonic()
-        lines = [f"{w.task.label} in worker {w.process.pid} for {now - w.task.started:.0f} s"
-                 for w in list(self._workers) if w.task is not None]
-        if queued := len(self._queue):
+        lines = [f"{w.tasks[0].label} in worker {w.process.pid} for {now - w.tasks[0].started:.0f} s"
+                 for w in list(self._workers) if w.tasks]
+        if queued := len(self._queue) + sum(max(0, len(w.tasks) - 1) for w in list(self._workers)):
             lines.append(f"{queued} more queued")
         return lines
 
     def close(self) -> None:
-        """Tell idle workers to exit, kill busy ones, fail queued tasks; wait at most a second for them."""
+        """Tell idle workers to exit, kill busy ones, fail every task not done; wait at most a second."""
         self._closed = True
-        for task in self._queue:
-            if not task.future.done():
-                task.future.set_exception(WorkerCrashed("the pool was closed"))
-        self._queue.clear()
         for worker in list(self._workers):
-            if worker.task is not None and not worker.task.future.done():
-                worker.task.future.set_exception(WorkerCrashed("the pool was closed"))
-            self._retire(worker, kill=worker.task is not None)
+            self._retire(worker, kill=bool(worker.tasks))
+            self._fail(worker.tasks, WorkerCrashed("the pool was closed"))
+        self._fail(self._queue, WorkerCrashed("the pool was closed"))
         deadline = time.monotonic() + 1.0
         for process in self._retired:
             process.join(max(0.0, deadline - time.monotonic()))
@@ -176,16 +185,18 @@ class WorkerPool:
 
     def kill(self) -> None:
         """SIGKILL every worker still running: the last resort at exit, when nobody can wait for them."""
-        for process in [w.process for w in self._workers] + self._retired:
+        processes = [w.process for w in self._workers] + self._retired
+        for process in processes:
             if process.is_alive():
                 with contextlib.suppress(OSError):
                     process.kill()
-        for process in [w.process for w in self._workers] + self._retired:
+        for process in processes:
             process.join(1.0)
         self._retired = [p for p in self._retired if p.is_alive()]
 
     # --- workers --------------------------------------------------------------------------------------
     def _start(self) -> _Worker:
+        assert self._loop is not None
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=serve, args=(child_end, os.getpid()), daemon=True,
                                         name="extract-worker")
@@ -194,6 +205,7 @@ class WorkerPool:
         self.started += 1
         worker = _Worker(process, parent_end)
         self._workers.append(worker)
+        self._loop.add_reader(parent_end.fileno(), self._readable, worker)
         return worker
 
     def _retire(self, worker: _Worker, kill: bool) -> None:
@@ -213,67 +225,89 @@ class WorkerPool:
         self._retired = [p for p in self._retired if p.is_alive()]  # is_alive() reaps the ones that ended
         self._retired.append(worker.process)
 
-    def _idle_worker(self) -> _Worker | None:
-        for worker in self._workers:
-            if worker.task is None:
+    def _with_room(self) -> _Worker | None:
+        """A worker to send the next task to: an idle one, a new one, else one that would hold it next."""
+        open_workers = [w for w in self._workers if w.sent < self.tasks_per_worker]
+        for worker in open_workers:
+            if not worker.tasks:
                 return worker
-        return self._start() if len(self._workers) < self.size else None
+        if len(self._workers) < self.size:
+            return self._start()
+        return next((w for w in open_workers if len(w.tasks) < PREFETCH), None)
 
     def _dispatch(self) -> None:
-        """Hand queued tasks to idle workers, starting workers up to `size`."""
-        assert self._loop is not None
-        while self._queue and not self._closed and (worker := self._idle_worker()) is not None:
+        """Hand queued tasks to workers with room, starting workers up to `size`."""
+        while self._queue and not self._closed and (worker := self._with_room()) is not None:
             task = self._queue.popleft()
             if task.future.done():  # cancelled while it waited
                 continue
             try:
                 worker.conn.send((task.function, task.args))
-            except (OSError, ValueError):  # the worker died while idle: replace it, the task goes first again
+            except (OSError, ValueError):  # the worker died: the task goes first again, the worker's tasks fail
                 self._queue.appendleft(task)
-                self._retire(worker, kill=True)
+                self._lost(worker, WorkerCrashed(f"worker {worker.process.pid} died"))
                 continue
-            task.args = ()  # sent: the worker has its own copy of the page
-            task.started = time.monotonic()
-            task.timer = self._loop.call_later(self.deadline, self._overdue, worker, task)
-            worker.task = task
-            self._loop.add_reader(worker.conn.fileno(), self._readable, worker)
+            worker.sent += 1
+            worker.tasks.append(task)
+            if len(worker.tasks) == 1:
+                self._begin(worker)
 
-    def _finish(self, worker: _Worker, outcome: tuple[bool, Any] | BaseException) -> None:
-        task = worker.task
-        assert task is not None
-        worker.task = None
-        if task.timer is not None:
-            task.timer.cancel()
-        if not task.future.done():
-            if isinstance(outcome, BaseException):
-                task.future.set_exception(outcome)
-            elif outcome[0]:
-                task.future.set_result(outcome[1])
-            else:
-                task.future.set_exception(outcome[1])
-        self._dispatch()
+    def _begin(self, worker: _Worker) -> None:
+        """The worker starts its first task now: its deadline runs from here."""
+        assert self._loop is not None
+        task = worker.tasks[0]
+        task.started = time.monotonic()
+        task.timer = self._loop.call_later(self.deadline, self._overdue, worker, task)
+
+    @staticmethod
+    def _fail(tasks: deque[_Task], error: BaseException) -> None:
+        while tasks:
+            task = tasks.popleft()
+            if task.timer is not None:
+                task.timer.cancel()
+            if not task.future.done():
+                task.future.set_exception(error)
+
+    def _lost(self, worker: _Worker, error: BaseException) -> None:
+        """`worker` is dead or killed: its running task fails with `error`, the one it held goes back first."""
+        self._retire(worker, kill=True)
+        if worker.tasks:
+            self._fail(deque([worker.tasks.popleft()]), error)
+        self._queue.extendleft(reversed(worker.tasks))
+        worker.tasks.clear()
 
     def _readable(self, worker: _Worker) -> None:
-        """The worker's pipe has data: its reply, or EOF because it died."""
-        assert self._loop is not None
-        self._loop.remove_reader(worker.conn.fileno())
+        """The worker's pipe has data: the answer to its running task, or EOF because it died."""
         try:
             reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
-            self._retire(worker, kill=True)
             worker.process.join(0.1)
-            code = worker.process.exitcode
-            self._finish(worker, WorkerCrashed(f"worker {worker.process.pid} died (exit code {code}): {exc!r}"))
+            self._lost(worker, WorkerCrashed(f"worker {worker.process.pid} died (exit code "
+                                             f"{worker.process.exitcode}): {exc!r}"))
+            self._dispatch()
             return
-        worker.done += 1
-        if worker.done >= self.tasks_per_worker:
+        if not worker.tasks:  # an answer to nothing: the worker is broken
+            self._lost(worker, WorkerCrashed(f"worker {worker.process.pid} answered a task it was not given"))
+            self._dispatch()
+            return
+        task = worker.tasks.popleft()
+        task.args = ()  # answered: the page is no longer needed here
+        if task.timer is not None:
+            task.timer.cancel()
+        if worker.tasks:
+            self._begin(worker)
+        elif worker.sent >= self.tasks_per_worker:
             self._retire(worker, kill=False)
-        self._finish(worker, reply)
+        if not task.future.done():
+            if reply[0]:
+                task.future.set_result(reply[1])
+            else:
+                task.future.set_exception(reply[1])
+        self._dispatch()
 
     def _overdue(self, worker: _Worker, task: _Task) -> None:
         """`task` ran past the deadline: kill its worker, fail the task, start a replacement."""
-        if worker.task is not task:
+        if not worker.tasks or worker.tasks[0] is not task:
             return
-        self._retire(worker, kill=True)
-        self._finish(worker, WorkerOverdue(f"no answer after {self.deadline:g} s; worker {worker.process.pid} "
-                                           "killed"))
+        self._lost(worker, WorkerOverdue(f"no answer after {self.deadline:g} s; worker {worker.process.pid} killed"))
+        self._dispatch()
