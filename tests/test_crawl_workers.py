@@ -240,15 +240,20 @@ def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(
     assert 30 <= len(urls) < 1500
 
 
-def test_a_second_sigterm_stops_a_crawl_at_once(large: Site, tmp_path: Path) -> None:
+def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]], tmp_path: Path) -> None:
+    # one page's item never leaves the pipelines, so the graceful stop the first SIGTERM starts cannot end
+    site, _ = generated
+    pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
     archive = tmp_path / "data"
-    process = _popen_crawl(large, archive)
+    process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
+                           "-s", "STALL_URLS_CONTAINING=/story-7-")
     _wait_for_records(archive, 30, process)
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.2)
+    time.sleep(1.0)
+    assert process.poll() is None  # still waiting for the stuck item
     process.send_signal(signal.SIGTERM)
     stderr = _ended_within(process, 8, "a second SIGTERM")
-    assert "forcing unclean shutdown" in stderr
+    assert "shutting down gracefully" in stderr and "forcing unclean shutdown" in stderr
     assert _process_group_gone(process.pid)
     _check_archive_whole(archive, stderr)
 
