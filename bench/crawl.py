@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scraper.sitegen import generate  # noqa: E402
-from scraper.siteserver import serve  # noqa: E402
+from devtools.sitegen import generate  # noqa: E402
+from devtools.siteserver import serve  # noqa: E402
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=32",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "ROBOTSTXT_OBEY=False", "-s", "LOG_LEVEL=INFO"]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import scrapy
 from scrapy.http import Response
 
-from scraper.sitemaps import parse_sitemap
+from scraper.discovery.sitemaps import parse_sitemap
 
 
 class FetchOnlySpider(scrapy.Spider):

@@ -9,8 +9,8 @@ from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
-from scraper.boilerplate import BoilerplateStripper
 from scraper.extract import strip_boilerplate
+from scraper.extract.boilerplate import BoilerplateStripper
 from scraper.items import Article
 
 

@@ -12,10 +12,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from pipelines.validate import PageDropped
+from scraper.discovery.urlclass import UrlKind, classify_url
 from scraper.extract import set_text
 from scraper.items import Article
 from scraper.seen import SeenStore
-from scraper.urlclass import UrlKind, classify_url
 from scraper.urls import registered_domain, strip_tracking
 
 log = logging.getLogger(__name__)

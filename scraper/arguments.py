@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from w3lib.url import safe_url_string
+
+from scraper.urls import usable_url
 
 
 class SpiderArgumentError(ValueError):
@@ -20,16 +21,11 @@ def reject_unknown(arguments: dict[str, str], usage: str) -> None:
 
 
 def http_url(value: str, name: str = "url") -> str:
-    """`value` as a safe absolute http(s) URL, or SpiderArgumentError."""
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # ValueError when not a number or out of range
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError
-        return safe_url_string(value)
-    except ValueError:  # also `http://[broken` and `http://host:99999/`
-        raise SpiderArgumentError(f"{name}={value!r} is not an http(s) URL") from None
+    """`value` as a safe absolute http(s) URL (scraper.urls.usable_url), or SpiderArgumentError."""
+    url = usable_url(value)
+    if url is None:  # also `http://[broken` and `http://host:99999/`
+        raise SpiderArgumentError(f"{name}={value.strip()!r} is not an http(s) URL")
+    return safe_url_string(url)
 
 
 def urls_from_file(path: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 import os
 
-from scraper.boilerplate import DEFAULT_PATTERNS
+from scraper.extract.boilerplate import DEFAULT_PATTERNS
 
 BOT_NAME = "news-archiver"  # the project's name, also in the User-Agent
 SPIDER_MODULES = ["spiders"]  # where `scrapy crawl NAME` finds spiders
@@ -36,22 +36,22 @@ REMOTE_CONTROL_ENABLED = False  # nor Scrapy's remote-control HTTP server
 # --- Components ---------------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {  # ours replace Scrapy's user agent, retry and redirect middlewares
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "scraper.useragent.ContactUserAgentMiddleware": 500,
+    "scraper.middlewares.useragent.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "scraper.retry.BackoffRetryMiddleware": 550,
+    "scraper.middlewares.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "scraper.redirects.CheckedMetaRefreshMiddleware": 580,  # redirect loops and offsite redirects fail with
+    "scraper.middlewares.redirects.CheckedMetaRefreshMiddleware": 580,  # redirect loops and offsite redirects fail with
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,  # a reason: `redirect_loop`, `offsite`
-    "scraper.redirects.CheckedRedirectMiddleware": 600,
+    "scraper.middlewares.redirects.CheckedRedirectMiddleware": 600,
 }
 EXTENSIONS = {  # the end-of-run summary and the one-line-per-failure log policy
-    "scraper.summary.RunSummary": 500,
-    "scraper.logformatter.OneLinePerFailure": 0,  # Scrapy's repeats of a failure we log go to DEBUG
-    "scraper.watchdog.PipelineWatchdog": 0,  # a crawl whose pipelines are stuck exits 4 instead of idling forever
+    "scraper.extensions.summary.RunSummary": 500,
+    "scraper.extensions.logformatter.OneLinePerFailure": 0,  # Scrapy's repeats of a failure we log go to DEBUG
+    "scraper.extensions.watchdog.PipelineWatchdog": 0,  # stuck pipelines: exit 4 instead of idling forever
 }
 SPIDER_MIDDLEWARES = {  # request policies: incremental runs, per-site page budgets
-    "scraper.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
-    "scraper.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
+    "scraper.middlewares.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
+    "scraper.middlewares.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
 }
 ITEM_PIPELINES = {  # Page -> Article -> record, one job each, in this order
     "pipelines.extract.ExtractPipeline": 100,
@@ -62,8 +62,10 @@ ITEM_PIPELINES = {  # Page -> Article -> record, one job each, in this order
 }
 CRAWL_WATCHDOG_TIMEOUT = 300.0  # seconds without an item leaving the pipelines while items wait; 0 = off
 CRAWL_FAIL_ON_UNHEALTHY_SITE = True  # exit status 3 when a site found no article at all, or mostly errors
-LOG_FORMATTER = "scraper.logformatter.ConciseLogFormatter"  # one readable line per dropped page
+LOG_FORMATTER = "scraper.extensions.logformatter.ConciseLogFormatter"  # one readable line per dropped page
 LOG_LEVEL = "INFO"  # DEBUG shows every request
+STATS_CLASS = "scraper.extensions.statsfile.JsonFileStatsCollector"  # Scrapy's, plus STATS_FILE
+STATS_FILE = ""  # write the run's final stats here as one JSON object (for monitoring, tests); "" = no file
 
 # --- Discovery (the `news` spider) -----------------------------------------------------------------------
 NEWS_NAVIGATION_DEPTH = 2  # links followed from a start page through section/tag pages before giving up

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.arguments import SpiderArgumentError, http_url
-from scraper.urls import registered_domain, site_host
+from scraper.urls import registered_domain, site_host, site_of
 
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}$")
 _KEYS = {"id", "start_urls", "feeds", "sitemaps", "allowed_domains", "include", "exclude", "max_age_days",
@@ -44,8 +44,7 @@ class SiteConfig:
 
 def site_id_for(url: str) -> str:
     """A site id from a URL's host: `https://www.bbc.co.uk/` -> `bbc.co.uk`."""
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    return re.sub(r"[^a-z0-9._-]+|\.{2,}", "-", host)[:64].strip("-_.") or "site"
+    return re.sub(r"[^a-z0-9._-]+|\.{2,}", "-", site_of(url))[:64].strip("-_.") or "site"
 
 
 def site_from_url(url: str) -> SiteConfig:

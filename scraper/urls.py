@@ -51,6 +51,20 @@ def usable_url(url: str, base: str | None = None) -> str | None:
     return absolute
 
 
+def host_and_path(url: str) -> tuple[str, str]:
+    """(host, path) of a URL, host lower-cased; empty strings where it cannot be parsed."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname or "", parts.path
+    except ValueError:
+        return "", ""
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to, as records name it: its host without a leading `www.`; "" when it has none."""
+    return host_and_path(url)[0].removeprefix("www.")
+
+
 def is_tracking(parameter: str) -> bool:
     """Whether a raw `name=value` query piece is a tracking parameter (its name percent-decoded to compare)."""
     name = unquote_plus(parameter.split("=", 1)[0], errors="replace")

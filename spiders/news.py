@@ -20,14 +20,14 @@ from scrapy.utils.response import get_base_url
 from twisted.python.failure import Failure
 
 from scraper.arguments import SpiderArgumentError, reject_unknown
+from scraper.discovery.feeds import FeedError, feed_links, parse_feed
+from scraper.discovery.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
+from scraper.discovery.urlclass import UrlKind, article_signal, classify_url
+from scraper.discovery.xml import IgnoredEntities
 from scraper.failures import record_failure, requested_url
-from scraper.feeds import FeedError, feed_links, parse_feed
 from scraper.items import Page
-from scraper.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
 from scraper.sites import SiteConfig, load_sites, site_from_url
-from scraper.urlclass import UrlKind, article_signal, classify_url
 from scraper.urls import strip_tracking, usable_url
-from scraper.xmlsafety import IgnoredEntities
 from spiders.article import page_from_response
 
 # Request kinds, in the order they are worth fetching: articles first, so a run that is cut short has

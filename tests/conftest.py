@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scraper.siteserver import Site, serve
+from devtools.siteserver import Site, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"

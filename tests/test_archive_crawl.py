@@ -17,8 +17,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from archive import Archive, load_schema
-from scraper.sitegen import generate
-from scraper.siteserver import Site, serve
+from devtools.sitegen import generate
+from devtools.siteserver import Site, serve
 
 from .conftest import FAST, ROOT, SCRAPY, SITES, run_crawl
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from scraper.boilerplate import DEFAULT_PATTERNS, DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.extract import strip_boilerplate
+from scraper.extract.boilerplate import DEFAULT_PATTERNS, DEFAULT_STRIPPER, BoilerplateStripper
 
 
 @pytest.mark.parametrize("line", [

@@ -9,7 +9,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from archive.schema import load_schema
-from scraper.siteserver import Site
+from devtools.siteserver import Site
 
 from .conftest import CrawlResult, run_crawl
 

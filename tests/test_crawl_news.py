@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from archive import Archive
-from scraper.siteserver import Site, serve
+from devtools.siteserver import Site, serve
 
 from .conftest import FAST, ROOT, SCRAPY, SITES, CrawlResult, run_crawl
 

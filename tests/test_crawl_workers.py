@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from devtools.sitegen import generate
+from devtools.siteserver import Site, serve
 from scraper import settings as defaults
-from scraper.sitegen import generate
-from scraper.siteserver import Site, serve
 from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
 
 from .conftest import FAST, ROOT, SCRAPY, run_crawl
@@ -144,8 +144,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
 
 
 def _archived_urls(archive: Path) -> list[str]:
+    """URLs of the whole lines archived so far (a crawl still running may be half-way through writing one)."""
     return [json.loads(line)["url"] for f in sorted(archive.glob("*/*.jsonl"))
-            for line in f.read_text("utf-8").splitlines()]
+            for line in f.read_text("utf-8").splitlines(keepends=True) if line.endswith("\n")]
 
 
 def _stat(stderr: str, key: str) -> int:

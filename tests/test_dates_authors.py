@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.authors import clean_authors
-from scraper.dates import date_from_url, parse_date, parse_visible_date
+from scraper.extract.authors import clean_authors
+from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

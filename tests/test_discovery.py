@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from scraper.arguments import SpiderArgumentError
-from scraper.feeds import FeedError, parse_feed
-from scraper.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
+from scraper.discovery.feeds import FeedError, parse_feed
+from scraper.discovery.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
+from scraper.discovery.urlclass import UrlKind, classify_url
 from scraper.sites import load_sites, site_from_url
-from scraper.urlclass import UrlKind, classify_url
 from scraper.urls import registered_domain, strip_tracking, url_key
 
 NEWS_SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from archive import Archive
-from scraper.faultserver import GiB, MiB, drip, gzip_bomb, huge_page, page, serve_faults
+from devtools.faultserver import GiB, MiB, drip, gzip_bomb, huge_page, page, serve_faults
 
 from .conftest import FAST, ROOT, SCRAPY
 from .test_hostile_crawl import (

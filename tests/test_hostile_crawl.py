@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from scraper.faultserver import (
+from devtools.faultserver import (
     FaultSite,
     GiB,
     MiB,

@@ -18,13 +18,13 @@ from jsonschema import Draft202012Validator
 
 from archive.jsonline import encode_line
 from archive.schema import load_schema
-from scraper.boilerplate import DEFAULT_PATTERNS, BoilerplateStripper
+from scraper.discovery.feeds import FeedError, parse_feed
+from scraper.discovery.sitemaps import SitemapError, parse_sitemap
+from scraper.discovery.xml import ENTITY_MARKER, IgnoredEntities
 from scraper.extract import analyse_page
-from scraper.feeds import FeedError, parse_feed
-from scraper.retry import retry_after_seconds
-from scraper.sitemaps import SitemapError, parse_sitemap
+from scraper.extract.boilerplate import DEFAULT_PATTERNS, BoilerplateStripper
+from scraper.middlewares.retry import retry_after_seconds
 from scraper.urls import is_tracking, strip_tracking, url_key
-from scraper.xmlsafety import ENTITY_MARKER, IgnoredEntities
 
 SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

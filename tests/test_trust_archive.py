@@ -24,8 +24,8 @@ from archive.export import export
 from archive.files import iter_part
 from archive.stats import collect
 from archive.verify import verify
-from scraper.sitegen import generate
-from scraper.siteserver import Site, serve
+from devtools.sitegen import generate
+from devtools.siteserver import Site, serve
 from tests.archive_helpers import PYTHON, clock, make_record, subprocess_env
 
 from .conftest import run_crawl

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.siteserver import Site, serve
+from devtools.siteserver import Site, serve
 
 from .conftest import SITES, CrawlResult, run_crawl
 

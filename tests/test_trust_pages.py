@@ -14,9 +14,9 @@ import lxml.html
 import pytest
 
 from archive import Archive
+from devtools.siteserver import Site, serve
 from pipelines.dedupe import canonical_problem, without_volatile
-from scraper.siteserver import Site, serve
-from scraper.urlclass import article_signal
+from scraper.discovery.urlclass import article_signal
 
 from .conftest import SITES, CrawlResult, run_crawl
 

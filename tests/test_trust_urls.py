@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from scraper.faultserver import Route, page, serve_faults
-from scraper.retry import retry_after_seconds
+from devtools.faultserver import Route, page, serve_faults
+from scraper.middlewares.retry import retry_after_seconds
 from scraper.sites import load_sites, site_from_url
 from scraper.urls import strip_tracking, url_key
 

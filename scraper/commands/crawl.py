@@ -3,7 +3,7 @@
 Exit status: 0 all went well; 1 the crawl could not run or the archive could not be written; 2 a bad
 argument (one line on stderr, nothing fetched); 3 a site found no article at all, or mostly errors
 (CRAWL_FAIL_ON_UNHEALTHY_SITE); 4 the watchdog stopped a crawl whose pipelines made no progress
-(CRAWL_WATCHDOG_TIMEOUT, scraper/watchdog.py).
+(CRAWL_WATCHDOG_TIMEOUT, scraper/extensions/watchdog.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ a route's `then` is what later requests to the same path get (`{"status": 429, "
 `__BASE__` in a served file becomes the server's base URL (no trailing slash), so sitemaps and feeds can
 hold absolute links. Every request is kept in `access_log` as (method, path, user agent).
 
-    python -m scraper.siteserver FOLDER [--port 8000]
+    python -m devtools.siteserver FOLDER [--port 8000]
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def serve(root: str | Path, port: int = 0, host: str = "127.0.0.1") -> Iterator[
 
 def main(argv: list[str] | None = None) -> int:
     """Serve a folder until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m scraper.siteserver", description="Serve a folder on 127.0.0.1.")
+    parser = argparse.ArgumentParser(prog="python -m devtools.siteserver", description="Serve a folder on 127.0.0.1.")
     parser.add_argument("folder")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)

@@ -9,12 +9,12 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from scraper.authors import clean_authors, first_names
-from scraper.dates import parse_date, parse_visible_date
-from scraper.readable import Block, Scan, scan_page
-from scraper.structured import JsonObject, is_article, json_ld_objects, meta_tags, resolve, types_of
-from scraper.text import join_url, url_parts
-from scraper.title import choose_title
+from scraper.extract.authors import clean_authors, first_names
+from scraper.extract.dates import parse_date, parse_visible_date
+from scraper.extract.maintext import Block, Scan, scan_page
+from scraper.extract.structured import JsonObject, is_article, json_ld_objects, meta_tags, resolve, types_of
+from scraper.extract.title import choose_title
+from scraper.urls import host_and_path, usable_url
 
 _META_AUTHORS = ("author", "article:author", "byl", "parsely-author", "sailthru.author", "dc.creator",
                  "dcterms.creator", "cxenseparse:author", "citation_author", "og:article:author")
@@ -75,11 +75,11 @@ def _pick_article(objects: list[JsonObject], url: str) -> JsonObject | None:
     articles = [o for o in objects if is_article(o)]
     if not articles:
         return None
-    path = url_parts(url)[1].rstrip("/")
+    path = host_and_path(url)[1].rstrip("/")
 
     def score(obj: JsonObject) -> tuple[int, int, int]:
         own = _text(obj.get("url")) or _text(obj.get("mainEntityOfPage")) or ""
-        same_page = int(bool(path) and url_parts(own)[1].rstrip("/") == path)
+        same_page = int(bool(path) and host_and_path(own)[1].rstrip("/") == path)
         return same_page, int(bool(obj.get("headline"))), int(bool(obj.get("datePublished")))
 
     return max(articles, key=score)
@@ -296,7 +296,7 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
     publisher = resolve(ld.get("publisher"), by_id)
     website = next((o for o in objects if "website" in types_of(o)), {})
     site_name = _first(m("og:site_name"), website.get("name"), publisher, m("application-name"))
-    host = url_parts(url)[0]
+    host = host_and_path(url)[0]
     h1s = [t for node in tree.iter("h1") if (t := _node_text(node))][:5]
     title_tag = next((_node_text(t) for t in tree.iter("title")), None)
     host_label = host.removeprefix("www.").split(".")[0]
@@ -354,9 +354,9 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
         section=_first(ld.get("articleSection"), m("article:section"), m("section"), m("parsely-section")),
         tags=_tags(_strings(ld.get("keywords")) + meta.get("article:tag", []),
                    meta.get("news_keywords", []), meta.get("keywords", []), _strings(hints.get("keywords"))),
-        image_url=join_url(url, image_url) if image_url else None,
+        image_url=usable_url(image_url, url) if image_url else None,
         image_caption=image_caption,
-        canonical_url=join_url(url, canonical) if canonical else None,
+        canonical_url=usable_url(canonical, url) if canonical else None,
         site_name=site_name,
         article_body=ld["articleBody"].strip() or None if isinstance(ld.get("articleBody"), str) else None,
         article_markup=bool(ld) or (og_type == "article" and bool(m("article:published_time"))),

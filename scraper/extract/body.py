@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import trafilatura
 from lxml.html import HtmlElement
 
-from scraper.encoding import parse_html
-from scraper.readable import MainText, Scan, main_text, scan_page
-from scraper.text import clean_line
+from scraper.extract.encoding import parse_html
+from scraper.extract.maintext import MainText, Scan, main_text, scan_page
+from scraper.extract.text import clean_line
 
 __all__ = ["Body", "clean_line", "extract_body"]
 

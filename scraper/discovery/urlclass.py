@@ -10,8 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml.html import HtmlElement
 
-from scraper.structured import is_article, json_ld_objects, meta_tags
-from scraper.text import url_parts
+from scraper.extract.structured import is_article, json_ld_objects, meta_tags
+from scraper.urls import host_and_path
 
 
 class UrlKind(Enum):
@@ -91,11 +91,11 @@ def article_signal(tree: HtmlElement, url: str) -> str | None:
     article about this page (not a teaser in an ItemList), `article:published_time`, `og:type=article` on a
     page with at most one `<article>`, or one `<article>` holding a `<time>` (a dated byline). A quick check
     for the spider: the extract and validate pipelines still judge the page. A home page is never an article."""
-    path = url_parts(url)[1].rstrip("/")
+    path = host_and_path(url)[1].rstrip("/")
     if not path:
         return None
     articles = [(o, _own_url(o)) for o in json_ld_objects(tree) if is_article(o)]
-    if any(own is not None and url_parts(own)[1].rstrip("/") == path for _, own in articles) or (
+    if any(own is not None and host_and_path(own)[1].rstrip("/") == path for _, own in articles) or (
             len(articles) == 1 and articles[0][1] is None):
         return "json-ld"
     meta = meta_tags(tree)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\u200b]")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates (a JSON-LD "\ud83d" escape) cannot be UTF-8
@@ -21,25 +20,6 @@ def clean_line(text: str) -> str:
 def clean_url(url: str) -> str:
     """A URL without the whitespace and control characters a page may have put in it."""
     return _URL_JUNK.sub("", _SURROGATE.sub("", url))
-
-
-def join_url(base: str, href: str) -> str | None:
-    """`href` made absolute against `base`; None when either cannot be parsed (`http://[broken`)."""
-    try:
-        joined = urljoin(base, href)
-        urlsplit(joined).port  # noqa: B018  (raises on a port out of range)
-    except ValueError:
-        return None
-    return joined
-
-
-def url_parts(url: str) -> tuple[str, str]:
-    """(host, path) of a URL, empty strings where it cannot be parsed."""
-    try:
-        parts = urlsplit(url)
-        return parts.hostname or "", parts.path
-    except ValueError:
-        return "", ""
 
 
 def clean_fields(record: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from lxml.html import HtmlElement
 
-from scraper.text import clean_line
+from scraper.extract.text import clean_line
 
 log = logging.getLogger(__name__)
 

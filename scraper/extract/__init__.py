@@ -1,27 +1,24 @@
 """Extraction: page bytes and URL in, article record out. Pure: no Scrapy, no network, no globals.
 
-    python -m scraper.extract [--url URL] FILE.html [FILE.html ...]   # one JSON record per line
+The command line is `python -m scraper.extract` (scraper/extract/cli.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scraper.body import Body, clean_line, extract_body
-from scraper.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
-from scraper.dates import date_from_url
-from scraper.encoding import decode_html, parse_html
-from scraper.metadata import extract_metadata
-from scraper.readable import main_text, scan_page
+from scraper.extract.body import Body, clean_line, extract_body
+from scraper.extract.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
+from scraper.extract.dates import date_from_url
+from scraper.extract.encoding import decode_html, parse_html
+from scraper.extract.maintext import main_text, scan_page
+from scraper.extract.metadata import extract_metadata
+from scraper.extract.text import clean_fields
 from scraper.record import content_hash, empty_record, word_count
-from scraper.text import clean_fields, url_parts
-from scraper.urls import usable_url
+from scraper.urls import site_of
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +62,7 @@ def not_html(data: bytes | str, content_type: str | None) -> str | None:
 
 
 def _site(url: str) -> str:
-    return url_parts(url)[0].removeprefix("www.") or "unknown"
+    return site_of(url) or "unknown"
 
 
 def _caption(stated: str | None, on_page: list[str]) -> str | None:
@@ -159,47 +156,3 @@ def extract_article(html: str | bytes, url: str, *, content_type: str | None = N
                     hints: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The article record of a page: every field of schema version 1 but the crawl fields."""
     return analyse_page(html, url, content_type=content_type, hints=hints).record
-
-
-def _canonical_of(data: bytes) -> str | None:
-    tree = parse_html(decode_html(data)[0])
-    if tree is None:
-        return None
-    for link in tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and (url := usable_url(link.get("href", ""))):
-            return url
-    og = tree.xpath("//meta[@property='og:url']/@content")
-    return usable_url(str(og[0])) if og else None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """CLI: extract saved pages offline and print one JSON record per file."""
-    parser = argparse.ArgumentParser(prog="python -m scraper.extract", description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", metavar="FILE.html", help="saved pages; '-' reads stdin")
-    parser.add_argument("--url", help="the page's URL (default: its canonical link)")
-    args = parser.parse_args(argv)
-    if args.url is not None and not usable_url(args.url):
-        print(f"{parser.prog}: error: --url {args.url!r} is not an http(s) URL with a host", file=sys.stderr)
-        return 2
-    status = 0
-    for name in args.files:
-        try:
-            data = sys.stdin.buffer.read() if name == "-" else open(name, "rb").read()  # noqa: SIM115
-        except OSError as exc:
-            print(f"{parser.prog}: error: cannot read {name}: {exc.strerror}", file=sys.stderr)
-            status = 2
-            continue
-        url = args.url or _canonical_of(data)
-        if not url:
-            print(f"{parser.prog}: error: {name}: no canonical link in the page; pass --url", file=sys.stderr)
-            status = 2
-            continue
-        result = analyse_page(data, url)
-        if result.not_article:
-            print(f"{name}: not an article: {result.not_article}", file=sys.stderr)
-        print(json.dumps(result.record, ensure_ascii=False))
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,7 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from scraper.requestfilter import RequestFilter
+from scraper.middlewares.requestfilter import RequestFilter
 
 
 class SiteLimitMiddleware(RequestFilter):

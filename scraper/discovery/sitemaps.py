@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from scraper.dates import parse_date
+from scraper.discovery.xml import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
+from scraper.extract.dates import parse_date
 from scraper.urls import usable_url
-from scraper.xmlsafety import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -81,7 +81,7 @@ def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: Ignor
     """Yield the entries of a sitemap or sitemap index (plain or gzipped), element by element.
 
     Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE): a document
-    that declares entities is read without them (scraper.xmlsafety), an entry whose `<loc>` held one is
+    that declares entities is read without them (scraper.discovery.xml), an entry whose `<loc>` held one is
     skipped and a hint that held one is left out; `entities`, when given, is told so. Raises SitemapError
     on malformed XML, after yielding the entries before the damage, and on a document whose entities could
     not be set aside (refused whole).

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlElement
 
-from scraper.dates import parse_date
+from scraper.discovery.xml import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
+from scraper.extract.dates import parse_date
 from scraper.urls import usable_url
-from scraper.xmlsafety import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
               "application/rdf+xml", "application/xml", "text/xml")
@@ -103,7 +103,7 @@ def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
 
 def parse_feed(body: bytes, base_url: str, entities: IgnoredEntities | None = None) -> list[FeedEntry]:
     """The entries of an RSS, Atom or JSON feed. Entities are never expanded and nothing is fetched: a feed
-    that declares entities is read without them (scraper.xmlsafety), an entry whose link held one is
+    that declares entities is read without them (scraper.discovery.xml), an entry whose link held one is
     skipped and a title or date that held one is left out; `entities`, when given, is told so. FeedError
     when the feed is malformed, or declares entities that could not be set aside (refused whole)."""
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]

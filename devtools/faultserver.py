@@ -3,7 +3,7 @@
 Each path answers with a `Route` (or a function of the path returning one; a key ending in `*` is a
 prefix): a status, headers and a body, which may be generated chunk by chunk (never held whole: a 40 MB
 page, a gzip bomb expanding to gigabytes), dripped a few bytes a second, or cut by a TCP reset midway.
-Paths without a route are served from an optional folder of fixture files, as `scraper.siteserver` does
+Paths without a route are served from an optional folder of fixture files, as `devtools.siteserver` does
 (`/a/` is `a/index.html`; `__BASE__` becomes the server's URL, in gzip files too). Every loop is bounded
 in bytes and in time (`Route.max_seconds`), and stops when the server stops or the client hangs up.
 Standard library only; binds to 127.0.0.x only.

@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from scraper.items import Page
-from scraper.requestfilter import RequestFilter
+from scraper.middlewares.requestfilter import RequestFilter
 from scraper.seen import SeenStore
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Servers and page generators for tests, the demo and benchmarks; not part of the installed package."""

@@ -1,0 +1,1 @@
+"""Scrapy extensions: the run summary, the log policy and the pipeline watchdog."""

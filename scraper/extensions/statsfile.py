@@ -1,0 +1,46 @@
+"""A stats collector that also writes the run's final stats to a JSON file (STATS_FILE), for monitoring."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.statscollectors import MemoryStatsCollector, StatsT
+
+log = logging.getLogger(__name__)
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def write_stats(path: Path, stats: StatsT) -> None:
+    """Write `stats` as one JSON object (sorted keys, datetimes in ISO 8601) to `path`, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(stats, out, default=_json_value, sort_keys=True, indent=1, ensure_ascii=False)
+            out.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class JsonFileStatsCollector(MemoryStatsCollector):
+    """Scrapy's in-memory stats collector; at the end of the run the stats also go to STATS_FILE, if set."""
+
+    def _persist_stats(self, stats: StatsT) -> None:
+        super()._persist_stats(stats)
+        if not (target := self._crawler.settings.get("STATS_FILE")):
+            return
+        try:
+            write_stats(Path(target), stats)
+        except OSError as exc:
+            log.error("cannot write the run's stats to STATS_FILE %s: %s", target, exc)

@@ -1,0 +1,7 @@
+"""`python -m scraper.extract`."""
+
+import sys
+
+from scraper.extract.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Downloader and spider middlewares: politeness, retries, redirects, incremental runs, page budgets."""
