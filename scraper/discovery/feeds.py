@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlElement
 
-from scraper.discovery.xml import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
+from scraper.discovery.xml import (
+    ENTITY_MARKER,
+    IgnoredEntities,
+    declares_entities,
+    local_name,
+    unmarked,
+    without_entities,
+)
 from scraper.extract.dates import parse_date
 from scraper.urls import usable_url
 
@@ -31,23 +38,19 @@ class FeedEntry:
     updated_at: str | None = None  # Atom <updated>, JSON Feed date_modified: when the entry last changed
 
 
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
-
-
 def _text(element: etree._Element, *names: str) -> str | None:
     """The text of the first child named like the first name that has one (names in order of preference)."""
-    found = {_local(c.tag): c.text for c in reversed(element) if c.text and c.text.strip()}
+    found = {local_name(c.tag): c.text for c in reversed(element) if c.text and c.text.strip()}
     return unmarked(next((" ".join(found[n].split()) for n in names if n in found), None))
 
 
 def _raw_text(element: etree._Element, name: str) -> str | None:
     """The text of the first child `name` that has some, entity markers and all (for links: see _xml_entries)."""
-    return next(((c.text or "").strip() for c in element if _local(c.tag) == name and (c.text or "").strip()), None)
+    return next(((c.text or "").strip() for c in element if local_name(c.tag) == name and (c.text or "").strip()), None)
 
 
 def _atom_link(entry: etree._Element) -> str | None:
-    links = [c for c in entry if _local(c.tag) == "link" and c.get("href")]
+    links = [c for c in entry if local_name(c.tag) == "link" and c.get("href")]
     preferred = [c for c in links if c.get("rel", "alternate") == "alternate"] or links
     return preferred[0].get("href") if preferred else None
 
@@ -65,10 +68,10 @@ def _xml_entries(body: bytes, base_url: str, entities: IgnoredEntities) -> Itera
     if declares_entities(root):
         raise FeedError("declares XML entities (entity expansion or external entities): refused")
     for item in root.iter():
-        kind = _local(item.tag)
+        kind = local_name(item.tag)
         if kind == "item":  # RSS 2.0 and RSS 1.0
             link = _raw_text(item, "link") or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
-            guid = next((c for c in item if _local(c.tag) == "guid"), None)
+            guid = next((c for c in item if local_name(c.tag) == "guid"), None)
             if not link and guid is not None and guid.get("isPermaLink", "true") != "false":
                 link = (guid.text or "").strip() or None
             date = _text(item, "pubdate", "date", "published", "issued")

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from scraper.discovery.xml import ENTITY_MARKER, IgnoredEntities, declares_entities, unmarked, without_entities
+from scraper.discovery.xml import (
+    ENTITY_MARKER,
+    IgnoredEntities,
+    declares_entities,
+    local_name,
+    unmarked,
+    without_entities,
+)
 from scraper.extract.dates import parse_date
 from scraper.urls import usable_url
 
@@ -48,14 +55,10 @@ def gunzip_limited(data: bytes, max_size: int) -> bytes:
     return out
 
 
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
-
-
 def _child_text(element: etree._Element, name: str, deep: bool = True) -> str | None:
     """The text of the first child named `name`; None when it is missing or held an entity reference."""
     for child in element.iter() if deep else element:
-        if _local(child.tag) == name and child.text and child.text.strip():
+        if local_name(child.tag) == name and child.text and child.text.strip():
             return unmarked(child.text.strip())
     return None
 
@@ -63,7 +66,7 @@ def _child_text(element: etree._Element, name: str, deep: bool = True) -> str | 
 def _news_of(url: etree._Element) -> dict[str, object]:
     news: dict[str, object] = {}
     for child in url:
-        if _local(child.tag) != "news":
+        if local_name(child.tag) != "news":
             continue
         if published := parse_date(_child_text(child, "publication_date")):
             news["published_at"] = published
@@ -99,10 +102,10 @@ def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: Ignor
             if first and declares_entities(element):
                 raise SitemapError("declares XML entities (entity expansion or external entities): refused")
             first = False
-            kind = _local(element.tag)
+            kind = local_name(element.tag)
             if kind not in {"url", "sitemap"}:
                 continue
-            loc = next((c.text.strip() for c in element if _local(c.tag) == "loc" and c.text and c.text.strip()),
+            loc = next((c.text.strip() for c in element if local_name(c.tag) == "loc" and c.text and c.text.strip()),
                        None)
             if loc and ENTITY_MARKER in loc:
                 report.skipped += 1
@@ -111,8 +114,9 @@ def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: Ignor
                 yield SitemapEntry(loc=loc, is_sitemap=kind == "sitemap", lastmod=lastmod,
                                    news=_news_of(element) if kind == "url" else {})
             element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            parent = element.getparent()  # a sibling before the element means it has a parent
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
     except etree.XMLSyntaxError as exc:
         raise SitemapError(f"malformed XML: {exc}") from None
 

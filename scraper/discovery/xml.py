@@ -92,6 +92,11 @@ def without_entities(body: bytes) -> tuple[bytes, bool]:
     return body[:start] + rest, declared
 
 
+def local_name(tag: object) -> str:
+    """An element's tag without its namespace, lower-cased; "" for comments and processing instructions."""
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
 def unmarked(value: str | None) -> str | None:
     """`value`, or None when it held an entity reference (ENTITY_MARKER)."""
     return None if value is None or ENTITY_MARKER in value else value
