@@ -7,10 +7,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from scraper.arguments import SpiderArgumentError, http_url
-from scraper.urls import registered_domain, site_host, site_of
+from scraper.urls import host_and_path, registered_domain, site_host, site_of
 
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}$")
 _KEYS = {"id", "start_urls", "feeds", "sitemaps", "allowed_domains", "include", "exclude", "max_age_days",
@@ -34,7 +33,7 @@ class SiteConfig:
 
     def allows(self, url: str) -> bool:
         """Whether `url` is on one of the site's domains and passes its include/exclude patterns."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = host_and_path(url)[0]
         if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
             return False
         if self.exclude and any(p.search(url) for p in self.exclude):

@@ -1,4 +1,5 @@
-"""URL hygiene: tracking parameters out, one key per article, registered domains."""
+"""URL hygiene: usable URLs, tracking parameters out (`strip_tracking`: the key an article is seen under), sites and
+registered domains."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import re
 from urllib.parse import unquote_plus, urljoin, urlsplit
 
 from tld import get_fld, get_tld
-from w3lib.url import canonicalize_url
 
 # Query parameters that say how a reader arrived, never which page they get: campaign tags (utm_*, Adobe, AT
 # Internet, Webtrends, HubSpot, Mailchimp...), click ids of ad and social platforms, and referral markers
@@ -103,18 +103,10 @@ def strip_tracking(url: str) -> str:
     return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}{'?' + query if query.strip('&') else ''}"
 
 
-def url_key(url: str) -> str:
-    """The key under which an article URL is seen once: tracking stripped, query sorted, scheme folded."""
-    try:
-        key = canonicalize_url(strip_tracking(url))
-    except ValueError:
-        key = strip_tracking(url)
-    return key.replace("https://", "http://", 1)
-
-
 def _host(url_or_host: str) -> str:
-    host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split(":")[0]
-    return (host or "").lower().rstrip(".")
+    """The host of a URL, or of a `host[:port]`, lower-cased and without a trailing dot."""
+    host = host_and_path(url_or_host)[0] if "//" in url_or_host else url_or_host.split(":")[0]
+    return host.lower().rstrip(".")
 
 
 def _is_ip_or_local(host: str) -> bool:

@@ -24,7 +24,7 @@ from scraper.discovery.xml import ENTITY_MARKER, IgnoredEntities
 from scraper.extract import analyse_page
 from scraper.extract.boilerplate import DEFAULT_PATTERNS, BoilerplateStripper
 from scraper.middlewares.retry import retry_after_seconds
-from scraper.urls import is_tracking, strip_tracking, url_key
+from scraper.urls import is_tracking, strip_tracking
 
 SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -280,7 +280,6 @@ def test_strip_tracking_drops_only_tracking_pieces(scheme: str, host: str, path:
     assert "@" not in stripped.split("/")[2] and "#" not in stripped
     assert stripped.split("/")[2].startswith("[") == host.split("@")[-1].startswith("[")
     assert strip_tracking(stripped) == stripped
-    url_key(url)
 
 
 @SOME
