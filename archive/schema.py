@@ -45,8 +45,3 @@ def validate(record: Any) -> list[str]:
     """Every way ``record`` breaks the schema, as 'path: message' strings; [] when valid."""
     errors = sorted(validator().iter_errors(record), key=lambda e: list(map(str, e.absolute_path)))
     return [f"{'/'.join(map(str, e.absolute_path)) or '(record)'}: {e.message}" for e in errors]
-
-
-def field_names() -> list[str]:
-    """The schema-v1 field names, in the schema's order."""
-    return list(_schema()["required"])

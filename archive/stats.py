@@ -83,7 +83,7 @@ def render_text(stats: Stats, width: int = 40) -> str:
 def _nice_ceiling(value: int) -> int:
     if value <= 5:
         return 5
-    magnitude = 10 ** int(math.log10(value))
+    magnitude: int = 10 ** int(math.log10(value))  # int ** int is typed Any (a negative power is a float)
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * magnitude:
             return int(step * magnitude)
