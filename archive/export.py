@@ -6,7 +6,10 @@ import csv
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # imported on first use below: it is slow to import
 
 STRING_FIELDS = ["url", "canonical_url", "site", "site_name", "title", "description", "published_at",
                  "modified_at", "language", "section", "text", "content_hash", "crawled_at", "spider",
@@ -75,11 +78,11 @@ def _csv(records: Iterable[dict[str, Any]], path: Path) -> int:
     return n
 
 
-def arrow_schema() -> Any:
+def arrow_schema() -> pa.Schema:
     """The pyarrow schema of the Parquet export."""
     import pyarrow as pa
 
-    types = {c: pa.string() for c in STRING_FIELDS}
+    types: dict[str, pa.DataType] = {c: pa.string() for c in STRING_FIELDS}
     types |= {c: pa.int64() for c in INT_FIELDS}
     types |= {c: pa.list_(pa.string()) for c in LIST_FIELDS}
     types["image"] = pa.struct([("url", pa.string()), ("caption", pa.string())])
@@ -87,7 +90,6 @@ def arrow_schema() -> Any:
 
 
 def _parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = arrow_schema()
@@ -99,17 +101,17 @@ def _parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
         for rec in records:
             batch.append(rec)
             if len(batch) == BATCH:
-                writer.write_table(_table(pa, batch, schema, convert))
+                writer.write_table(_table(batch, schema, convert))
                 n += len(batch)
                 batch.clear()
         if batch or not n:
-            writer.write_table(_table(pa, batch, schema, convert))
+            writer.write_table(_table(batch, schema, convert))
             n += len(batch)
     return n
 
 
-def _table(
-    pa: Any, batch: list[dict[str, Any]], schema: Any, convert: dict[str, Callable[[Any], Any]]
-) -> Any:
+def _table(batch: list[dict[str, Any]], schema: pa.Schema, convert: dict[str, Callable[[Any], Any]]) -> pa.Table:
+    import pyarrow as pa
+
     cols = {c: [convert[c](r.get(c)) for r in batch] for c in COLUMNS}
     return pa.Table.from_pydict(cols, schema=schema)
