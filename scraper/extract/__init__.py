@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scraper.extract.body import Body, clean_line, extract_body
+from scraper.extract.body import extract_body
 from scraper.extract.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.extract.dates import date_from_url
-from scraper.extract.encoding import decode_html, parse_html
-from scraper.extract.maintext import main_text, scan_page
+from scraper.extract.encoding import decode_html
 from scraper.extract.metadata import extract_metadata
-from scraper.extract.text import clean_fields
+from scraper.extract.page import Page
+from scraper.extract.text import clean_fields, clean_line
 from scraper.record import content_hash, empty_record, word_count
 from scraper.urls import site_of
 
@@ -102,16 +102,11 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
     if len(text) > MAX_HTML_CHARS:
         log.warning("%s: page of %d characters cut to %d before parsing", url, len(text), MAX_HTML_CHARS)
         text = text[:MAX_HTML_CHARS]
-    tree = parse_html(text)
-    if tree is None:
+    page = Page.parse(text, url, hints)
+    if page is None:
         return Extraction(record, "empty")
-    root = tree.find("body")
-    root = root if root is not None else tree
-    scan = scan_page(root)
-    found = main_text(root, scan)
-    meta = extract_metadata(tree, url, dict(hints or {}), scan, found.container, found.blocks)
-    body: Body = extract_body(tree, url, meta.title, meta.description, meta.article_body, scan, found,
-                              meta.authors)
+    meta = extract_metadata(page)
+    body = extract_body(page, meta)
     image = None
     if meta.image_url:
         image = {"url": meta.image_url, "caption": _caption(meta.image_caption, body.captions)}

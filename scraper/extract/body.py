@@ -11,7 +11,9 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from scraper.extract.encoding import parse_html
-from scraper.extract.maintext import MainText, Scan, main_text, scan_page
+from scraper.extract.maintext import main_text, scan_page
+from scraper.extract.metadata import Metadata
+from scraper.extract.page import Page
 from scraper.extract.text import clean_line
 
 __all__ = ["Body", "clean_line", "extract_body"]
@@ -107,7 +109,7 @@ def _script_paragraphs(tree: HtmlElement) -> list[str]:
                 continue
             if root is None:
                 continue
-            paragraphs = [b.text for b in main_text(root).blocks]
+            paragraphs = [b.text for b in main_text(scan_page(root)).blocks]
             if sum(map(len, paragraphs)) > sum(map(len, best)):
                 best = paragraphs
     return best
@@ -134,16 +136,19 @@ def _drop_repeats(paragraphs: list[str], title: str | None, description: str | N
     return paragraphs
 
 
-def extract_body(tree: HtmlElement, url: str, title: str | None = None, description: str | None = None,
-                 ld_body: str | None = None, scan: Scan | None = None, found: MainText | None = None,
-                 authors: list[str] | None = None) -> Body:
-    """Clean body text of the page. `tree` is not modified; `scan` is its walk and `found` its main text
-    when already made. A last line that is only an author's name (a signature) is left out."""
-    root = tree.find("body")
-    root = root if root is not None else tree
-    scan = scan or scan_page(root)
+def _structured_body(page: Page) -> str | None:
+    """The article's text as its JSON-LD `articleBody` states it."""
+    text = page.article.get("articleBody")
+    return text.strip() or None if isinstance(text, str) else None
+
+
+def extract_body(page: Page, meta: Metadata) -> Body:
+    """Clean body text of the page (its tree is not modified). A first line that repeats the title or the
+    description, and a last line that is only an author's name (a signature), are left out."""
+    tree, url, scan, found = page.tree, page.url, page.scan, page.found
+    title, description, authors = meta.title, meta.description, meta.authors
+    ld_body = _structured_body(page)
     captions = _captions(scan.captions)
-    found = found or main_text(root, scan)
     paragraphs = [b.text for b in found.blocks]
     method = "blocks"
     # Unsure: little prose, a container that holds a minority of the page's prose (sections the finder

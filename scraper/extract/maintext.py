@@ -364,9 +364,9 @@ def _inside(node: HtmlElement, container: HtmlElement) -> bool:
     return node is container or any(a is container for a in node.iterancestors())
 
 
-def main_text(root: HtmlElement, scan: Scan | None = None) -> MainText:
-    """Find the article's container under `root` (or in its `scan`) and its clean blocks."""
-    blocks = (scan or scan_page(root)).blocks
+def main_text(scan: Scan) -> MainText:
+    """Find the article's container among the blocks of a page's `scan`, and its clean blocks."""
+    blocks = scan.blocks
     totals = _score(blocks)
     if not totals:
         return MainText([], None, 0)

@@ -11,8 +11,9 @@ from lxml.html import HtmlElement
 
 from scraper.extract.authors import clean_authors, first_names
 from scraper.extract.dates import parse_date, parse_visible_date
-from scraper.extract.maintext import Block, Scan, scan_page
-from scraper.extract.structured import JsonObject, is_article, json_ld_objects, meta_tags, resolve, types_of
+from scraper.extract.maintext import Block, Scan
+from scraper.extract.page import Page
+from scraper.extract.structured import JsonObject, resolve, text_of, types_of
 from scraper.extract.title import choose_title
 from scraper.urls import host_and_path, usable_url
 
@@ -39,50 +40,23 @@ class Metadata:
     image_caption: str | None = None
     canonical_url: str | None = None
     site_name: str | None = None
-    article_body: str | None = None
     article_markup: bool = False
     non_article_markup: str | None = None
 
 
-def _text(value: Any) -> str | None:
-    """A clean one-line string from a JSON-LD or meta value, else None."""
-    if isinstance(value, list):
-        value = next((v for v in value if _text(v)), None)
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("@value") or value.get("text")
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    text = " ".join(str(value).split())
-    return text or None
-
-
 def _first(*values: Any) -> str | None:
-    return next((t for v in values if (t := _text(v))), None)
+    return next((t for v in values if (t := text_of(v))), None)
 
 
 def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
-    text = _text(value)
+    text = text_of(value)
     return [text] if text else []
 
 
 def _node_text(node: HtmlElement) -> str:
     return " ".join(node.text_content().split())
-
-
-def _pick_article(objects: list[JsonObject], url: str) -> JsonObject | None:
-    articles = [o for o in objects if is_article(o)]
-    if not articles:
-        return None
-    path = host_and_path(url)[1].rstrip("/")
-
-    def score(obj: JsonObject) -> tuple[int, int, int]:
-        own = _text(obj.get("url")) or _text(obj.get("mainEntityOfPage")) or ""
-        same_page = int(bool(path) and host_and_path(own)[1].rstrip("/") == path)
-        return same_page, int(bool(obj.get("headline"))), int(bool(obj.get("datePublished")))
-
-    return max(articles, key=score)
 
 
 def _ld_authors(article: JsonObject, by_id: dict[str, JsonObject]) -> tuple[list[str], bool]:
@@ -97,8 +71,8 @@ def _ld_authors(article: JsonObject, by_id: dict[str, JsonObject]) -> tuple[list
             if kinds & {"organization", "newsmediaorganization", "corporation", "newsorganization"}:
                 continue
             persons = persons and "person" in kinds
-            name = _text(person.get("name")) or " ".join(
-                filter(None, [_text(person.get("givenName")), _text(person.get("familyName"))]))
+            name = text_of(person.get("name")) or " ".join(
+                filter(None, [text_of(person.get("givenName")), text_of(person.get("familyName"))]))
             if name:
                 names.append(name)
         elif isinstance(person, str):
@@ -112,8 +86,8 @@ def _ld_image(value: Any, by_id: dict[str, JsonObject]) -> tuple[str | None, str
     if isinstance(value, list):
         value = resolve(value[0], by_id) if value else None
     if isinstance(value, dict):
-        return _first(value.get("url"), value.get("contentUrl")), _text(value.get("caption"))
-    return _text(value), None
+        return _first(value.get("url"), value.get("contentUrl")), text_of(value.get("caption"))
+    return text_of(value), None
 
 
 def _closeness(node: HtmlElement, container: HtmlElement | None) -> int:
@@ -275,20 +249,14 @@ def _tags(*sources: list[str]) -> list[str]:
     return tags[:50]
 
 
-def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None = None,
-                     scan: Scan | None = None, container: HtmlElement | None = None,
-                     article: list[Block] | None = None) -> Metadata:
-    """Read the page's metadata from `tree` (not modified). `hints` are discovery fallbacks; `scan` is the
-    walk of the page's body (made here when not given), `container` the element that holds the article text
-    and `article` its blocks (for a signature at its end)."""
-    hints = hints or {}
-    if scan is None:
-        body = tree.find("body")
-        scan = scan_page(body if body is not None else tree)
-    objects = json_ld_objects(tree)
-    by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
-    ld = _pick_article(objects, url) or {}
-    meta = meta_tags(tree)
+def extract_metadata(page: Page) -> Metadata:
+    """What the page says about itself: structured data first, then its visible bylines, dates and headline."""
+    tree, url, hints, scan = page.tree, page.url, page.hints, page.scan
+    container, article = page.found.container, page.found.blocks
+    objects = page.json_ld
+    by_id = page.by_id
+    ld = page.article
+    meta = page.meta
 
     def m(*names: str) -> str | None:
         return next((vals[0] for n in names if (vals := meta.get(n))), None)
@@ -300,25 +268,25 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
     h1s = [t for node in tree.iter("h1") if (t := _node_text(node))][:5]
     title_tag = next((_node_text(t) for t in tree.iter("title")), None)
     host_label = host.removeprefix("www.").split(".")[0]
-    title = choose_title(headline=_text(ld.get("headline")), name=_text(ld.get("name")), og=m("og:title"),
+    title = choose_title(headline=text_of(ld.get("headline")), name=text_of(ld.get("name")), og=m("og:title"),
                          twitter=m("twitter:title"), dc=m("dc.title"), h1s=h1s, title_tag=title_tag,
-                         site_names=[site_name or "", _text(publisher) or "", _text(website.get("name")) or "",
+                         site_names=[site_name or "", text_of(publisher) or "", text_of(website.get("name")) or "",
                                      m("application-name") or "", host_label],
-                         hint=_text(hints.get("title")))
+                         hint=text_of(hints.get("title")))
 
     time_published, time_modified = _time_elements(scan.dates)
     published = best_date([
-        parse_date(_text(ld.get("datePublished"))), parse_date(m("article:published_time")),
+        parse_date(text_of(ld.get("datePublished"))), parse_date(m("article:published_time")),
         parse_date(m("datepublished")), parse_date(m("og:published_time")),
         *(parse_date(m(n)) for n in ("publishdate", "pubdate", "publish-date", "publication_date",
                                      "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
                                      "dc.date", "dcterms.created", "date", "citation_publication_date",
                                      "article.published", "cxenseparse:recs:publishtime")),
-        parse_date(m("article:published:time")), parse_date(_text(ld.get("dateCreated"))), time_published,
+        parse_date(m("article:published:time")), parse_date(text_of(ld.get("dateCreated"))), time_published,
     ])
     published = published or _visible_date(tree, scan) or parse_date(hints.get("published_at"))
     modified = best_date([
-        parse_date(_text(ld.get("dateModified"))), parse_date(m("article:modified_time")),
+        parse_date(text_of(ld.get("dateModified"))), parse_date(m("article:modified_time")),
         parse_date(m("og:updated_time")), parse_date(m("datemodified")), parse_date(m("last-modified")),
         parse_date(m("dcterms.modified")), time_modified,
     ])
@@ -327,16 +295,16 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
 
     canonical = next((link.get("href") for link in tree.iter("link")
                       if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")), None)
-    canonical = canonical or m("og:url") or _text(ld.get("url"))
+    canonical = canonical or m("og:url") or text_of(ld.get("url"))
     html_lang = tree.getroottree().getroot().get("lang") or tree.getroottree().getroot().get("xml:lang")
-    outlets = [site_name or "", _text(publisher) or "", _text(website.get("name")) or "", host]
+    outlets = [site_name or "", text_of(publisher) or "", text_of(website.get("name")) or "", host]
     ld_names, ld_persons = _ld_authors(ld, by_id)
     # A JSON-LD Person is a person even when a personal site bears the same name.
     authors = clean_authors(ld_names, [] if ld_persons else outlets) or first_names(
         [[a for n in _META_AUTHORS for a in meta.get(n, [])],
          *([t] for t in _byline_texts(scan.bylines, container)),
          *([t] for t in _labelled_bylines(scan.blocks, container)),
-         _names_beside_dates(scan.dates), [s for s in [_signature(scan.blocks, article or [])] if s]], outlets)
+         _names_beside_dates(scan.dates), [s for s in [_signature(scan.blocks, article)] if s]], outlets)
     non_article = next((t for o in objects for t in types_of(o) if t in _NOT_ARTICLE_TYPES), None)
     og_type = (m("og:type") or "").lower()
     if not non_article and og_type and og_type not in {"article", "news", "blog", "website"}:
@@ -358,7 +326,6 @@ def extract_metadata(tree: HtmlElement, url: str, hints: dict[str, Any] | None =
         image_caption=image_caption,
         canonical_url=usable_url(canonical, url) if canonical else None,
         site_name=site_name,
-        article_body=ld["articleBody"].strip() or None if isinstance(ld.get("articleBody"), str) else None,
         article_markup=bool(ld) or (og_type == "article" and bool(m("article:published_time"))),
         non_article_markup=None if ld else non_article,
     )

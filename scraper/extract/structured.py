@@ -9,6 +9,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from scraper.urls import host_and_path
+
 JsonObject = dict[str, Any]
 
 ARTICLE_TYPES = frozenset({
@@ -81,6 +83,34 @@ def resolve(value: Any, by_id: dict[str, JsonObject]) -> Any:
     if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in by_id:
         return by_id[value["@id"]]
     return value
+
+
+def text_of(value: Any) -> str | None:
+    """A clean one-line string from a JSON-LD or meta value (a list's first, an object's name), else None."""
+    if isinstance(value, list):
+        value = next((v for v in value if text_of(v)), None)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value") or value.get("text")
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def pick_article(objects: list[JsonObject], url: str) -> JsonObject | None:
+    """The article object that describes the page at `url`: one naming this page, with a headline and a date
+    first."""
+    articles = [o for o in objects if is_article(o)]
+    if not articles:
+        return None
+    path = host_and_path(url)[1].rstrip("/")
+
+    def score(obj: JsonObject) -> tuple[int, int, int]:
+        own = text_of(obj.get("url")) or text_of(obj.get("mainEntityOfPage")) or ""
+        same_page = int(bool(path) and host_and_path(own)[1].rstrip("/") == path)
+        return same_page, int(bool(obj.get("headline"))), int(bool(obj.get("datePublished")))
+
+    return max(articles, key=score)
 
 
 def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
