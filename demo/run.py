@@ -30,7 +30,7 @@ def main() -> int:
             [str(scrapy), "crawl", "news", "-a", f"site={site.url}", "-s", f"ARCHIVE_DIR={archive}",
              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
             cwd=ROOT, capture_output=True, text=True, check=False)
-    wanted = ("[scraper.extensions.summary]", "Dropped:", "] WARNING: Failed ")
+    wanted = ("[scraper.summary]", "Dropped:", "] WARNING: Failed ")
     summary = [line.split("] ", 1)[-1].split(": ", 1)[-1] for line in done.stderr.splitlines()
                if any(w in line for w in wanted)]
     print("\n".join(summary))
