@@ -1,4 +1,5 @@
-"""A fault-injection web server on loopback, for the hostile-input tests: the open web's worst, on 127.0.0.x.
+"""A fault-injection web server on loopback: the open web's worst, on 127.0.0.x, for the hostile-input and trust
+tests (tests/test_hostile_*.py, tests/test_trust_urls.py).
 
 Each path answers with a `Route` (or a function of the path returning one; a key ending in `*` is a
 prefix): a status, headers and a body, which may be generated chunk by chunk (never held whole: a 40 MB
@@ -284,7 +285,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         pass  # a client that hangs up mid-response is what these tests are about
 
 

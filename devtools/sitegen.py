@@ -1,4 +1,8 @@
-"""A synthetic news site of any size, for benchmarks and crash tests: articles, paginated sections, sitemap."""
+"""A synthetic news site of any size: articles, paginated sections, a sitemap and robots.txt.
+
+Used by bench/crawl.py (crawl throughput) and by the tests that need many articles (the archive crawl, worker
+pool and crash tests); served with devtools.siteserver, which fills in `__BASE__`.
+"""
 
 from __future__ import annotations
 

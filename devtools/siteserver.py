@@ -1,4 +1,5 @@
-"""A small static web server on 127.0.0.1 for the demo, the tests and the benchmarks.
+"""A small static web server on 127.0.0.1: the tests' fixture sites (tests/sites), `make demo` (demo/run.py)
+and bench/crawl.py.
 
 Serves a folder: `/a/` is `a/index.html`, `/a` is `a` or `a.html`. A `_routes.json` in the folder
 overrides paths: `{"/gone": {"status": 404}, "/doc": {"file": "x.pdf", "headers": {"Content-Type": "..."}}}`;
