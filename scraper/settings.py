@@ -60,7 +60,7 @@ ITEM_PIPELINES = {  # Page -> Article -> record, one job each, in this order
     "pipelines.dedupe.DedupePipeline": 400,
     "pipelines.archive.ArchivePipeline": 900,
 }
-CRAWL_WATCHDOG_TIMEOUT = 300.0  # seconds without an item leaving the pipelines while items wait; 0 = off
+CRAWL_WATCHDOG_TIMEOUT = 300.0  # seconds without progress (a response, an item done) while work is in hand; 0 = off
 CRAWL_FAIL_ON_UNHEALTHY_SITE = True  # exit status 3 when a site found no article at all, or mostly errors
 LOG_FORMATTER = "scraper.extensions.logformatter.ConciseLogFormatter"  # one readable line per dropped page
 LOG_LEVEL = "INFO"  # DEBUG shows every request
