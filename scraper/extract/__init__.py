@@ -12,11 +12,10 @@ from typing import Any
 
 from scraper.extract.body import extract_body
 from scraper.extract.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
-from scraper.extract.dates import date_from_url
 from scraper.extract.encoding import decode_html
 from scraper.extract.metadata import extract_metadata
 from scraper.extract.page import Page
-from scraper.extract.text import clean_fields, clean_line
+from scraper.extract.text import clean_fields
 from scraper.record import content_hash, empty_record, word_count
 from scraper.urls import site_of
 
@@ -65,14 +64,6 @@ def _site(url: str) -> str:
     return site_of(url) or "unknown"
 
 
-def _caption(stated: str | None, on_page: list[str]) -> str | None:
-    """The structured caption, or the page's fuller caption that contains it (with its credit)."""
-    if not stated:
-        return on_page[0] if on_page else None
-    stated = clean_line(stated)
-    return next((c for c in on_page if stated in c), stated)
-
-
 def _verdict(record: dict[str, Any], article_markup: bool, non_article: str | None) -> str | None:
     if not record["text"]:
         return "no_text"
@@ -106,25 +97,21 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
     if page is None:
         return Extraction(record, "empty")
     meta = extract_metadata(page)
-    body = extract_body(page, meta)
-    image = None
-    if meta.image_url:
-        image = {"url": meta.image_url, "caption": _caption(meta.image_caption, body.captions)}
     record.update(
         canonical_url=meta.canonical_url,
         site_name=meta.site_name,
-        title=clean_line(meta.title) if meta.title else None,
-        description=clean_line(meta.description) if meta.description else None,
+        title=meta.title,
+        description=meta.description,
         authors=meta.authors,
-        published_at=meta.published_at or date_from_url(url),
+        published_at=meta.published_at,
         modified_at=meta.modified_at,
         language=meta.language,
         section=meta.section,
         tags=meta.tags,
-        image=image,
+        image=meta.image,
     )
     clean_fields(record)
-    set_text(record, body.text)
+    set_text(record, extract_body(page, meta))
     removed = strip_boilerplate(record, stripper) if stripper is not None else 0
     return Extraction(record, _verdict(record, meta.article_markup, meta.non_article_markup), removed)
 

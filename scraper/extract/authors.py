@@ -1,9 +1,16 @@
-"""Author names from bylines and structured data: person names only."""
+"""Author names from structured data and the page's bylines: person names only."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+
+from lxml.html import HtmlElement
+
+from scraper.extract.dates import parse_visible_date
+from scraper.extract.maintext import Block
+from scraper.extract.page import Page
+from scraper.extract.structured import text_of, types_of
 
 _PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|edited|text|story|words|photos?|interview|beitrag|ein\s+beitrag)\s+)?"
@@ -109,3 +116,125 @@ def first_names(sources: Iterable[Iterable[str]], outlets: Iterable[str] = ()) -
         if names:
             return names
     return []
+
+
+def structured_authors(page: Page) -> tuple[list[str], bool]:
+    """The author names the article's JSON-LD gives, and whether every one of them is typed Person."""
+    raw = page.article.get("author") or page.article.get("creator") or []
+    names: list[str] = []
+    persons = True
+    for person in raw if isinstance(raw, list) else [raw]:
+        person = page.resolve(person)
+        if isinstance(person, dict):
+            kinds = types_of(person)
+            if kinds & {"organization", "newsmediaorganization", "corporation", "newsorganization"}:
+                continue
+            persons = persons and "person" in kinds
+            name = text_of(person.get("name")) or " ".join(
+                filter(None, [text_of(person.get("givenName")), text_of(person.get("familyName"))]))
+            if name:
+                names.append(name)
+        elif isinstance(person, str):
+            persons = False
+            names.append(person)
+    return names, persons and bool(names)
+
+
+#: `<meta>` names that carry the author, in the order they are trusted.
+META_AUTHORS = ("author", "article:author", "byl", "parsely-author", "sailthru.author", "dc.creator",
+                "dcterms.creator", "cxenseparse:author", "citation_author", "og:article:author")
+_LABELLED = re.compile(r"^(?:by|von|par|por|door|di|av|af|przez)\b\s*:?\s+\S", re.IGNORECASE)
+
+
+def byline_sources(page: Page) -> Iterator[list[str]]:
+    """Where the page names its authors, most trusted first: `<meta>` authors, each byline element's text,
+    each line that begins "By ...", names beside a date, a signature after the text. Made as they are asked
+    for (`first_names` stops at the first that has a person's name)."""
+    scan, found = page.scan, page.found
+    yield [a for name in META_AUTHORS for a in page.meta.get(name, [])]
+    yield from ([t] for t in _byline_texts(scan.bylines, found.container))
+    yield from ([t] for t in _labelled_bylines(scan.blocks, found.container))
+    yield _names_beside_dates(scan.dates)
+    yield [s for s in [_signature(scan.blocks, found.blocks)] if s]
+
+
+def _closeness(node: HtmlElement, container: HtmlElement | None) -> int:
+    """How deep the lowest common ancestor of `node` and the article's container is (deeper: nearer)."""
+    if container is None:
+        return 0
+    mine = set(node.iterancestors())
+    for depth, ancestor in enumerate([container, *container.iterancestors()]):
+        if ancestor in mine or ancestor is node:
+            return -depth
+    return -1000
+
+
+def _lines_text(node: HtmlElement) -> str:
+    """The element's text with its `<br>` line breaks kept as newlines ("Name<br>Sendung: ..." is two lines)."""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        if el.tag == "br":
+            parts.append("\x00")
+        elif isinstance(el.tag, str):
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+                parts.append(child.tail or "")
+
+    walk(node)
+    return "\n".join(line for raw in "".join(parts).split("\x00") if (line := " ".join(raw.split())))
+
+
+_NAME_BESIDE_DATE = re.compile(r"^\s*([^|\d]{4,60}?)\s*\|")
+
+
+def _labelled_bylines(blocks: list[Block], container: HtmlElement | None) -> list[str]:
+    """Short lines that begin with a byline word ("By Jane Doe", "Von: Max Muster, Erika Muster"), those
+    nearest the article's text first: bylines drawn without an author or byline class."""
+    found = [b for b in blocks[:400] if b.chars <= 120 and not b.heading and _LABELLED.match(b.text)]
+    return [b.text for b in sorted(found, key=lambda b: -_closeness(b.node, container))[:5]]
+
+
+def _names_beside_dates(dates: list[HtmlElement]) -> list[str]:
+    """The name that leads the line of a date element ("Jane Doe | 05.04.2025 - Updated: ..."), up to "|"."""
+    out: list[str] = []
+    for node in dates[:6]:
+        parent = node.getparent()
+        if parent is None:
+            continue
+        line = " ".join(parent.text_content().split())
+        if len(line) <= 160 and (m := _NAME_BESIDE_DATE.match(line)) and parse_visible_date(line[m.end():]):
+            out.append(m.group(1))
+    return out
+
+
+def _signature(blocks: list[Block], article: list[Block]) -> str | None:
+    """The line right after the article's text, beside its last paragraph, when it is a short name set apart
+    in bold or right-aligned (a signature: "Jane Doe")."""
+    if not article:
+        return None
+    end = article[-1]
+    after = next((i + 1 for i, b in enumerate(blocks) if b is end), len(blocks))
+    if after >= len(blocks) or blocks[after].node.getparent() is not end.node.getparent():
+        return None
+    last = blocks[after]
+    words = last.text.split()
+    if not 2 <= len(words) <= 4 or last.heading or last.link_density > 0.5 or "\n" in last.text:
+        return None
+    node = last.node
+    style = (node.get("style") or "").replace(" ", "").lower()
+    bold = [el for el in node.iter("strong", "b") if " ".join(el.text_content().split()) == last.text]
+    return last.text if bold or "text-align:right" in style else None
+
+
+def _byline_texts(bylines: list[HtmlElement], container: HtmlElement | None) -> Iterator[str]:
+    """Short texts of the page's byline elements (author/byline classes, rel=author, itemprop=author), those
+    nearest the article's text first, else in page order (related stories and comments have bylines too)."""
+    ranked = sorted(bylines[:30], key=lambda n: -_closeness(n, container))
+    for node in ranked:
+        if node.tag in {"meta", "link", "body", "html", "article", "main", "section"}:
+            continue
+        text = _lines_text(node)
+        if 2 < len(text) <= 120:
+            yield text

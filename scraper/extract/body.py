@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -16,7 +15,7 @@ from scraper.extract.metadata import Metadata
 from scraper.extract.page import Page
 from scraper.extract.text import clean_line
 
-__all__ = ["Body", "clean_line", "extract_body"]
+__all__ = ["extract_body"]
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +26,6 @@ MAX_TRAFILATURA_ELEMENTS = 30_000
 _UNSURE_CHARS = 400
 _UNSURE_COVERAGE = 0.7
 _MUCH_MORE = 1.5
-
-
-@dataclass
-class Body:
-    """The clean text and what was set aside on the way."""
-
-    text: str
-    captions: list[str] = field(default_factory=list)
-    method: str = "blocks"
-
-
-def _captions(texts: list[str]) -> list[str]:
-    captions: list[str] = []
-    for raw in texts:
-        text = clean_line(raw)
-        if text and len(text) < 400 and text not in captions:
-            captions.append(text)
-    return captions
 
 
 def _block_text(node: HtmlElement) -> str:
@@ -142,31 +123,35 @@ def _structured_body(page: Page) -> str | None:
     return text.strip() or None if isinstance(text, str) else None
 
 
-def extract_body(page: Page, meta: Metadata) -> Body:
-    """Clean body text of the page (its tree is not modified). A first line that repeats the title or the
-    description, and a last line that is only an author's name (a signature), are left out."""
-    tree, url, scan, found = page.tree, page.url, page.scan, page.found
-    title, description, authors = meta.title, meta.description, meta.authors
-    ld_body = _structured_body(page)
-    captions = _captions(scan.captions)
+def extract_body(page: Page, meta: Metadata) -> str:
+    """Clean body text of the page, paragraphs parted by a blank line (its tree is not modified). A first line
+    that repeats the title or the description, and a last line that is only an author's name (a signature),
+    are left out."""
+    paragraphs = _drop_repeats(_paragraphs(page), meta.title, meta.description)
+    if paragraphs and meta.authors and paragraphs[-1].casefold() in {a.casefold() for a in meta.authors}:
+        paragraphs = paragraphs[:-1]
+    return "\n\n".join(paragraphs)
+
+
+def _paragraphs(page: Page) -> list[str]:
+    """Our finder's paragraphs; trafilatura's, a script's or the JSON-LD `articleBody` where ours are unsure
+    or those hold much more."""
+    found = page.found
     paragraphs = [b.text for b in found.blocks]
-    method = "blocks"
     # Unsure: little prose, a container that holds a minority of the page's prose (sections the finder
     # split, a list of steps), or one that is a piece of a table or a list. Then trafilatura gets a say,
     # and wins when it finds much more that still includes our text.
     if found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table:
-        other = _trafilatura_paragraphs(tree, url)
+        other = _trafilatura_paragraphs(page.tree, page.url)
         ours = sum(map(len, paragraphs))
         if (sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
                 and _covers(other, paragraphs)):
-            paragraphs, method = other, "trafilatura"
+            paragraphs = other
+    ld_body = _structured_body(page)
     if not ld_body and sum(map(len, paragraphs)) < _UNSURE_CHARS:
-        other = _script_paragraphs(tree)
+        other = _script_paragraphs(page.tree)
         if sum(map(len, other)) > _UNSURE_CHARS:
-            paragraphs, method = other, "script"
+            paragraphs = other
     if ld_body and len(ld_body) > 2 * sum(map(len, paragraphs)):
-        paragraphs, method = [p for chunk in ld_body.split("\n") if (p := clean_line(chunk))], "json-ld"
-    paragraphs = _drop_repeats(paragraphs, title, description)
-    if paragraphs and authors and paragraphs[-1].casefold() in {a.casefold() for a in authors}:
-        paragraphs = paragraphs[:-1]
-    return Body("\n\n".join(paragraphs), captions, method)
+        paragraphs = [p for chunk in ld_body.split("\n") if (p := clean_line(chunk))]
+    return paragraphs

@@ -12,7 +12,7 @@ from lxml.html import HtmlElement
 
 from scraper.extract.encoding import parse_html
 from scraper.extract.maintext import MainText, Scan, main_text, scan_page
-from scraper.extract.structured import JsonObject, json_ld_objects, meta_tags, pick_article, resolve
+from scraper.extract.structured import JsonObject, json_ld_objects, meta_tags, pick_article, resolve, types_of
 
 
 @dataclass(eq=False)
@@ -58,6 +58,16 @@ class Page:
     def article(self) -> JsonObject:
         """The JSON-LD object that describes this page's article; empty when there is none."""
         return pick_article(self.json_ld, self.url) or {}
+
+    @cached_property
+    def publisher(self) -> Any:
+        """The article's JSON-LD publisher (an object, a name, or None)."""
+        return self.resolve(self.article.get("publisher"))
+
+    @cached_property
+    def website(self) -> JsonObject:
+        """The page's JSON-LD WebSite object; empty when there is none."""
+        return next((o for o in self.json_ld if "website" in types_of(o)), {})
 
     @cached_property
     def meta(self) -> dict[str, list[str]]:
