@@ -93,6 +93,29 @@ def test_every_file_the_docs_name_without_its_folder_exists() -> None:
     assert not {b for b in bare if b[1] not in names}, sorted(b for b in bare if b[1] not in names)
 
 
+def _top_level_names(module: Path) -> set[str]:
+    """The names a module defines at its top level: functions, classes and assigned names."""
+    names: set[str] = set()
+    for node in ast.parse(module.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def test_every_function_the_docs_name_beside_its_module_exists() -> None:
+    """"(`maintext.py`, `scan_page`)": the module (under scraper/extract/ when named alone) defines the name."""
+    wrong = []
+    for doc in DOCS:
+        for module, name in re.findall(r"\(`([\w/]+\.py)`, `(\w+)`\)", _read(doc)):
+            path = ROOT / module if "/" in module else ROOT / "scraper" / "extract" / module
+            if not path.exists() or name not in _top_level_names(path):
+                wrong.append(f"{doc.name}: {module} {name}")
+    assert not wrong, wrong
+
+
 def _exists(path: str) -> bool:
     if any(ch in path for ch in "*?["):
         return any(ROOT.glob(path))
@@ -133,12 +156,7 @@ def test_every_link_between_the_docs_resolves() -> None:
 
 
 def _settings_defined() -> set[str]:
-    names: set[str] = set()
-    for node in ast.parse(SETTINGS.read_text(encoding="utf-8")).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) else []
-        names |= {t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper()}
-    return names
+    return {n for n in _top_level_names(SETTINGS) if n.isupper()}
 
 
 def _settings_documented() -> set[str]:
