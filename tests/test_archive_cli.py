@@ -14,7 +14,8 @@ import pytest
 
 from archive import ArchiveWriter, load_schema
 from archive.cli import main
-from tests.archive_helpers import PYTHON, clock, make_record, subprocess_env
+from tests.support.paths import PYTHON, subprocess_env
+from tests.support.records import clock, make_record
 
 
 @pytest.fixture
@@ -28,10 +29,10 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m archive ARGS`` in a real subprocess."""
     return subprocess.run([PYTHON, "-m", "archive", *args], capture_output=True, text=True,
-                          env=env or subprocess_env(), timeout=60, check=False)
+                          env=subprocess_env(), timeout=60, check=False)
 
 
 def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
@@ -58,9 +59,10 @@ def test_cat_filters_fields_and_keeps_line_breaks_escaped(root: Path, capsys: An
         {"url": f"https://alpha.example/news/{n}", "site": "alpha", "modified_at": None} for n in (11, 13)]
 
 
-def test_archive_dir_environment_variable(root: Path) -> None:
-    done = run("cat", "--fields", "url", env={**subprocess_env(), "ARCHIVE_DIR": str(root)})
-    assert done.returncode == 0 and len(done.stdout.splitlines()) == 7
+def test_archive_dir_environment_variable(root: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVE_DIR", str(root))
+    code, out, _ = cli(capsys, "cat", "--fields", "url")
+    assert code == 0 and len(out.splitlines()) == 7
 
 
 def test_show_prints_every_revision(root: Path, capsys: Any) -> None:
@@ -146,19 +148,19 @@ def test_export_parquet_and_csv(root: Path, capsys: Any, tmp_path: Path) -> None
     [],
     ["search", "x", "--limit", "0"],
 ])
-def test_usage_errors_are_one_line_with_status_2(root: Path, args: list[str]) -> None:
+def test_usage_errors_are_one_line_with_status_2(root: Path, args: list[str], capsys: Any) -> None:
     if "--root" not in args:
         args = ["--root", str(root), *args]
-    done = run(*args)
-    assert done.returncode == 2, done
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("news-archive: error: "), done.stderr
-    assert "Traceback" not in done.stderr
+    code, out, err = cli(capsys, *args)
+    assert code == 2, err
+    assert out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("news-archive: error: "), err
 
 
-def test_missing_root_message(tmp_path: Path) -> None:
+def test_a_missing_root_exits_2_with_one_line_naming_it(tmp_path: Path) -> None:
     done = run("--root", str(tmp_path / "x"), "cat")
     where = tmp_path / "x"
+    assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"news-archive: error: no archive at '{where}' (set --root or ARCHIVE_DIR)\n"
 
 

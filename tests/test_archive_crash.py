@@ -14,12 +14,12 @@ import duckdb
 
 from archive import Archive, Index
 from archive.verify import verify
-from tests.archive_helpers import PYTHON, subprocess_env
+from tests.support.paths import PYTHON, subprocess_env
 
 WRITER = """
 import os, sys, time
 from archive import ArchiveWriter, Index
-from tests.archive_helpers import make_record
+from tests.support.records import make_record
 root, run, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 while not os.path.exists(go):
     time.sleep(0.001)
@@ -37,7 +37,7 @@ with Index(root) as idx:
 VICTIM = """
 import sys
 from archive import ArchiveWriter
-from tests.archive_helpers import make_record
+from tests.support.records import make_record
 root, start = sys.argv[1], int(sys.argv[2])
 with ArchiveWriter(root, "news", "victim", fsync_every=50) as w:
     i = start

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +18,8 @@ from jsonschema import Draft202012Validator
 from archive import Archive, load_schema
 from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
-
-from .conftest import FAST, ROOT, SCRAPY, SITES, run_crawl
-
-NEWS_ARCHIVE = str(Path(sys.executable).with_name("news-archive"))
+from tests.support.crawl import run_crawl, start_crawl
+from tests.support.paths import NEWS_ARCHIVE, SITES
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -93,10 +90,8 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def _crawl_big(site: Site, archive: Path, run_id: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [SCRAPY, "crawl", "news", "-a", f"site={site.url}", "-s", f"ARCHIVE_DIR={archive}", "-s", f"RUN_ID={run_id}",
-         *FAST, "-s", "LOG_LEVEL=DEBUG", "-s", "CONCURRENT_REQUESTS=8", "-s", "ARCHIVE_FSYNC_EVERY=10"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return start_crawl("news", ["-a", f"site={site.url}", "-s", f"RUN_ID={run_id}", "-s", "LOG_LEVEL=DEBUG",
+                                "-s", "CONCURRENT_REQUESTS=8", "-s", "ARCHIVE_FSYNC_EVERY=10"], archive)
 
 
 def test_sigkill_mid_crawl_leaves_a_verifiable_archive_with_every_logged_article(big_site: Site,

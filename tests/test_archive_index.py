@@ -10,7 +10,7 @@ import pytest
 from archive import Archive, ArchiveWriter, Index, SearchHit
 from archive.files import compress
 from archive.verify import verify
-from tests.archive_helpers import clock, make_record
+from tests.support.records import clock, make_record
 
 FILLER = "the weather was mild and the council met on tuesday to discuss the budget"
 
@@ -67,7 +67,8 @@ NOISE = ['"', "'", "*", "AND", "OR NOT", "NEAR(a b)", "(", ")", "title:lighthous
 @pytest.mark.parametrize("query", NOISE + FINDS)
 def test_fts_syntax_in_user_input_never_raises(root: Path, query: str) -> None:
     hits = Archive(root).search(query)
-    assert isinstance(hits, list)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))  # a ranked list of distinct records
+    assert len(set(urls(hits))) == len(hits)
     if query in FINDS:  # syntax characters are just separators: the word is still found
         assert "100" in urls(hits)
 

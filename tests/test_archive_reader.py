@@ -16,7 +16,7 @@ import pytest
 
 import archive.files as files_mod
 from archive import Archive, ArchiveWriter
-from tests.archive_helpers import clock, make_record
+from tests.support.records import clock, make_record
 
 DAYS = ["2026-02-01", "2026-02-02", "2026-02-03"]
 

@@ -6,12 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from archive.schema import load_schema
 from devtools.siteserver import Site
-
-from .conftest import CrawlResult, run_crawl
+from tests.support.crawl import Crawl, run_crawl
 
 BOILERPLATE = [
     "Leave a Comment", "Your email address will not be published", "Required fields are marked",
@@ -21,16 +21,19 @@ BOILERPLATE = [
 ]
 
 
-def _stats(result: CrawlResult) -> dict[str, int]:
-    """The `articles/...` and `pages/...` counters of Scrapy's closing stats dump."""
-    return {k: int(v) for k, v in re.findall(r"'((?:articles|pages|boilerplate)/[\w/()]+)': (\d+)", result.stderr)}
-
-
-def test_one_url_is_archived_with_every_field(news_site: Site, tmp_path: Path) -> None:
-    url = f"{news_site.url}2026/03/14/bridge-reopens/"
-    result = run_crawl("article", ["-a", f"url={url}"], tmp_path / "data")
+@pytest.fixture(scope="module")
+def one_url(news_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """`scrapy crawl article -a url=...` of one article of tests/sites/news."""
+    archive = tmp_path_factory.mktemp("one-url") / "data"
+    result = run_crawl("article", ["-a", f"url={news_site.url}2026/03/14/bridge-reopens/"], archive)
     assert result.returncode == 0, result.stderr[-2000:]
-    files = list((tmp_path / "data").glob("*/article-*.jsonl"))
+    return result
+
+
+def test_one_url_is_archived_with_every_field(news_site: Site, one_url: Crawl) -> None:
+    url = f"{news_site.url}2026/03/14/bridge-reopens/"
+    result = one_url
+    files = list(result.archive.glob("*/article-*.jsonl"))
     assert len(files) == 1
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", files[0].parent.name)
     [record] = result.records()
@@ -102,13 +105,9 @@ def test_urls_file_with_control_article_and_bad_responses(news_site: Site, tmp_p
         assert sentence in control
     assert records["2026/03/15/parish-notes/"]["published_at"] == "2026-03-15T18:00:00-05:00"
 
-    stats = _stats(result)
-    assert stats["articles/archived"] == 2
-    assert stats["articles/dropped/not_article"] == 1  # the About page
-    assert stats["articles/dropped/not_html"] == 2  # the PDF and the PNG
-    assert stats["articles/dropped/empty"] == 1
-    assert stats["pages/failed/http_404"] == 1
-    assert stats["pages/failed/http_500"] == 1
+    assert result.stat("articles/archived") == 2
+    assert result.counters("articles/dropped/") == {"not_article": 1, "not_html": 2, "empty": 1}  # About, PDF+PNG
+    assert result.counters("pages/failed/") == {"http_404": 1, "http_500": 1}
     assert news_site.requests_for("/2026/03/16/broken/") >= 2  # 500 is retried before giving up
 
     log = result.stderr
@@ -122,37 +121,11 @@ def test_urls_file_with_control_article_and_bad_responses(news_site: Site, tmp_p
     assert "2 articles archived" in log
 
 
-def test_bad_arguments_fail_at_once_with_one_line(tmp_path: Path) -> None:
-    cases = [
-        (["-a", "url=ftp://example.org/file"], "url='ftp://example.org/file' is not an http(s) URL"),
-        (["-a", "url=not a url"], "is not an http(s) URL"),
-        (["-a", f"urls_file={tmp_path}/missing.txt"], "no such file"),
-        ([], "give exactly one of -a url=URL or -a urls_file=PATH"),
-        (["-a", "url=https://example.org/", "-a", "depth=3"], "unknown argument 'depth'"),
-    ]
-    for args, message in cases:
-        result = run_crawl("article", args, tmp_path / "data", timeout=60)
-        assert result.returncode == 2, (args, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0], (args, result.stderr)
-        assert not (tmp_path / "data").exists()
-
-
-def test_bad_line_in_urls_file_names_the_line(tmp_path: Path) -> None:
-    urls = tmp_path / "urls.txt"
-    urls.write_text("https://example.org/a\njavascript:alert(1)\n")
-    result = run_crawl("article", ["-a", f"urls_file={urls}"], tmp_path / "data", timeout=60)
-    assert result.returncode == 2
-    assert f"{urls}:2" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_archive_lines_are_whole_json(news_site: Site, tmp_path: Path) -> None:
-    result = run_crawl("article", ["-a", f"url={news_site.url}2026/03/15/parish-notes/"], tmp_path / "data")
-    assert result.returncode == 0
-    [path] = (tmp_path / "data").glob("*/*.jsonl")
+def test_archive_lines_are_whole_json(one_url: Crawl) -> None:
+    [path] = one_url.archive.glob("*/*.jsonl")
     raw = path.read_bytes()
     assert raw.endswith(b"\n") and raw.count(b"\n") == 1
-    assert json.loads(raw)["title"] == "Why the parish council wants you to leave a comment"
+    assert json.loads(raw)["title"] == "Old Mill Bridge reopens to traffic after eight months"
 
 
 def test_429_and_503_are_retried_after_the_wait_the_server_asks_for(news_site: Site, tmp_path: Path) -> None:

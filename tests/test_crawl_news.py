@@ -6,8 +6,6 @@ import gzip
 import re
 import shutil
 import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +13,8 @@ import pytest
 
 from archive import Archive
 from devtools.siteserver import Site, serve
-
-from .conftest import FAST, ROOT, SCRAPY, SITES, CrawlResult, run_crawl
+from tests.support.crawl import run_crawl, start_crawl, wait_for_records
+from tests.support.paths import SITES
 
 A_ARTICLES = {
     "/2026/11/20/second-lifeboat-station-approved/",  # home page (with utm_*), tag page, pagination page 2
@@ -56,18 +54,8 @@ boilerplate_patterns = ["support the valley times: .*"]
     return path
 
 
-def _paths(records: list[dict[str, object]], site: Site) -> list[str]:
-    base = site.url.rstrip("/")
-    return sorted(str(r["url"]).removeprefix(base) for r in records if str(r["url"]).startswith(base))
-
-
 def _article_fetches(site: Site, paths: set[str]) -> int:
     return sum(1 for _, p, _ in site.access_log if p.split("?")[0].split("#")[0] in paths)
-
-
-def _stat(result: CrawlResult, key: str) -> int:
-    m = re.search(rf"'{re.escape(key)}': (\d+)", result.stderr)
-    return int(m.group(1)) if m else 0
 
 
 def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: tuple[Site, Site],
@@ -80,8 +68,8 @@ def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: t
     first = run_crawl("news", ["-a", f"sites={config}"], archive)
     assert first.returncode == 0, first.stderr[-3000:]
     records = first.records()
-    assert _paths(records, a) == sorted(A_ARTICLES)
-    assert _paths(records, b) == sorted(B_ARTICLES)
+    assert first.paths(a) == sorted(A_ARTICLES)
+    assert first.paths(b) == sorted(B_ARTICLES)
     assert len(records) == len({r["url"] for r in records}) == 7
     assert {r["site"] for r in records} == {"riverside", "valley"}
 
@@ -91,13 +79,13 @@ def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: t
     assert a.requests_for("/2001/05/04/harbour-electric-lights/") == 0
     # a redirect to a host outside the sites' domains is not followed
     assert a.requests_for("/2026/11/19/story-that-moved-to-another-site/") == 1
-    assert _stat(first, "offsite/filtered") == 1  # Scrapy's OffsiteMiddleware, fed the sites' domains
+    assert first.stat("offsite/filtered") == 1  # Scrapy's OffsiteMiddleware, fed the sites' domains
     # login and search links are never followed; the About page is fetched and dropped
     assert a.requests_for("/login/") == 0 and not [p for _, p, _ in a.access_log if p.startswith("/search")]
-    assert _stat(first, "articles/dropped/not_article") == 1
+    assert first.stat("articles/dropped/not_article") == 1
     assert "Dropped: not_article" in first.stderr and "about-the-riverside-chronicle-and-its-team" in first.stderr
     # the syndicated copy on site b is fetched, recognised by its text, and not archived
-    assert _stat(first, "articles/dropped/duplicate_content") == 1
+    assert first.stat("articles/dropped/duplicate_content") == 1
     # the site's own boilerplate pattern applies to its pages (and only there: see test_one_site_...)
     dairy = next(r for r in records if str(r["url"]).endswith("/dairy-cooperative-opens-station-cheese-shop"))
     assert "Support the Valley Times" not in str(dairy["text"]) and "Farmers said" in str(dairy["text"])
@@ -130,7 +118,7 @@ def test_one_site_with_no_configuration(sites: tuple[Site, Site], tmp_path: Path
     assert result.returncode == 0, result.stderr[-3000:]
     records = result.records()
     # without max_age_days the 2001 story is an article like the others
-    assert _paths(records, a) == sorted(A_ARTICLES | {"/2001/05/04/harbour-electric-lights/"})
+    assert result.paths(a) == sorted(A_ARTICLES | {"/2001/05/04/harbour-electric-lights/"})
     assert {r["site"] for r in records} == {"127.0.0.2"}
 
 
@@ -138,9 +126,9 @@ def test_exclude_patterns(sites: tuple[Site, Site], tmp_path: Path) -> None:
     a, b = sites
     config = _sites_toml(tmp_path, a, b, extra_a='exclude = ["/2026/11/2[12]/"]')
     result = run_crawl("news", ["-a", f"sites={config}"], tmp_path / "data")
-    assert _paths(result.records(), a) == sorted(A_ARTICLES - {"/2026/11/21/sunday-evening-ferry-added/",
+    assert result.paths(a) == sorted(A_ARTICLES - {"/2026/11/21/sunday-evening-ferry-added/",
                                                                 "/2026/11/22/pupils-plant-river-trees/"})
-    assert _paths(result.records(), b) == sorted(B_ARTICLES)
+    assert result.paths(b) == sorted(B_ARTICLES)
 
 
 def test_max_pages_caps_the_pages_fetched_from_a_site(sites: tuple[Site, Site], tmp_path: Path) -> None:
@@ -150,27 +138,8 @@ def test_max_pages_caps_the_pages_fetched_from_a_site(sites: tuple[Site, Site], 
     result = run_crawl("news", ["-a", f"sites={config}"], tmp_path / "data")
     fetched = {p.split("?")[0].split("#")[0] for _, p, _ in a.access_log}
     assert len(fetched & (A_ARTICLES | {"/about-the-riverside-chronicle-and-its-team/"})) == 3
-    assert len(_paths(result.records(), a)) <= 3
-    assert _stat(result, "site/riverside/discovery/over_max_pages") > 0
-
-
-SITE = '[[site]]\nid = "x"\nstart_urls = ["https://x.example/"]\n'
-
-
-@pytest.mark.parametrize(("content", "message"), [
-    (SITE + "max_pagez = 3\n", "site 1 (id 'x'): max_pagez: unknown key"),
-    (SITE.replace("https:", "ftp:"), "site 1 (id 'x'): start_urls: 'ftp://x.example/' is not"),
-    (SITE.replace('"x"', '"../etc"'), "site 1: id: must be"),
-    (SITE + 'exclude = ["(unclosed"]\n', "exclude: bad regular"),
-    (SITE + "max_age_days = -1\n", "max_age_days: must be a positive"),
-    ("[[site]\n", "not valid TOML"),
-])
-def test_a_bad_sites_file_stops_before_the_first_request(tmp_path: Path, content: str, message: str) -> None:
-    path = tmp_path / "sites.toml"
-    path.write_text(content, encoding="utf-8")
-    result = run_crawl("news", ["-a", f"sites={path}"], tmp_path / "data", timeout=60)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+    assert len(result.paths(a)) <= 3
+    assert result.stat("site/riverside/discovery/over_max_pages") > 0
 
 
 def test_a_site_with_no_articles_fails_the_run(tmp_path: Path) -> None:
@@ -187,12 +156,9 @@ def test_sigkill_then_restart_loses_nothing_and_duplicates_nothing(sites: tuple[
     a, b = sites
     config = _sites_toml(tmp_path, a, b)
     archive = tmp_path / "data"
-    command = [SCRAPY, "crawl", "news", "-a", f"sites={config}", "-s", f"ARCHIVE_DIR={archive}", *FAST,
-               "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"]
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(f.stat().st_size for f in archive.glob("*/*.jsonl")):
-        time.sleep(0.05)
+    child = start_crawl("news", ["-a", f"sites={config}", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"],
+                        archive)
+    wait_for_records(archive, 1, child)
     child.send_signal(signal.SIGKILL)
     child.wait()
     archived_before = {line for f in archive.glob("*/*.jsonl") for line in f.read_text().splitlines()
@@ -211,12 +177,9 @@ def test_pause_and_resume_with_jobdir(sites: tuple[Site, Site], tmp_path: Path) 
     a, b = sites
     config = _sites_toml(tmp_path, a, b)
     archive, jobdir = tmp_path / "data", tmp_path / "job"
-    command = [SCRAPY, "crawl", "news", "-a", f"sites={config}", "-s", f"ARCHIVE_DIR={archive}",
-               "-s", f"JOBDIR={jobdir}", *FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.2"]
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(f.stat().st_size for f in archive.glob("*/*.jsonl")):
-        time.sleep(0.05)
+    child = start_crawl("news", ["-a", f"sites={config}", "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1",
+                                 "-s", "DOWNLOAD_DELAY=0.2"], archive)
+    wait_for_records(archive, 1, child)
     child.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy finishes what is in flight and saves its queue
     _, err = child.communicate(timeout=60)
     assert "shutdown" in err.lower() or "closing spider (shutdown)" in err.lower(), err[-2000:]
@@ -251,7 +214,7 @@ def test_a_changed_article_is_archived_again_as_a_revision(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr[-3000:]
     assert site.requests_for(trees) == 1 and site.requests_for(lights) == 1  # both fetched again
     assert _article_fetches(site, A_ARTICLES - {trees}) == 0  # nothing else
-    assert _stat(second, "articles/revised") == 1 and _stat(second, "articles/dropped/unchanged") == 1
+    assert second.stat("articles/revised") == 1 and second.stat("articles/dropped/unchanged") == 1
     versions = Archive(archive).get(f"{site.url.rstrip('/')}{trees}")
     assert len(versions) == 2
     assert "four hundred" in versions[0]["text"] and "five hundred" in versions[1]["text"]

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +19,9 @@ from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
 from scraper import settings as defaults
 from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
+from tests.support.crawl import archived_urls, run_crawl, start_crawl, wait_for_records
+from tests.support.paths import NEWS_ARCHIVE
 
-from .conftest import FAST, ROOT, SCRAPY, run_crawl
-
-NEWS_ARCHIVE = str(Path(sys.executable).with_name("news-archive"))
 ARTICLES = 150
 
 
@@ -75,13 +73,13 @@ def test_the_pool_recycles_workers_and_never_loses_a_task() -> None:
 
 
 def test_a_task_past_its_deadline_kills_its_worker_and_the_pool_goes_on() -> None:
-    async def main() -> tuple[BaseException | None, list[int], float]:
+    async def main() -> tuple[object, list[int], float]:
         pool = WorkerPool(1, 100, deadline=1.0)
         try:
             started = time.monotonic()
             # the square is sent to the same worker behind the stuck task: it is run again elsewhere, not failed
-            outcome, behind = await asyncio.gather(pool.run("stuck page", stuck, 0), pool.run("behind", square, 7),
-                                                   return_exceptions=True)
+            outcome, behind = list(await asyncio.gather(pool.run("stuck page", stuck, 0), pool.run("behind", square, 7),
+                                                        return_exceptions=True))
             waited = time.monotonic() - started
             assert behind == 49
             return outcome, list(await asyncio.gather(*(pool.run("after", square, n) for n in range(5)))), waited
@@ -98,10 +96,11 @@ def test_a_worker_that_dies_fails_its_task_only() -> None:
     async def main() -> tuple[list[Any], int]:
         pool = WorkerPool(2, 100, deadline=30)
         try:
-            outcomes = await asyncio.gather(pool.run("a", square, 3), pool.run("b", die, 0), pool.run("c", fail, 0),
-                                            pool.run("d", square, 4), return_exceptions=True)
+            outcomes = list(await asyncio.gather(pool.run("a", square, 3), pool.run("b", die, 0),
+                                                 pool.run("c", fail, 0), pool.run("d", square, 4),
+                                                 return_exceptions=True))
             outcomes += await asyncio.gather(pool.run("e", square, 5), pool.run("f", square, 6))
-            return list(outcomes), pool.started
+            return outcomes, pool.started
         finally:
             pool.close()
 
@@ -143,17 +142,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
         yield site, paths
 
 
-def _archived_urls(archive: Path) -> list[str]:
-    """URLs of the whole lines archived so far (a crawl still running may be half-way through writing one)."""
-    return [json.loads(line)["url"] for f in sorted(archive.glob("*/*.jsonl"))
-            for line in f.read_text("utf-8").splitlines(keepends=True) if line.endswith("\n")]
-
-
-def _stat(stderr: str, key: str) -> int:
-    found = re.search(rf"'{re.escape(key)}': (\d+)", stderr)
-    return int(found.group(1)) if found else 0
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_crawl_with_many_worker_recycles_always_finishes_with_every_article(
         generated: tuple[Site, list[str]], tmp_path: Path, workers: int) -> None:
@@ -166,24 +154,12 @@ def test_a_crawl_with_many_worker_recycles_always_finishes_with_every_article(
         result = run_crawl("news", ["-a", f"site={site.url}", "-s", f"EXTRACT_WORKERS={workers}",
                                     "-s", f"EXTRACT_WORKER_MAX_PAGES={per_worker}"], archive, timeout=240)
         assert result.returncode == 0, result.stderr[-3000:]
-        assert sorted(_archived_urls(archive)) == expected
-        assert _stat(result.stderr, "extract/workers_started") >= ARTICLES // per_worker
+        assert sorted(archived_urls(archive)) == expected
+        assert result.stat("extract/workers_started") >= ARTICLES // per_worker
 
 
 def _popen_crawl(site: Site, archive: Path, *extra: str) -> subprocess.Popen[str]:
-    command = [SCRAPY, "crawl", "news", "-a", f"site={site.url}", "-s", f"ARCHIVE_DIR={archive}", *FAST,
-               "-s", "EXTRACT_WORKERS=2", *extra]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
-
-
-def _wait_for_records(archive: Path, count: int, process: subprocess.Popen[str], limit: float = 60) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and process.poll() is None:
-        if len(_archived_urls(archive)) >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} records after {limit} s")
+    return start_crawl("news", ["-a", f"site={site.url}", "-s", "EXTRACT_WORKERS=2", *extra], archive)
 
 
 def _ended_within(process: subprocess.Popen[str], seconds: float, after: str) -> str:
@@ -209,7 +185,7 @@ def _process_group_gone(pgid: int, within: float = 5) -> bool:
 
 
 def _check_archive_whole(archive: Path, stderr: str) -> list[str]:
-    urls = _archived_urls(archive)  # json.loads on every line: no torn line
+    urls = archived_urls(archive)  # json.loads on every line: no torn line
     assert len(urls) == len(set(urls))
     logged = set(re.findall(r"Archived (\S+)", stderr))
     assert logged <= set(urls), "a record logged as archived is missing"
@@ -231,7 +207,7 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(large: Site, tmp_path: Path) -> None:
     archive = tmp_path / "data"
     process = _popen_crawl(large, archive)
-    _wait_for_records(archive, 30, process)
+    wait_for_records(archive, 30, process)
     process.send_signal(signal.SIGTERM)
     stderr = _ended_within(process, 20, "SIGTERM")
     assert "shutting down gracefully" in stderr
@@ -248,7 +224,7 @@ def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]
     archive = tmp_path / "data"
     process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
                            "-s", "STALL_URLS_CONTAINING=/story-7-")
-    _wait_for_records(archive, 30, process)
+    wait_for_records(archive, 30, process)
     process.send_signal(signal.SIGTERM)
     time.sleep(1.0)
     assert process.poll() is None  # still waiting for the stuck item
@@ -292,4 +268,4 @@ def test_the_watchdog_leaves_a_healthy_crawl_alone(generated: tuple[Site, list[s
                                 "-s", "EXTRACT_WORKERS=2"], tmp_path / "data")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Watchdog:" not in result.stderr
-    assert len(_archived_urls(tmp_path / "data")) == len(paths)
+    assert len(archived_urls(tmp_path / "data")) == len(paths)

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +13,9 @@ from jsonschema import Draft202012Validator
 
 from archive.schema import load_schema
 from scraper.extract import analyse_page, extract_article
+from scraper.extract.cli import main as extract_cli
 from scraper.record import CRAWL_FIELDS, EXTRACTED_FIELDS, content_hash, word_count
-
-from .conftest import PAGES, ROOT
+from tests.support.paths import NEWS_EXTRACT, PAGES, ROOT
 
 
 def test_every_field_is_present_with_its_one_type(page: Any) -> None:
@@ -129,12 +128,11 @@ def test_cli_uses_the_canonical_link_and_reads_stdin() -> None:
     assert json.loads(done.stdout)["url"] == "https://citylights.example/culture/night-market-returns"
 
 
-def test_cli_errors_are_one_line() -> None:
-    done = subprocess.run([sys.executable, "-m", "scraper.extract", "/nonexistent/page.html"],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert done.stderr.strip().count("\n") == 0 and "cannot read /nonexistent/page.html" in done.stderr
+def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert extract_cli(["/nonexistent/page.html"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.strip().count("\n") == 0 and "cannot read /nonexistent/page.html" in err
 
 
 def test_no_control_character_or_lone_surrogate_reaches_any_field() -> None:
@@ -161,8 +159,10 @@ def test_no_control_character_or_lone_surrogate_reaches_any_field() -> None:
 def _xhtml_variants() -> dict[str, tuple[bytes | str, str | None]]:
     """The XHTML fixture (XML declaration, XHTML 1.0 doctype, xmlns) as servers really send it."""
     page = (PAGES / "xhtml-declared.html").read_text("utf-8")
-    declared = lambda name: page.replace('encoding="utf-8"', f'encoding="{name}"').replace(  # noqa: E731
-        "charset=utf-8", f"charset={name}")
+
+    def declared(name: str) -> str:
+        return page.replace('encoding="utf-8"', f'encoding="{name}"').replace("charset=utf-8", f"charset={name}")
+
     pad = " \n\t\r" * 200  # 800 bytes of leading whitespace
     return {
         "utf-8 bytes": (page.encode("utf-8"), None),
@@ -199,12 +199,17 @@ def test_xhtml_with_xml_declaration_or_leading_whitespace_extracts_in_full(varia
     assert len(record["text"].split("\n\n")) == 4 and record["word_count"] == 119
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "scraper.extract"],
-                                     [str(Path(sys.executable).with_name("news-extract"))]])
 @pytest.mark.parametrize("url", ["not a url", "ftp://example.com/a", "http://[broken/", "https://example.com:99999/",
                                  "javascript:alert(1)", ""])
-def test_cli_refuses_a_url_that_is_not_a_usable_http_url(command: list[str], url: str) -> None:
-    done = subprocess.run([*command, "--url", url, str(PAGES / "og-only.html")],
+def test_cli_refuses_a_url_that_is_not_a_usable_http_url(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert extract_cli(["--url", url, str(PAGES / "og-only.html")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "error: --url" in err and "not an http(s) URL" in err
+
+
+def test_news_extract_refuses_a_bad_url_with_one_line_and_status_2() -> None:
+    done = subprocess.run([NEWS_EXTRACT, "--url", "ftp://example.com/a", str(PAGES / "og-only.html")],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 2
     assert done.stdout == ""

@@ -17,19 +17,9 @@ import pytest
 
 from archive import Archive
 from devtools.faultserver import GiB, MiB, drip, gzip_bomb, huge_page, page, serve_faults
-
-from .conftest import FAST, ROOT, SCRAPY
-from .test_hostile_crawl import (
-    GOOD,
-    NEWS_ARCHIVE,
-    article_html,
-    check_common,
-    crawl,
-    descendants,
-    english,
-    good_routes,
-    urls_file,
-)
+from tests.support.articles import GOOD, article_html, english, good_routes, urls_file
+from tests.support.crawl import check_common, descendants, run_crawl, start_crawl
+from tests.support.paths import NEWS_ARCHIVE, ROOT
 
 GENERATED = 120  # articles of the site that is killed mid-run
 
@@ -59,10 +49,8 @@ def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_arch
     archive = tmp_path / "data"
     with serve_faults({"/2026/10/*": _generated, **hostile}) as site:
         urls = urls_file(tmp_path, site, [*hostile, *articles])
-        child = subprocess.Popen(
-            [SCRAPY, "crawl", "article", "-a", f"urls_file={urls}", "-s", f"ARCHIVE_DIR={archive}", *FAST,
-             "-s", "LOG_LEVEL=DEBUG", "-s", "DOWNLOAD_TIMEOUT=3", "-s", "ARCHIVE_FSYNC_EVERY=5"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        child = start_crawl("article", ["-a", f"urls_file={urls}", "-s", "LOG_LEVEL=DEBUG", "-s", "DOWNLOAD_TIMEOUT=3",
+                                        "-s", "ARCHIVE_FSYNC_EVERY=5"], archive)
         assert child.stderr is not None
         archived = 0
         for line in child.stderr:
@@ -85,12 +73,12 @@ def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_arch
         first = {r["url"] for r in Archive(archive).records()}
         assert 30 <= len(first) < GENERATED
         # the same command again: the rest is archived, nothing twice, the hostile pages fail again
-        again = crawl("article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=3"], archive, name="resumed")
+        again = run_crawl("article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=3"], archive, name="resumed")
     check_common(again)
     urls_archived = [r["url"] for r in Archive(archive).records()]
     assert len(urls_archived) == len(set(urls_archived)) == GENERATED
     assert again.counters("pages/failed/") == {"timeout": 1, "too_large": 2}
-    assert again.stats()["discovery/already_archived"] == len(first)  # not even fetched again
+    assert again.stat("discovery/already_archived") == len(first)  # not even fetched again
 
 
 @pytest.fixture
@@ -116,14 +104,14 @@ def test_a_read_only_archive_stops_the_crawl_with_one_line_and_keeps_what_it_hol
                                                                                     tmp_path: Path) -> None:
     archive = small_disk / "data"
     with serve_faults(good_routes()) as site:
-        first = crawl("article", ["-a", f"urls_file={urls_file(tmp_path, site, list(GOOD)[:1])}"], archive,
+        first = run_crawl("article", ["-a", f"urls_file={urls_file(tmp_path, site, list(GOOD)[:1])}"], archive,
                       name="read_only_before")
         assert first.returncode == 0, first.stderr[-3000:]
         if subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True,
                           check=False).returncode != 0:
             pytest.skip("cannot remount read-only here")
         before = _digest(small_disk)
-        result = crawl("article", ["-a", f"urls_file={urls_file(tmp_path, site, list(GOOD))}"], archive,
+        result = run_crawl("article", ["-a", f"urls_file={urls_file(tmp_path, site, list(GOOD))}"], archive,
                        name="read_only")
     assert result.returncode == 1, result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
@@ -138,29 +126,18 @@ def test_hostile_names_never_write_outside_the_archive(tmp_path: Path) -> None:
     token = "pwned" + secrets.token_hex(4)
     canary = tmp_path / token
     archive = tmp_path / "data"
-    hostile_ids = [f"../../{token}", f"x; touch {canary}", f"$(touch {canary})", f"/tmp/{token}", "a/b", "..", "."]
     with serve_faults({**good_routes(), "/*": lambda path: page(article_html(
             "Any path at all", english("any path"), head='<link rel="canonical" href="file:///etc/passwd">'))}) as site:
         base = site.url.rstrip("/")
-        for site_id in hostile_ids:  # sites.toml ids are checked before anything runs
-            config = tmp_path / "sites.toml"
-            config.write_text(f'[[site]]\nid = {site_id!r}\nstart_urls = ["{site.url}"]\n'.replace("'", '"'))
-            result = crawl("news", ["-a", f"sites={config}"], archive, timeout=60, name="bad id")
-            assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
-            assert "id: must be lower-case letters" in result.stderr
-        for run_id in [f"../../{token}", f"$(touch {canary})", f"/tmp/{token}", "a/b", ".."]:
-            result = crawl("article", ["-a", f"url={base}/2026/05/01/harbour-wall-repair-agreed/", "-s",
-                                       f"RUN_ID={run_id}"], archive, timeout=60, name="bad run id")
-            assert result.returncode == 2 and "invalid RUN_ID" in result.stderr, result.stderr[-2000:]
-            assert len(result.stderr.strip().splitlines()) == 1
+        # hostile site ids, RUN_IDs, `-a url=file:///...` and `-a ../../url=` are refused before anything runs:
+        # test_arguments.py; these URLs are fetched
         for argument in [f"url={base}/../../../../{token}/$(touch {canary})/;touch {canary}",
                          f"url={base}/2026/05/09/%2e%2e%2f%2e%2e%2f{token}`touch {canary}`/",
-                         f"url={base.replace('127.0.0.1', '127.0.0.1/../..')}/2026/05/10/story-with-dots/",
-                         "url=file:///etc/passwd", f"../../url={base}/"]:
-            result = crawl("article", ["-a", argument], archive, timeout=60, name="hostile url")
+                         f"url={base.replace('127.0.0.1', '127.0.0.1/../..')}/2026/05/10/story-with-dots/"]:
+            result = run_crawl("article", ["-a", argument], archive, timeout=60, name="hostile url")
             assert result.returncode in (0, 2, 3), result.stderr[-2000:]
             assert "Traceback" not in result.stderr
-        result = crawl("news", ["-a", f"site={base}/..%2F..%2F/$(touch {canary})/"], archive, timeout=60,
+        result = run_crawl("news", ["-a", f"site={base}/..%2F..%2F/$(touch {canary})/"], archive, timeout=60,
                        name="hostile site url")
         assert "Traceback" not in result.stderr
     check_common(result)

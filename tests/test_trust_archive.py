@@ -26,9 +26,9 @@ from archive.stats import collect
 from archive.verify import verify
 from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
-from tests.archive_helpers import PYTHON, clock, make_record, subprocess_env
-
-from .conftest import run_crawl
+from tests.support.crawl import run_crawl
+from tests.support.paths import PYTHON, subprocess_env
+from tests.support.records import clock, make_record
 
 DAY = "2026-02-01"
 HALF_EMOJI = "Half an emoji \ud83d and the ferry sails on"

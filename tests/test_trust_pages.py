@@ -17,8 +17,8 @@ from archive import Archive
 from devtools.siteserver import Site, serve
 from pipelines.dedupe import canonical_problem, without_volatile
 from scraper.discovery.urlclass import article_signal
-
-from .conftest import SITES, CrawlResult, run_crawl
+from tests.support.crawl import run_crawl
+from tests.support.paths import SITES
 
 TRUST = SITES / "trust_pages"
 NAV_ARTICLES = [  # article pages whose URLs look like navigation (short, undated, id-less)
@@ -42,16 +42,6 @@ FERRY = "/2026/11/26/ferry-fares-frozen-for-another-year/"
 REVISED = "/2026/11/25/harbour-ferry-timetable-extended-into-winter/"
 
 
-def _paths(records: list[dict[str, object]], site: Site) -> list[str]:
-    base = site.url.rstrip("/")
-    return sorted(str(r["url"]).removeprefix(base) for r in records if str(r["url"]).startswith(base))
-
-
-def _stat(result: CrawlResult, key: str) -> int:
-    m = re.search(rf"'{re.escape(key)}': (\d+)", result.stderr)
-    return int(m.group(1)) if m else 0
-
-
 def _fetches(site: Site, prefix: str) -> int:
     return sum(1 for _, p, _ in site.access_log if p.split("?")[0] == prefix)
 
@@ -61,13 +51,13 @@ def test_articles_at_navigation_urls_are_archived_once_and_sections_are_not(tmp_
     with serve(TRUST / "nav", host="127.0.0.6") as site:
         first = run_crawl("news", ["-a", f"site={site.url}"], archive)
         assert first.returncode == 0, first.stderr[-3000:]
-        assert _paths(first.records(), site) == NAV_ARTICLES
+        assert first.paths(site) == NAV_ARTICLES
         # the home page, the section page (teaser <article>s, an ItemList of NewsArticles) and the About page are
         # navigation: not archived, and not even handed to the pipelines, so no "Dropped" line every run
         assert "Dropped" not in first.stderr, first.stderr[-3000:]
-        assert _stat(first, "articles/archived") == len(NAV_ARTICLES)
+        assert first.stat("articles/archived") == len(NAV_ARTICLES)
         # four reached only as navigation; ok-story as navigation too unless its sitemap request came first
-        assert _stat(first, "discovery/navigation_articles") in (4, 5)
+        assert first.stat("discovery/navigation_articles") in (4, 5)
         # reached from the home page (with utm_source) and from the news sitemap: fetched once
         assert _fetches(site, "/a/ok-story/") == 1
         # <base href="/stories/"> on the section page: the link resolves under /stories/, not /sport/
@@ -78,7 +68,7 @@ def test_articles_at_navigation_urls_are_archived_once_and_sections_are_not(tmp_
     assert second.returncode == 0, second.stderr[-3000:]
     assert len(second.records()) == len(NAV_ARTICLES)  # nothing archived twice
     assert "Dropped" not in second.stderr, second.stderr[-3000:]
-    assert _stat(second, "discovery/already_archived") >= len(NAV_ARTICLES)
+    assert second.stat("discovery/already_archived") >= len(NAV_ARTICLES)
     for path in NAV_ARTICLES:
         assert _fetches(site, path) <= 1
 
@@ -99,10 +89,10 @@ def test_canonicals_that_name_no_article_of_this_page_are_not_dedupe_keys(tmp_pa
         with serve(_canon_sites(tmp_path, other), host="127.0.0.7") as site:
             first = run_crawl("news", ["-a", f"site={site.url}", *order], archive)
             assert first.returncode == 0, first.stderr[-3000:]
-            assert _paths(first.records(), site) == CANON_ARTICLES  # eight distinct articles, none lost
-            assert _stat(first, "articles/dropped/duplicate_url") == 0
+            assert first.paths(site) == CANON_ARTICLES  # eight distinct articles, none lost
+            assert first.stat("articles/dropped/duplicate_url") == 0
             for reason in ("home", "section", "shared", "other_site"):
-                assert _stat(first, f"articles/canonical_ignored/{reason}") >= 1, reason
+                assert first.stat(f"articles/canonical_ignored/{reason}") >= 1, reason
             assert "Ignored the canonical" in first.stderr
             records = {str(r["url"]).removeprefix(site.url.rstrip("/")): r for r in first.records()}
             assert records[CANON_ARTICLES[1]]["canonical_url"] is None  # the page's claim is no key of ours
@@ -116,7 +106,7 @@ def test_canonicals_that_name_no_article_of_this_page_are_not_dedupe_keys(tmp_pa
         # the teaser on the first site named this article as its canonical: the article is still fetched
         other_run = run_crawl("news", ["-a", f"site={other.url}"], archive)
     assert other_run.returncode == 0, other_run.stderr[-3000:]
-    assert _paths(other_run.records(), other) == [FERRY]
+    assert other_run.paths(other) == [FERRY]
     assert other.requests_for(FERRY) == 1
 
 
@@ -126,8 +116,8 @@ def test_links_resolve_against_base_href(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert site.requests_for("/stories/harbour-wall-repairs-finished-ahead-of-winter-storms/") == 1
     assert not [p for _, p, _ in site.access_log if p.startswith("/sport/harbour")]
-    assert "/stories/harbour-wall-repairs-finished-ahead-of-winter-storms/" in _paths(result.records(), site)
-    assert _stat(result, "pages/failed/http_404") == 0
+    assert "/stories/harbour-wall-repairs-finished-ahead-of-winter-storms/" in result.paths(site)
+    assert result.stat("pages/failed/http_404") == 0
 
 
 def _bump(folder: Path, lastmod: str, counter: str, text: tuple[str, str] | None = None) -> None:
@@ -148,7 +138,7 @@ def test_a_revisit_needs_changed_text_and_waits_for_the_revisit_window(tmp_path:
     with serve(folder, host="127.0.0.10") as site:
         first = run_crawl("news", ["-a", f"site={site.url}"], archive)
         assert first.returncode == 0, first.stderr[-3000:]
-        assert _paths(first.records(), site) == [REVISED]
+        assert first.paths(site) == [REVISED]
         assert "viewed" not in str(first.records()[0]["text"])  # counters are no part of the article
 
         # The sitemap says "changed now" and the counters moved: fetched again, nothing new archived.
@@ -156,7 +146,7 @@ def test_a_revisit_needs_changed_text_and_waits_for_the_revisit_window(tmp_path:
         site.access_log.clear()
         second = run_crawl("news", ["-a", f"site={site.url}", *now], archive)
         assert site.requests_for(REVISED) == 1
-        assert _stat(second, "articles/dropped/unchanged") == 1 and _stat(second, "articles/revised") == 0
+        assert second.stat("articles/dropped/unchanged") == 1 and second.stat("articles/revised") == 0
         assert len(second.records()) == 1
 
         # Inside the revisit window (default ARTICLE_REVISIT_MIN_HOURS), not even fetched: counted.
@@ -164,12 +154,12 @@ def test_a_revisit_needs_changed_text_and_waits_for_the_revisit_window(tmp_path:
         site.access_log.clear()
         third = run_crawl("news", ["-a", f"site={site.url}"], archive)
         assert site.requests_for(REVISED) == 0
-        assert _stat(third, "discovery/revisit_too_soon") == 1
+        assert third.stat("discovery/revisit_too_soon") == 1
 
         # A real correction after the window: a revision.
         _bump(folder, "2099-01-03T00:00:00+00:00", "1,500", ("forty minutes", "thirty minutes"))
         fourth = run_crawl("news", ["-a", f"site={site.url}", *now], archive)
-    assert _stat(fourth, "articles/revised") == 1
+    assert fourth.stat("articles/revised") == 1
     versions = Archive(archive).get(f"{site.url.rstrip('/')}{REVISED}")
     assert len(versions) == 2 and "thirty minutes" in versions[1]["text"]
 
@@ -242,5 +232,5 @@ def test_an_older_record_naming_another_sites_article_as_canonical_does_not_stop
         (day / "news-old.jsonl").write_text(json.dumps(teaser) + "\n", encoding="utf-8")
         result = run_crawl("news", ["-a", f"site={other.url}"], archive)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _paths(result.records(), other) == [FERRY]
+    assert result.paths(other) == [FERRY]
     assert other.requests_for(FERRY) == 1

@@ -16,8 +16,8 @@ from devtools.faultserver import Route, page, serve_faults
 from scraper.middlewares.retry import retry_after_seconds
 from scraper.sites import load_sites, site_from_url
 from scraper.urls import strip_tracking
-
-from .test_hostile_crawl import article_html, check_common, crawl, english, urls_file
+from tests.support.articles import article_html, english, urls_file
+from tests.support.crawl import check_common, run_crawl
 
 
 # --- item 5: Retry-After read strictly ------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def test_a_503_with_an_unreadable_retry_after_is_retried(tmp_path: Path) -> None
               for n, (path, value) in enumerate(paths.items())}
     with serve_faults(routes) as site:
         urls = urls_file(tmp_path, site, list(paths))
-        result = crawl("article", ["-a", f"urls_file={urls}", "-s", "RETRY_BACKOFF_BASE=0.2"], tmp_path / "data",
+        result = run_crawl("article", ["-a", f"urls_file={urls}", "-s", "RETRY_BACKOFF_BASE=0.2"], tmp_path / "data",
                        name="retry_after")
     assert result.returncode == 0, result.stderr[-5000:]
     check_common(result)
@@ -109,7 +109,7 @@ def test_one_article_under_150_referral_urls_is_fetched_and_archived_once(tmp_pa
     routes: dict[str, Any] = {path: page(article_html(topic.capitalize(), english(topic)))
                               for path, topic in BY_QUERY.items()}
     with serve_faults(routes, root=REFERRALS) as site:
-        result = crawl("news", ["-a", f"site={site.url}"], tmp_path / "data", name="referrals")
+        result = run_crawl("news", ["-a", f"site={site.url}"], tmp_path / "data", name="referrals")
     assert result.returncode == 0, result.stderr[-5000:]
     check_common(result)
     story = "/2026/05/03/council-budget-approved/"
@@ -174,7 +174,7 @@ def test_a_crawl_of_one_blog_does_not_fetch_its_sibling_on_the_same_shared_host(
         monkeypatch.setenv("http_proxy", proxy.url)
         monkeypatch.delenv("no_proxy", raising=False)
         monkeypatch.delenv("NO_PROXY", raising=False)
-        result = crawl("news", ["-a", f"site={own}/"], tmp_path / "data", name="shared_host")
+        result = run_crawl("news", ["-a", f"site={own}/"], tmp_path / "data", name="shared_host")
     assert result.returncode == 0, result.stderr[-5000:]
     check_common(result)
     assert [r["url"] for r in result.records()] == [f"{own}/2026/05/01/own-story/"]
@@ -197,7 +197,7 @@ def test_sitemaps_and_feeds_that_declare_entities_keep_their_plain_urls(tmp_path
     routes: dict[str, Any] = {path: page(article_html(topic.capitalize(), english(topic)))
                               for path, topic in PLAIN.items()}
     with serve_faults(routes, root=ENTITIES) as site:
-        result = crawl("news", ["-a", f"site={site.url}"], tmp_path / "data", name="entities")
+        result = run_crawl("news", ["-a", f"site={site.url}"], tmp_path / "data", name="entities")
     assert result.returncode == 0, result.stderr[-5000:]
     check_common(result)
     assert sorted(result.by_path(site)) == sorted(PLAIN)
@@ -205,9 +205,8 @@ def test_sitemaps_and_feeds_that_declare_entities_keep_their_plain_urls(tmp_path
     assert site.requests_for("/evil.dtd") == 0
     assert [p for _, p, _ in site.access_log if p.startswith("/2026/") and p not in PLAIN] == []
     assert "lollol" not in result.stderr and all("lollol" not in json.dumps(r) for r in result.records())
-    stats = result.stats()
-    assert stats["site/127.0.0.1/discovery/entities_ignored"] == 3
-    assert stats["site/127.0.0.1/discovery/entity_urls_skipped"] == 3
+    assert result.stat("site/127.0.0.1/discovery/entities_ignored") == 3
+    assert result.stat("site/127.0.0.1/discovery/entity_urls_skipped") == 3
     assert result.counters("pages/failed/") == {}
     for document in ("sitemaps/news.xml", "sitemaps/remote-dtd.xml", "feeds/news.rss"):
         [line] = result.lines_about(site.url + document)

@@ -1,17 +1,13 @@
-"""Helpers for the archive tests: valid schema-v1 records and a fixed clock."""
+"""Archive records for tests: valid schema-v1 records and a writer clock fixed on a given day."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
 WORDS = [
     "harbour", "council", "budget", "river", "election", "school", "storm", "market", "vaccine", "railway",
     "bridge", "court", "festival", "museum", "energy", "drought", "housing", "minister", "library", "ferry",
@@ -63,11 +59,3 @@ def clock(day: str, hour: int = 12) -> Callable[[], datetime]:
     when = datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
     return lambda: when
 
-
-def subprocess_env() -> dict[str, str]:
-    """Environment for child Pythons that must import ``archive`` from this checkout."""
-    path = os.pathsep.join(p for p in [str(REPO), os.environ.get("PYTHONPATH", "")] if p)
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
-
-
-PYTHON = sys.executable
