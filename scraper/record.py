@@ -19,7 +19,10 @@ EXTRACTED_FIELDS: tuple[str, ...] = (
 CRAWL_FIELDS: tuple[str, ...] = ("crawled_at", "spider", "run_id", "http_status")
 
 _LIST_FIELDS = {"authors", "tags"}
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[^\W_]+")
+#: A regular-expression class of the characters of scripts written without spaces between words (kana,
+#: CJK ideographs, Hangul syllables): each counts as a word.
+CJK_CHARS = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+_WORD = re.compile(rf"{CJK_CHARS}|[^\W_]+")
 
 
 def empty_record(url: str = "") -> dict[str, Any]:

@@ -11,10 +11,17 @@ from scraper.extract.dates import parse_visible_date
 from scraper.extract.maintext import Block
 from scraper.extract.page import Page
 from scraper.extract.structured import text_of, types_of
+from scraper.extract.text import node_text
 
-_PREFIX = re.compile(
+#: Words that open a byline ("By Jane Doe", "Von: Max Muster", "Par ...", "przez ..."), in every language we meet.
+BYLINE_WORDS = ("by", "von", "par", "por", "di", "da", "de la", "door", "af", "av", "przez", "от", "של")
+_WORDS = "|".join(w.replace(" ", r"\s+") for w in BYLINE_WORDS)
+# A line that opens a byline: "By Jane Doe", "Von: Max Muster".
+_OPENS_BYLINE = re.compile(rf"^(?:{_WORDS})\s*[:\-]?\s+\S", re.IGNORECASE)
+# What a byline says before the names: "By ", "Written by ", "Von: ".
+_BYLINE_PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|edited|text|story|words|photos?|interview|beitrag|ein\s+beitrag)\s+)?"
-    r"(?:by|von|par|por|di|da|de\s+la|door|af|av|przez|от|של)\s*[:\-]?\s+",
+    rf"(?:{_WORDS})\s*[:\-]?\s+",
     re.IGNORECASE,
 )
 _LEADING_LABEL = re.compile(
@@ -47,6 +54,11 @@ _NOT_A_NAME = re.compile(
 )
 _MAX_WORDS = 5
 _MAX_CHARS = 60
+
+
+def is_byline(text: str) -> bool:
+    """Whether `text` begins with a byline word and goes on ("By Jane Doe", "Von: Max Muster")."""
+    return _OPENS_BYLINE.match(text) is not None
 
 
 def _titlecase_shouted(name: str) -> str:
@@ -97,9 +109,9 @@ def clean_authors(raw: Iterable[str], outlets: Iterable[str] = ()) -> list[str]:
     seen: set[str] = set()
     for line in (line for byline in raw for line in str(byline).split("\n")):
         text = _DATE_TAIL.sub("", _PAREN.sub(" ", " ".join(line.split())))
-        text = _LEADING_LABEL.sub("", _PREFIX.sub("", text.strip(" -–—:|·•")))
+        text = _LEADING_LABEL.sub("", _BYLINE_PREFIX.sub("", text.strip(" -–—:|·•")))
         for part in _SPLIT.split(text):
-            name = _PREFIX.sub("", part.strip(" -–—:|·•.\"'")).strip(" -–—:|·•.\"'")
+            name = _BYLINE_PREFIX.sub("", part.strip(" -–—:|·•.\"'")).strip(" -–—:|·•.\"'")
             name = _titlecase_shouted(_ROLE_SUFFIX.sub("", name).strip(" ,"))
             key = name.casefold()
             if key and key not in seen and _is_person_name(name, outlet_keys):
@@ -143,7 +155,6 @@ def structured_authors(page: Page) -> tuple[list[str], bool]:
 #: `<meta>` names that carry the author, in the order they are trusted.
 META_AUTHORS = ("author", "article:author", "byl", "parsely-author", "sailthru.author", "dc.creator",
                 "dcterms.creator", "cxenseparse:author", "citation_author", "og:article:author")
-_LABELLED = re.compile(r"^(?:by|von|par|por|door|di|av|af|przez)\b\s*:?\s+\S", re.IGNORECASE)
 
 
 def byline_sources(page: Page) -> Iterator[list[str]]:
@@ -192,7 +203,7 @@ _NAME_BESIDE_DATE = re.compile(r"^\s*([^|\d]{4,60}?)\s*\|")
 def _labelled_bylines(blocks: list[Block], container: HtmlElement | None) -> list[str]:
     """Short lines that begin with a byline word ("By Jane Doe", "Von: Max Muster, Erika Muster"), those
     nearest the article's text first: bylines drawn without an author or byline class."""
-    found = [b for b in blocks[:400] if b.chars <= 120 and not b.heading and _LABELLED.match(b.text)]
+    found = [b for b in blocks[:400] if b.chars <= 120 and not b.heading and is_byline(b.text)]
     return [b.text for b in sorted(found, key=lambda b: -_closeness(b.node, container))[:5]]
 
 
@@ -203,7 +214,7 @@ def _names_beside_dates(dates: list[HtmlElement]) -> list[str]:
         parent = node.getparent()
         if parent is None:
             continue
-        line = " ".join(parent.text_content().split())
+        line = node_text(parent)
         if len(line) <= 160 and (m := _NAME_BESIDE_DATE.match(line)) and parse_visible_date(line[m.end():]):
             out.append(m.group(1))
     return out
@@ -224,7 +235,7 @@ def _signature(blocks: list[Block], article: list[Block]) -> str | None:
         return None
     node = last.node
     style = (node.get("style") or "").replace(" ", "").lower()
-    bold = [el for el in node.iter("strong", "b") if " ".join(el.text_content().split()) == last.text]
+    bold = [el for el in node.iter("strong", "b") if node_text(el) == last.text]
     return last.text if bold or "text-align:right" in style else None
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from lxml.html import HtmlElement
 
 from scraper.extract.text import clean_line
+from scraper.record import CJK_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ WEAK_FURNITURE = re.compile(_TOKEN.format(
     r"image|images|img|photo|photos|picture|gallery|lightbox|slideshow|carousel|video|player|audio|media|"
     r"tweet|twitter-tweet|instagram-media|tiktok-embed|embed|embedded|oembed"),
     re.IGNORECASE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_CJK = re.compile(CJK_CHARS)
 _SENTENCE_END = re.compile(r"[.!?。！？…؟।][\"'”’»«“)\]]*$")
 
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)

@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml.html import HtmlElement
-
 from scraper.extract.authors import byline_sources, clean_authors, first_names, structured_authors
 from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
 from scraper.extract.page import Page
 from scraper.extract.structured import text_of, types_of
-from scraper.extract.text import clean_line
+from scraper.extract.text import clean_line, node_text
 from scraper.extract.title import choose_title
 from scraper.urls import host_and_path, usable_url
 
@@ -143,8 +141,8 @@ def _outlets(page: Page) -> list[str]:
 
 def title(page: Page) -> str | None:
     """The headline: JSON-LD, OpenGraph, Twitter, Dublin Core, `<h1>` and `<title>` compared, site names out."""
-    h1s = [t for node in page.tree.iter("h1") if (t := _node_text(node))][:5]
-    title_tag = next((_node_text(t) for t in page.tree.iter("title")), None)
+    h1s = [t for node in page.tree.iter("h1") if (t := node_text(node))][:5]
+    title_tag = next((node_text(t) for t in page.tree.iter("title")), None)
     host_label = host_and_path(page.url)[0].removeprefix("www.").split(".")[0]
     return choose_title(headline=text_of(page.article.get("headline")), name=text_of(page.article.get("name")),
                         og=page.meta_value("og:title"), twitter=page.meta_value("twitter:title"),
@@ -238,11 +236,6 @@ def _strings(value: Any) -> list[str]:
     return [text] if text else []
 
 
-def _node_text(node: HtmlElement) -> str:
-    """The element's text on one line."""
-    return " ".join(node.text_content().split())
-
-
 def _structured_image(page: Page) -> tuple[str | None, str | None]:
     """The URL and caption of the article's JSON-LD image (the first, when it lists several)."""
     value = page.resolve(page.article.get("image"))
@@ -275,18 +268,18 @@ def _visible_date(page: Page) -> str | None:
     """The first date the page shows in a date-like element (`<time>`, class "date"...), read in words."""
     scan = page.scan
     for node in scan.dates[:30]:
-        text = _node_text(node)
+        text = node_text(node)
         if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
             return found
     # else: the line that holds the byline ("Do 25.04.24 | 14:07 Uhr | Von Eva Muster"), or the headline's
     for node in scan.bylines[:4]:
         parent = node.getparent()
-        text = _node_text(parent) if parent is not None else ""
+        text = node_text(parent) if parent is not None else ""
         if 6 <= len(text) <= 160 and (found := parse_visible_date(text[:120])):
             return found
     h1 = next(page.tree.iter("h1"), None)
     for sibling in h1.itersiblings() if h1 is not None else ():
-        text = _node_text(sibling)
+        text = node_text(sibling)
         if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
             return found
         if len(text) > 120:
@@ -303,7 +296,7 @@ def _time_element(page: Page, *, updated: bool) -> str | None:
             continue
         marker = " ".join([prop, node.get("class") or ""]).lower()
         if ("modified" in marker or "updated" in marker) == updated and (
-                found := parse_date(node.get("datetime") or node.get("content") or _node_text(node))):
+                found := parse_date(node.get("datetime") or node.get("content") or node_text(node))):
             return found
     return None
 

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from lxml.html import HtmlElement
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\u200b]")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates (a JSON-LD "\ud83d" escape) cannot be UTF-8
 _URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff\u200b]")
@@ -15,6 +17,11 @@ def clean_line(text: str) -> str:
     """NFC, no control characters, lone surrogates or zero-width junk, whitespace collapsed."""
     text = _SURROGATE.sub("\ufffd", text)
     return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
+
+
+def node_text(node: HtmlElement) -> str:
+    """An element's text on one line (whitespace collapsed)."""
+    return " ".join(node.text_content().split())
 
 
 def clean_url(url: str) -> str:

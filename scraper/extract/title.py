@@ -8,23 +8,23 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from scraper.extract.authors import is_byline
+from scraper.extract.text import clean_line
+
 # " | Site", " - Site", " — Site", " · Site", " :: Site", " » Site", " * Site", "Site：" (full-width colon)...
 SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|/|\\|\*|>)\s+|\s*[：｜]\s*|\s+\[(?=[^\]]+\]$)|\]$")
 # "Kicker: Headline" (a short label before the headline proper)
 _KICKER = re.compile(r"^(?P<kicker>[^:：]{2,60}?)\s*[:：]\s*(?P<rest>.{10,})$")
-_BYLINE_PART = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+\S", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
-def clean(text: str | None) -> str | None:
-    """One line of title text: entities decoded (some pages escape them twice), no soft hyphens."""
+def _clean(text: str | None) -> str | None:
+    """A title source as one clean line: entities decoded (some pages escape them twice), soft hyphens and
+    zero-width spaces dropped (they sit inside words)."""
     if not text:
         return None
-    if "&" in text:
-        text = html.unescape(text)
-    text = " ".join(text.replace("\xad", "").replace("\u200b", "").split())
-    return text or None
+    return clean_line(html.unescape(text).replace("\xad", "").replace("\u200b", "")) or None
 
 
 def _keys(name: str) -> set[str]:
@@ -88,7 +88,7 @@ def _site_matcher(site_names: Iterable[str]) -> Callable[[str], bool]:
             keys |= _keys(name)
 
     def is_site(part: str) -> bool:
-        if _BYLINE_PART.match(part):
+        if is_byline(part):
             return True
         forms = _keys(part)
         short = len(part.split()) <= 4
@@ -180,15 +180,15 @@ def choose_title(*, headline: str | None, name: str | None, og: str | None, twit
     those, the `<title>` cut to the part an `<h1>` repeats, or to its headline part.
     """
     names = [n for n in site_names if n]
-    title_tag = clean(title_tag)
-    h1_list = [h for h in (clean(h) for h in h1s) if h]
-    headline, name = clean(headline), clean(name)
+    title_tag = _clean(title_tag)
+    h1_list = [h for h in (_clean(h) for h in h1s) if h]
+    headline, name = _clean(headline), _clean(name)
     if (headline and name and title_tag and not _same(headline, name)
             and similar(name, title_tag) > similar(headline, title_tag)):
         headline = name
     headline = headline or name
     is_site = _site_matcher(names)
-    structured = [t for t in (headline, clean(og), clean(twitter), clean(dc))
+    structured = [t for t in (headline, _clean(og), _clean(twitter), _clean(dc))
                   if t and not all(is_site(p) for p in _split(t).parts)]  # an og:title that is the site's name
     stripped = [strip_site(t, names) for t in structured]
     pool = [*stripped, *h1_list, *([strip_site(title_tag, names)] if title_tag else [])]
@@ -202,4 +202,4 @@ def choose_title(*, headline: str | None, name: str | None, og: str | None, twit
         return _from_title_tag(strip_site(title_tag, names), h1_list)
     if h1_list:
         return h1_list[0]
-    return clean(hint)
+    return _clean(hint)
