@@ -25,7 +25,7 @@ CJK_CHARS = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af
 _WORD = re.compile(rf"{CJK_CHARS}|[^\W_]+")
 
 
-def empty_record(url: str = "") -> dict[str, Any]:
+def empty_record(url: str) -> dict[str, Any]:
     """A record with every extracted field present and unknown: `None`, `[]`, or zero."""
     record: dict[str, Any] = {name: ([] if name in _LIST_FIELDS else None) for name in EXTRACTED_FIELDS}
     record.update(schema_version=SCHEMA_VERSION, url=url, text="", word_count=0, content_hash=content_hash(""))

@@ -102,7 +102,7 @@ def _outlet_keys(outlets: Iterable[str]) -> set[str]:
     return {k for k in keys if k}
 
 
-def clean_authors(raw: Iterable[str], outlets: Iterable[str] = ()) -> list[str]:
+def clean_authors(raw: Iterable[str], outlets: Iterable[str]) -> list[str]:
     """Split bylines into person names; drop "By", roles, e-mails, URLs, slugs and outlet names."""
     outlet_keys = _outlet_keys(outlets)
     names: list[str] = []
@@ -120,7 +120,7 @@ def clean_authors(raw: Iterable[str], outlets: Iterable[str] = ()) -> list[str]:
     return names
 
 
-def first_names(sources: Iterable[Iterable[str]], outlets: Iterable[str] = ()) -> list[str]:
+def first_names(sources: Iterable[Iterable[str]], outlets: Iterable[str]) -> list[str]:
     """The person names of the first source (structured data, meta tags, visible bylines) that has any."""
     outlets = list(outlets)
     for source in sources:

@@ -118,7 +118,7 @@ def _marks(low: str) -> tuple[bool, bool, bool]:
     return bool(_BYLINE_MARK.search(low)), bool(_DATE_MARK.search(low)), "caption" in low
 
 
-def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool = False, low: str | None = None) -> None:
+def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool, low: str | None = None) -> None:
     """Remember the element if it looks like a byline, a date or a caption. `aside`: it sits in comments,
     a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case."""
     prop = el.get("itemprop")
@@ -151,9 +151,9 @@ def _weight(text: str) -> int:
     return n
 
 
-def furniture_kind(node: HtmlElement, tokens: str | None = None) -> int:
+def _furniture_kind(node: HtmlElement, tokens: str) -> int:
     """2 for strong page furniture (by role or class/id tokens), 1 for weak, 0 for none. `tokens`: the
-    element's class and id, lower-case, when already read."""
+    element's class and id, lower-case."""
     role = node.get("role")
     if role:
         if role in {"dialog", "alertdialog"}:
@@ -164,9 +164,6 @@ def furniture_kind(node: HtmlElement, tokens: str | None = None) -> int:
         return 2
     if node.tag == "form" or node.get("aria-hidden") == "true":
         return 1
-    if tokens is None:
-        cls, ident = node.get("class"), node.get("id")
-        tokens = f"{cls} {ident}".lower() if cls or ident else ""
     return _class_kind(tokens) if tokens else 0
 
 
@@ -262,7 +259,7 @@ def _walk(el: HtmlElement, scan: Scan, furniture: tuple[tuple[HtmlElement, bool]
                 line = _Line()
                 cls, ident = child.get("class"), child.get("id")
                 low = f"{cls} {ident}".lower() if cls or ident else ""
-                kind = furniture_kind(child, low)
+                kind = _furniture_kind(child, low)
                 if kind == 2 and child.find(".//article") is not None:
                     kind = 0  # an overlay that shows the article itself (a reader view), not a pop-up
                 _note(child, ctag, scan, aside or kind == 2, low)
@@ -280,11 +277,6 @@ def scan_page(root: HtmlElement) -> Scan:
     except _Enough:
         log.warning("page has more than %d text blocks: the rest is not read", MAX_BLOCKS)
     return scan
-
-
-def page_blocks(root: HtmlElement) -> list[Block]:
-    """The text blocks under `root`, in document order."""
-    return scan_page(root).blocks
 
 
 def is_prose(block: Block) -> bool:

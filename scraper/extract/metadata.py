@@ -116,13 +116,13 @@ def extract_metadata(page: Page) -> Metadata:
     )
 
 
-def first_text(values: Iterable[object]) -> str | None:
+def _first_text(values: Iterable[object]) -> str | None:
     """The first value that is (or names) a non-empty string, on one line."""
     return next((t for v in values if (t := text_of(v))), None)
 
 
 def _first(page: Page, sources: tuple[Source, ...]) -> str | None:
-    return first_text(source(page) for source in sources)
+    return _first_text(source(page) for source in sources)
 
 
 def _dates(page: Page, sources: tuple[Source, ...]) -> list[str | None]:
@@ -242,7 +242,7 @@ def _structured_image(page: Page) -> tuple[str | None, str | None]:
     if isinstance(value, list):
         value = page.resolve(value[0]) if value else None
     if isinstance(value, dict):
-        return first_text([value.get("url"), value.get("contentUrl")]), text_of(value.get("caption"))
+        return _first_text([value.get("url"), value.get("contentUrl")]), text_of(value.get("caption"))
     return text_of(value), None
 
 

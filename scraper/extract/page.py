@@ -38,7 +38,7 @@ class Page:
         self.found = main_text(self.scan)
 
     @classmethod
-    def parse(cls, html: str, url: str, hints: Mapping[str, Any] | None = None) -> Page | None:
+    def parse(cls, html: str, url: str, hints: Mapping[str, Any] | None) -> Page | None:
         """The page of decoded markup `html` at `url`, or None when there is no markup to parse. `hints` are
         what discovery learned about it (`published_at`, `title`, `language`...)."""
         tree = parse_html(html)

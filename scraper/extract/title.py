@@ -171,7 +171,7 @@ def _from_title_tag(title: str, h1s: Sequence[str]) -> str:
 
 def choose_title(*, headline: str | None, name: str | None, og: str | None, twitter: str | None,
                  dc: str | None, h1s: Sequence[str], title_tag: str | None, site_names: Iterable[str],
-                 hint: str | None = None) -> str | None:
+                 hint: str | None) -> str | None:
     """The article's title from every source the page offers (see the module docstring).
 
     Order: the structured headline (JSON-LD; its `name` instead when that is closer to `<title>`, as on
