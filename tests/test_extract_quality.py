@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import pytest
@@ -123,11 +122,10 @@ def test_published_time_meta_with_colons_keeps_its_offset(page: Any) -> None:
     "<html><body><article>" + "<p>A sentence of a paragraph, and more.</p>" * 40_000 + "</article></body></html>",
     "<html><body>" + "<div>" * 5_000 + "deep" + "</div>" * 5_000 + "</body></html>",
 ])
-def test_pathological_pages_finish_quickly_with_a_warning(html: str, caplog: pytest.LogCaptureFixture) -> None:
-    start = time.perf_counter()
+def test_pathological_pages_give_a_record_and_a_warning_when_cut(html: str, caplog: pytest.LogCaptureFixture) -> None:
+    # how fast they go is measured in bench/, not asserted here
     with caplog.at_level(logging.WARNING):
         result = analyse_page(html, "https://x.example/huge")
-    assert time.perf_counter() - start < 2.0
     assert result.record["url"] == "https://x.example/huge"
     if len(html) > 1_000_000:
         assert any("not read" in r.message or "trafilatura" in r.message for r in caplog.records)
