@@ -75,7 +75,7 @@ def _verdict(record: dict[str, Any], article_markup: bool, non_article: str | No
 
 
 def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None,
-                 hints: Mapping[str, Any] | None = None,
+                 hints: Mapping[str, object] | None = None,
                  stripper: BoilerplateStripper | None = DEFAULT_STRIPPER) -> Extraction:
     """Extract the record of the page at `url` and judge whether it is an article.
 
@@ -135,6 +135,6 @@ def strip_boilerplate(record: dict[str, Any], stripper: BoilerplateStripper) -> 
 
 
 def extract_article(html: str | bytes, url: str, *, content_type: str | None = None,
-                    hints: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    hints: Mapping[str, object] | None = None) -> dict[str, Any]:
     """The article record of a page: every field of schema version 1 but the crawl fields."""
     return analyse_page(html, url, content_type=content_type, hints=hints).record

@@ -236,6 +236,8 @@ def _emit(walk: Scan, line: _Line, node: HtmlElement, tag: str,
 def _walk(el: HtmlElement, scan: Scan, furniture: tuple[tuple[HtmlElement, bool], ...], in_link: bool) -> None:
     """Split a container element into blocks, in document order."""
     tag = el.tag
+    if not isinstance(tag, str):  # a comment or a processing instruction holds no text
+        return
     in_link = in_link or tag == "a"
     aside = any(strong for _, strong in furniture)
     line = _Line()

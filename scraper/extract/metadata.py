@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from scraper.extract.authors import byline_sources, clean_authors, first_names, structured_authors
 from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
@@ -228,7 +227,7 @@ def _og_type(page: Page) -> str:
     return (page.meta_value("og:type") or "").lower()
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(value: object) -> list[str]:
     """The strings of a JSON-LD value that may be a list."""
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -26,7 +25,7 @@ class Page:
     url: str
     html: str
     tree: HtmlElement
-    hints: Mapping[str, Any]
+    hints: Mapping[str, object]
     root: HtmlElement = field(init=False)
     scan: Scan = field(init=False)
     found: MainText = field(init=False)
@@ -38,7 +37,7 @@ class Page:
         self.found = main_text(self.scan)
 
     @classmethod
-    def parse(cls, html: str, url: str, hints: Mapping[str, Any] | None) -> Page | None:
+    def parse(cls, html: str, url: str, hints: Mapping[str, object] | None) -> Page | None:
         """The page of decoded markup `html` at `url`, or None when there is no markup to parse. `hints` are
         what discovery learned about it (`published_at`, `title`, `language`...)."""
         tree = parse_html(html)
@@ -60,7 +59,7 @@ class Page:
         return pick_article(self.json_ld, self.url) or {}
 
     @cached_property
-    def publisher(self) -> Any:
+    def publisher(self) -> object:
         """The article's JSON-LD publisher (an object, a name, or None)."""
         return self.resolve(self.article.get("publisher"))
 
@@ -78,6 +77,6 @@ class Page:
         """The first `<meta>` content of the first of `names` the page has."""
         return next((values[0] for name in names if (values := self.meta.get(name))), None)
 
-    def resolve(self, value: Any) -> Any:
+    def resolve(self, value: object) -> object:
         """A JSON-LD value with a `{"@id": ...}` reference replaced by the object it names."""
         return resolve(value, self.by_id)

@@ -23,7 +23,7 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _loads(raw: str) -> Any:
+def _loads(raw: str) -> object:
     """Parse one JSON-LD block; repair the usual damage (comments, CDATA, trailing commas, raw newlines)."""
     text = raw.strip()
     for junk in ("//<![CDATA[", "//]]>", "<!--", "-->", "<![CDATA[", "]]>"):
@@ -43,7 +43,7 @@ def _loads(raw: str) -> Any:
             return None
 
 
-def _walk(node: Any, depth: int = 0) -> Iterator[JsonObject]:
+def _walk(node: object, depth: int = 0) -> Iterator[JsonObject]:
     if depth > 8:
         return
     if isinstance(node, list):
@@ -78,14 +78,14 @@ def is_article(obj: JsonObject) -> bool:
     return bool(types_of(obj) & ARTICLE_TYPES)
 
 
-def resolve(value: Any, by_id: dict[str, JsonObject]) -> Any:
+def resolve(value: object, by_id: dict[str, JsonObject]) -> object:
     """Follow a `{"@id": ...}` reference to the object it names, when the page has it."""
     if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in by_id:
         return by_id[value["@id"]]
     return value
 
 
-def text_of(value: Any) -> str | None:
+def text_of(value: object) -> str | None:
     """A clean one-line string from a JSON-LD or meta value (a list's first, an object's name), else None."""
     if isinstance(value, list):
         value = next((v for v in value if text_of(v)), None)
