@@ -60,8 +60,13 @@ def not_html(data: bytes | str, content_type: str | None) -> str | None:
     return None
 
 
-def _site(url: str) -> str:
-    return site_of(url) or "unknown"
+def _decoded(html: str | bytes, url: str, content_type: str | None) -> str:
+    """The page's markup as text, cut to MAX_HTML_CHARS."""
+    text, _encoding = decode_html(html, content_type)
+    if len(text) > MAX_HTML_CHARS:
+        log.warning("%s: page of %d characters cut to %d before parsing", url, len(text), MAX_HTML_CHARS)
+        text = text[:MAX_HTML_CHARS]
+    return text
 
 
 def _verdict(record: dict[str, Any], article_markup: bool, non_article: str | None) -> str | None:
@@ -86,30 +91,14 @@ def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None
     read comes back as an empty record with its reason.
     """
     record = empty_record(url)
-    record["site"] = _site(url)
+    record["site"] = site_of(url) or "unknown"
     if reason := not_html(html, content_type):
         return Extraction(record, reason)
-    text, _encoding = decode_html(html, content_type)
-    if len(text) > MAX_HTML_CHARS:
-        log.warning("%s: page of %d characters cut to %d before parsing", url, len(text), MAX_HTML_CHARS)
-        text = text[:MAX_HTML_CHARS]
-    page = Page.parse(text, url, hints)
+    page = Page.parse(_decoded(html, url, content_type), url, hints)
     if page is None:
         return Extraction(record, "empty")
     meta = extract_metadata(page)
-    record.update(
-        canonical_url=meta.canonical_url,
-        site_name=meta.site_name,
-        title=meta.title,
-        description=meta.description,
-        authors=meta.authors,
-        published_at=meta.published_at,
-        modified_at=meta.modified_at,
-        language=meta.language,
-        section=meta.section,
-        tags=meta.tags,
-        image=meta.image,
-    )
+    record.update(meta.record_fields())
     clean_fields(record)
     set_text(record, extract_body(page, meta))
     removed = strip_boilerplate(record, stripper) if stripper is not None else 0

@@ -71,6 +71,9 @@ MODIFIED_AT: tuple[Source, ...] = (ld("dateModified"), *map(meta, (
 #: `<meta>` names of the lead image, when the JSON-LD has none.
 IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 
+#: The Metadata fields that are record fields.
+RECORD_FIELDS = ("canonical_url", "site_name", "title", "description", "authors", "published_at", "modified_at",
+                 "language", "section", "tags", "image")
 _NOT_ARTICLE_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage", "aboutpage", "contactpage",
                                 "itemlist", "faqpage", "imagegallery", "mediagallery", "videogallery"})
 _NOT_ARTICLE_OG_TYPES = frozenset({"profile", "video.other", "music.song", "product", "book", "place"})
@@ -94,6 +97,10 @@ class Metadata:
     site_name: str | None = None
     article_markup: bool = False
     non_article_markup: str | None = None
+
+    def record_fields(self) -> dict[str, object]:
+        """The fields that go into the record as they are, by name."""
+        return {name: getattr(self, name) for name in RECORD_FIELDS}
 
 
 def extract_metadata(page: Page) -> Metadata:
