@@ -53,7 +53,7 @@ SPIDER_MIDDLEWARES = {  # request policies: incremental runs, per-site page budg
     "scraper.middlewares.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
     "scraper.middlewares.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
 }
-ITEM_PIPELINES = {  # Page -> Article -> record, one job each, in this order
+ITEM_PIPELINES = {  # Page -> Article, one job each, in this order
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.boilerplate.BoilerplatePipeline": 200,
     "pipelines.validate.ValidatePipeline": 300,
