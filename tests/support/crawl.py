@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from tests.support.paths import NEWS_ARCHIVE, ROOT, SCRAPY, subprocess_env
+from archive.verify import verify
+from tests.support.paths import ROOT, SCRAPY, subprocess_env
 
 # Local servers answer at once: the politeness defaults would only slow the tests down.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "EXTRACT_WORKERS=1"]
@@ -163,15 +164,15 @@ def run_crawl(spider: str, args: list[str], archive: Path, *, timeout: float = 1
         stats = json.loads(stats_file.read_text("utf-8")) if stats_file.exists() else {}
     with contextlib.suppress(OSError):  # kept with pytest's tmp_path, to look at
         (archive.parent / f"{name or spider}.log").write_text(stderr)
+    print(f"peak RSS of the crawl process tree: {peak / 1024:6.0f} MiB  {name or spider}")  # `pytest -s` shows it
     return Crawl(child.returncode, stderr, stats, archive, peak / 1024)
 
 
 def check_archive(result: Crawl) -> None:
     """The archive verifies, every line is one JSON object, and no line-splitting character is raw."""
     if result.archive.exists():
-        done = subprocess.run([NEWS_ARCHIVE, "--root", str(result.archive), "verify"], capture_output=True,
-                              text=True, check=False, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
+        report = verify(result.archive)
+        assert report.clean, [str(p) for p in report.problems]
     for file in result.archive.glob("*/*.jsonl"):
         raw = file.read_bytes()
         assert raw.endswith(b"\n")
