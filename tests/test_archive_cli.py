@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from archive import ArchiveWriter, load_schema
-from archive.cli import main
+from tests.support.commands import archive_cli as cli
+from tests.support.commands import python_m_archive as run
 from tests.support.paths import PYTHON, subprocess_env
 from tests.support.records import clock, make_record
 
@@ -27,18 +28,6 @@ def root(tmp_path: Path) -> Path:
                 w.write(make_record(10 * d + i, site=site, authors=["A One", "B Two"], tags=["x", "y"],
                                     text=f"Harbour story {d}-{i} line\u2028break"))
     return tmp_path
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m archive ARGS`` in a real subprocess."""
-    return subprocess.run([PYTHON, "-m", "archive", *args], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60, check=False)
-
-
-def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_days(root: Path, capsys: Any) -> None:

@@ -19,12 +19,9 @@ from archive import Archive, load_schema
 from archive.verify import verify as verify_archive
 from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
+from tests.support.commands import news_archive
 from tests.support.crawl import run_crawl, start_crawl
-from tests.support.paths import NEWS_ARCHIVE, SITES
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NEWS_ARCHIVE, *args], capture_output=True, text=True, check=False, timeout=120)
+from tests.support.paths import SITES
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +43,7 @@ def test_every_crawled_record_validates_against_the_shipped_schema(crawled: Path
     assert len(records) == 8
     for record in records:
         assert list(validator.iter_errors(record)) == []
-    done = _cli("--root", str(crawled), "verify")
+    done = news_archive("--root", str(crawled), "verify")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -65,19 +62,19 @@ def test_library_and_cli_on_a_crawled_archive(crawled: Path, tmp_path: Path) -> 
     hits = archive.search("lifeboat station")
     assert hits and hits[0].title == "Second lifeboat station approved for the estuary"
 
-    cat = _cli("--root", str(crawled), "cat", "--site", "riverside", "--fields", "url,title")
+    cat = news_archive("--root", str(crawled), "cat", "--site", "riverside", "--fields", "url,title")
     assert cat.returncode == 0
     lines = [json.loads(line) for line in cat.stdout.splitlines()]
     assert len(lines) == 6 and all(set(line) == {"url", "title"} for line in lines)
     url = next(line["url"] for line in lines if line["url"].endswith("/night-buses-trial/"))
-    show = _cli("--root", str(crawled), "show", url)
+    show = news_archive("--root", str(crawled), "show", url)
     assert show.returncode == 0 and "Night buses to run from the harbour in trial" in show.stdout
-    search = _cli("--root", str(crawled), "search", "cheese shop")
+    search = news_archive("--root", str(crawled), "search", "cheese shop")
     assert search.returncode == 0 and "Dairy cooperative opens cheese shop" in search.stdout
     report = tmp_path / "report.html"
-    assert _cli("--root", str(crawled), "stats", "--html", str(report)).returncode == 0
+    assert news_archive("--root", str(crawled), "stats", "--html", str(report)).returncode == 0
     assert "<svg" in report.read_text() and "riverside" in report.read_text()
-    bad = _cli("--root", str(crawled), "cat", "--since", "yesterday-ish")
+    bad = news_archive("--root", str(crawled), "cat", "--since", "yesterday-ish")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
 
 
@@ -108,11 +105,11 @@ def test_sigkill_mid_crawl_leaves_a_verifiable_archive_with_every_logged_article
                 break
     os.kill(child.pid, signal.SIGKILL)
     child.communicate(timeout=30)
-    verify = _cli("--root", str(archive), "verify")
+    verify = news_archive("--root", str(archive), "verify")
     if verify.returncode != 0:  # a torn last line: repairable, and nothing else wrong
         assert "torn" in verify.stdout + verify.stderr
-        assert _cli("--root", str(archive), "verify", "--repair").returncode == 0
-        assert _cli("--root", str(archive), "verify").returncode == 0
+        assert news_archive("--root", str(archive), "verify", "--repair").returncode == 0
+        assert news_archive("--root", str(archive), "verify").returncode == 0
     stored = {r["url"] for r in Archive(archive).records()}
     assert set(logged) <= stored
     assert len(stored) < 400  # it was killed mid-run
@@ -156,7 +153,7 @@ def test_disk_full_stops_the_crawl_and_keeps_what_was_written(big_site: Site, tm
         _, err = child.communicate(timeout=240)
         assert child.returncode == 1, err[-2000:]
         assert re.search(r"Cannot write the archive, stopping the crawl: .*small-disk.*No space left", err)
-        assert _cli("--root", str(mount), "verify").returncode == 0  # what was written stays valid
+        assert news_archive("--root", str(mount), "verify").returncode == 0  # what was written stays valid
         assert 0 < len(list(Archive(mount).records())) < 400
     finally:
         time.sleep(0.2)

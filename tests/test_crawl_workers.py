@@ -19,8 +19,8 @@ from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
 from scraper import settings as defaults
 from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
+from tests.support.commands import news_archive
 from tests.support.crawl import archived_urls, run_crawl, start_crawl, wait_for_records
-from tests.support.paths import NEWS_ARCHIVE
 
 ARTICLES = 150
 
@@ -186,8 +186,7 @@ def _check_archive_whole(archive: Path, stderr: str) -> list[str]:
     assert len(urls) == len(set(urls))
     logged = set(re.findall(r"Archived (\S+)", stderr))
     assert logged <= set(urls), "a record logged as archived is missing"
-    verify = subprocess.run([NEWS_ARCHIVE, "--root", str(archive), "verify"], capture_output=True, text=True,
-                            check=False, timeout=60)
+    verify = news_archive("--root", str(archive), "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     return urls
 

@@ -18,8 +18,9 @@ import pytest
 from archive import Archive
 from devtools.faultserver import GiB, MiB, drip, gzip_bomb, huge_page, page, serve_faults
 from tests.support.articles import GOOD, article_html, english, good_routes, urls_file
+from tests.support.commands import news_archive
 from tests.support.crawl import check_common, descendants, run_crawl, start_crawl
-from tests.support.paths import NEWS_ARCHIVE, ROOT
+from tests.support.paths import ROOT
 
 GENERATED = 120  # articles of the site that is killed mid-run
 
@@ -35,11 +36,6 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
     except (OSError, IndexError):
         return False
-
-
-def _verify(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NEWS_ARCHIVE, "--root", str(root), "verify"], capture_output=True, text=True,
-                          check=False, timeout=120)
 
 
 def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_archive(tmp_path: Path) -> None:
@@ -65,11 +61,10 @@ def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_arch
         while time.monotonic() < deadline and any(_running(pid) for pid in family):
             time.sleep(0.1)
         assert [pid for pid in family if _running(pid)] == [], "processes outlived the killed crawler"
-        verify = _verify(archive)
+        verify = news_archive("--root", str(archive), "verify")
         if verify.returncode != 0:  # at most a torn last line: repairable, nothing else
             assert "torn" in verify.stdout + verify.stderr, verify.stdout + verify.stderr
-            assert subprocess.run([NEWS_ARCHIVE, "--root", str(archive), "verify", "--repair"], capture_output=True,
-                                  check=False, timeout=120).returncode == 0
+            assert news_archive("--root", str(archive), "verify", "--repair").returncode == 0
         first = {r["url"] for r in Archive(archive).records()}
         assert 30 <= len(first) < GENERATED
         # the same command again: the rest is archived, nothing twice, the hostile pages fail again
@@ -119,7 +114,7 @@ def test_a_read_only_archive_stops_the_crawl_with_one_line_and_keeps_what_it_hol
     assert len(errors) <= 2, errors  # that, and the index that cannot be brought up to date
     assert "Traceback" not in result.stderr
     assert _digest(small_disk) == before  # nothing changed, nothing lost
-    assert _verify(archive).returncode == 0
+    assert news_archive("--root", str(archive), "verify").returncode == 0
 
 
 def test_hostile_names_never_write_outside_the_archive(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import json
 import logging
 import re
 import sqlite3
-import subprocess
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,32 +18,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive import Archive, ArchiveWriter, Index
-from archive.cli import main
 from archive.export import export
 from archive.files import iter_part
 from archive.stats import collect
 from archive.verify import verify
 from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
+from tests.support.commands import archive_cli as cli
+from tests.support.commands import python_m_archive as run
 from tests.support.crawl import run_crawl
-from tests.support.paths import PYTHON, subprocess_env
 from tests.support.records import clock, make_record
 
 DAY = "2026-02-01"
 HALF_EMOJI = "Half an emoji \ud83d and the ferry sails on"
-
-
-def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
-    """Run news-archive in-process; (exit status, stdout, stderr)."""
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m archive ARGS`` in a real subprocess."""
-    return subprocess.run([PYTHON, "-m", "archive", *args], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120, check=False)
 
 
 def write(root: Path, records: list[dict[str, Any]], run_id: str = "r1") -> Path:
