@@ -16,7 +16,6 @@ Standard library only; binds to 127.0.0.x only.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import ipaddress
 import mimetypes
 import socket
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from devtools.siteserver import find_file, with_base
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -169,23 +170,6 @@ class FaultSite:
         return "\n".join(f"{m} {p} " + " ".join(f"{k}: {v}" for k, v in h.items()) for m, p, h in self.access_log)
 
 
-def _with_base(body: bytes, base: bytes) -> bytes:
-    if body[:2] == b"\x1f\x8b":
-        return gzip.compress(_with_base(gzip.decompress(body), base), mtime=0)
-    return body.replace(b"__BASE__", base)
-
-
-def _find(root: Path, path: str) -> Path | None:
-    clean = path.split("?", 1)[0].split("#", 1)[0]
-    target = (root / clean.lstrip("/")).resolve()
-    if root not in target.parents and target != root:
-        return None
-    for candidate in (target / "index.html", target, target.with_name(target.name + ".html")):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 class _Hangup(Exception):
     """The client went away, the server is stopping, or the response ran out of time."""
 
@@ -209,10 +193,10 @@ def _handler(site: FaultSite) -> type[BaseHTTPRequestHandler]:
                 if route.then is not None and site.requests_for(self.path) > 1:
                     return route.then
                 return route
-            file = _find(site.root, self.path) if site.root is not None else None
+            file = find_file(site.root, self.path) if site.root is not None else None
             if file is None:
                 return error(404)
-            body = _with_base(file.read_bytes(), site.url.rstrip("/").encode())
+            body = with_base(file.read_bytes(), site.url.rstrip("/").encode())
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             if file.suffix == ".gz":
                 kind = "application/x-gzip"

@@ -41,11 +41,24 @@ class Site:
         return sum(1 for _, p, _ in self.access_log if p == path)
 
 
-def _with_base(body: bytes, base: bytes) -> bytes:
+def with_base(body: bytes, base: bytes) -> bytes:
     """Replace `__BASE__` with the server's URL, inside gzip files too."""
     if body[:2] == b"\x1f\x8b":
-        return gzip.compress(_with_base(gzip.decompress(body), base), mtime=0)
+        return gzip.compress(with_base(gzip.decompress(body), base), mtime=0)
     return body.replace(b"__BASE__", base)
+
+
+def find_file(root: Path, path: str) -> Path | None:
+    """The file under `root` a request path names (`/a/` is `a/index.html`, `/a` is `a` or `a.html`); None when
+    there is none or the path leads out of `root`."""
+    clean = path.split("?", 1)[0].split("#", 1)[0]
+    target = (root / clean.lstrip("/")).resolve()
+    if root not in target.parents and target != root:
+        return None
+    for candidate in (target / "index.html", target, target.with_name(target.name + ".html")):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _handler(site: Site, routes: dict[str, dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
@@ -54,16 +67,6 @@ def _handler(site: Site, routes: dict[str, dict[str, Any]]) -> type[BaseHTTPRequ
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
-
-        def _find(self, path: str) -> Path | None:
-            clean = path.split("?", 1)[0].split("#", 1)[0]
-            target = (site.root / clean.lstrip("/")).resolve()
-            if site.root not in target.parents and target != site.root:
-                return None
-            for candidate in (target / "index.html", target, target.with_name(target.name + ".html")):
-                if candidate.is_file():
-                    return candidate
-            return None
 
         def do_GET(self) -> None:
             site.access_log.append(("GET", self.path, self.headers.get("User-Agent", "")))
@@ -76,12 +79,12 @@ def _handler(site: Site, routes: dict[str, dict[str, Any]]) -> type[BaseHTTPRequ
             if "body" in route:
                 body = str(route["body"]).encode("utf-8")
             else:
-                file = self._find(route.get("file", self.path))
+                file = find_file(site.root, route.get("file", self.path))
                 if file is None:
                     status, body = (status if route else 404), b"<html><body><h1>Not found</h1></body></html>"
                     headers.setdefault("Content-Type", "text/html")
                 else:
-                    body = _with_base(file.read_bytes(), site.url.rstrip("/").encode())
+                    body = with_base(file.read_bytes(), site.url.rstrip("/").encode())
                     sniffed = "text/html" if body.lstrip()[:1] == b"<" else "application/octet-stream"
                     guessed = mimetypes.guess_type(file.name)[0] or sniffed
                     headers.setdefault("Content-Type", guessed)
