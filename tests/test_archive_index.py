@@ -7,18 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive, ArchiveWriter, Index, SearchHit
+from archive import Archive, Index, SearchHit
 from archive.files import compress
 from archive.verify import verify
-from tests.support.records import clock, make_record
+from tests.support.records import make_record
+from tests.support.records import write_records as write
 
 FILLER = "the weather was mild and the council met on tuesday to discuss the budget"
-
-
-def write(root: Path, recs: list[dict[str, object]], run: str = "r1", day: str = "2026-02-01") -> Path:
-    with ArchiveWriter(root, "news", run, clock=clock(day)) as w:
-        paths = [w.write(r) for r in recs]
-    return paths[0]
 
 
 @pytest.fixture
@@ -132,7 +127,7 @@ def test_a_rewritten_file_is_read_again(root: Path) -> None:
 
 
 def test_deleted_files_leave_the_results(root: Path) -> None:
-    write(root, [make_record(500, text="lonely lighthouse")], run="r2", day="2026-02-02")
+    write(root, [make_record(500, text="lonely lighthouse")], run_id="r2", day="2026-02-02")
     with Index(root) as idx:
         idx.update()
         assert "500" in urls(idx.search("lonely"))
@@ -158,7 +153,7 @@ def test_gz_only_archive_is_indexed(tmp_path: Path) -> None:
 
 
 def test_has_url_and_has_content_hash(root: Path, tmp_path: Path) -> None:
-    write(root, [make_record(600, canonical_url="https://example.example/canonical/600")], run="r3")
+    write(root, [make_record(600, canonical_url="https://example.example/canonical/600")], run_id="r3")
     with Index(tmp_path / "no-index-yet") as empty:
         assert not empty.has_url("https://example.example/news/1")
     with Index(root) as idx:

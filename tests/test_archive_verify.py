@@ -12,12 +12,7 @@ import pytest
 from archive import Archive, ArchiveWriter
 from archive.verify import verify
 from tests.support.records import clock, make_record
-
-
-def write(root: Path, recs: list[dict[str, Any]], run: str = "r1") -> Path:
-    with ArchiveWriter(root, "news", run, clock=clock("2026-02-01")) as w:
-        paths = [w.write(r) for r in recs]
-    return paths[0]
+from tests.support.records import write_records as write
 
 
 def quarantined(root: Path) -> list[Path]:
@@ -95,7 +90,7 @@ def test_duplicates_and_revisions(tmp_path: Path) -> None:
     write(tmp_path, [
         make_record(1, text="revised text"),  # same url and content again: a duplicate
         make_record(7, text="other story"),  # same content under another url: a duplicate
-    ], run="r2")
+    ], run_id="r2")
     report = verify(tmp_path)
     dups = [p for p in report.problems if p.kind == "duplicate"]
     assert [(p.path, p.line) for p in dups] == [("2026-02-01/news-r2.jsonl", n) for n in (1, 2)]

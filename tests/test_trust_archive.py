@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive import Archive, ArchiveWriter, Index
+from archive import Archive, Index
 from archive.export import export
 from archive.files import iter_part
 from archive.stats import collect
@@ -27,18 +27,11 @@ from devtools.siteserver import Site, serve
 from tests.support.commands import archive_cli as cli
 from tests.support.commands import python_m_archive as run
 from tests.support.crawl import run_crawl
-from tests.support.records import clock, make_record
+from tests.support.records import make_record
+from tests.support.records import write_records as write
 
 DAY = "2026-02-01"
 HALF_EMOJI = "Half an emoji \ud83d and the ferry sails on"
-
-
-def write(root: Path, records: list[dict[str, Any]], run_id: str = "r1") -> Path:
-    """Write ``records`` with the real writer; return the data file."""
-    with ArchiveWriter(root, "news", run_id, clock=clock(DAY)) as w:
-        for rec in records:
-            path = w.write(rec)
-    return path
 
 
 def append_surrogate_line(path: Path, i: int = 99) -> str:

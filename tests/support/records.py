@@ -1,4 +1,4 @@
-"""Archive records for tests: valid schema-v1 records and a writer clock fixed on a given day."""
+"""Archive records for tests: valid schema-v1 records, a writer clock fixed on a given day, a run written."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import hashlib
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from archive import ArchiveWriter
 
 WORDS = [
     "harbour", "council", "budget", "river", "election", "school", "storm", "market", "vaccine", "railway",
@@ -59,3 +62,10 @@ def clock(day: str, hour: int = 12) -> Callable[[], datetime]:
     when = datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
     return lambda: when
 
+
+
+def write_records(root: Path, records: list[dict[str, Any]], run_id: str = "r1", day: str = "2026-02-01") -> Path:
+    """Write `records` with the real ArchiveWriter, as news run `run_id` on `day`; return the data file."""
+    with ArchiveWriter(root, "news", run_id, clock=clock(day)) as writer:
+        paths = [writer.write(record) for record in records]
+    return paths[0]
