@@ -8,14 +8,13 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from scrapy.statscollectors import MemoryStatsCollector, StatsT
 
 log = logging.getLogger(__name__)
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 

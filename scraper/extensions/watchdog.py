@@ -19,12 +19,11 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 log = logging.getLogger(__name__)
 EXIT_STUCK = 4  # the process exit status when the watchdog stops a stuck crawl
@@ -55,10 +54,10 @@ class PipelineWatchdog:
             raise NotConfigured("CRAWL_WATCHDOG_TIMEOUT is 0")
         return cls(crawler, timeout)
 
-    def _progress(self, *args: Any, **kwargs: Any) -> None:
+    def _progress(self, *args: object, **kwargs: object) -> None:
         self.last_progress = time.monotonic()
 
-    def _received(self, response: Any, request: Request, **kwargs: Any) -> None:
+    def _received(self, response: Response, request: Request, **kwargs: object) -> None:
         self.received[request] = time.monotonic()
 
     def _start(self) -> None:

@@ -51,7 +51,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         asked = retry_after_seconds(response.headers.get(b"Retry-After"))
         if asked is not None:
             return asked if asked <= self.max else None
-        return min(self.max, self.base * 2 ** request.meta.get("retry_times", 0))
+        retries: int = request.meta.get("retry_times", 0)
+        return min(self.max, self.base * 2.0**retries)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         """Retry as Scrapy does, after the wait that 429 and 503 ask for."""
