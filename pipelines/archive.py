@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import UTC, datetime
-from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.writer import ArchiveWriteError, ArchiveWriter
-from pipelines.validate import PageDropped
-from scraper.items import Article
+from scraper.items import Article, Page, PageDropped
 
 log = logging.getLogger(__name__)
 
@@ -59,37 +57,28 @@ class ArchivePipeline:
             except OSError as exc:
                 log.error("Closing the archive failed: %s", exc)
 
-    def process_item(self, item: Any) -> Any:
-        """Archive an Article; returns its record."""
+    def process_item(self, item: Page | Article) -> Page | Article:
+        """Archive an Article (its record with the crawl fields added); other items pass through."""
         if not isinstance(item, Article) or self.writer is None:
             return item
         if self.failed:
-            self.stats.inc_value("articles/dropped/archive_error")
-            raise PageDropped("archive_error", "archive_error (the archive cannot be written)", item.page.url)
+            raise PageDropped.counted(self.stats, item, "archive_error (the archive cannot be written)")
         assert self.crawler.spider is not None
-        record = dict(item.record)
-        record.update(
-            site=item.page.site or record["site"],
-            crawled_at=item.page.fetched_at,
-            spider=self.crawler.spider.name,
-            run_id=self.run_id,
-            http_status=item.page.status,
-        )
+        item.record = {**item.record, "site": item.page.site or item.record["site"], "crawled_at": item.page.fetched_at,
+                       "spider": self.crawler.spider.name, "run_id": self.run_id, "http_status": item.page.status}
         try:
-            path = self.writer.write(record)
+            path = self.writer.write(item.record)
         except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine
-            self.stats.inc_value("articles/dropped/unserialisable")
-            raise PageDropped("unserialisable", f"unserialisable ({exc})", item.page.url) from None
+            raise PageDropped.counted(self.stats, item, f"unserialisable ({exc})") from None
         except (ArchiveWriteError, OSError) as exc:
             self.failed = True
             log.error("Cannot write the archive, stopping the crawl: %s", exc)
             self.stats.set_value("archive/error", str(exc))
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
-            self.stats.inc_value("articles/dropped/archive_error")
-            raise PageDropped("archive_error", f"archive_error ({exc.strerror or exc})", item.page.url) from None
+            raise PageDropped.counted(self.stats, item, f"archive_error ({exc.strerror or exc})") from None
         self.stats.inc_value("articles/archived")
         files = self.stats.get_value("archive/files") or []
         if str(path) not in files:
             self.stats.set_value("archive/files", [*files, str(path)])
-        return record
+        return item

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from scrapy.crawler import Crawler
-from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from scraper.extract import strip_boilerplate
 from scraper.extract.boilerplate import BoilerplateStripper
-from scraper.items import Article
-
-
-def pattern_list(settings: BaseSettings, name: str) -> list[str]:
-    """A list-of-regexes setting; on the command line, a JSON list (regexes may hold commas)."""
-    value = settings.get(name) or []
-    if isinstance(value, str):
-        value = json.loads(value) if value.lstrip().startswith("[") else [value]
-    return [str(v) for v in value]
+from scraper.items import Article, Page
+from scraper.patterns import pattern_list
 
 
 class BoilerplatePipeline:
@@ -50,10 +39,9 @@ class BoilerplatePipeline:
             self._site_strippers[extra] = BoilerplateStripper(self.patterns, explicit=self.explicit + list(extra))
         return self._site_strippers[extra]
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Page | Article) -> Page | Article:
         """Clean the text of an Article; other items pass through."""
         if isinstance(item, Article) and item.record.get("text"):
-            extra = tuple(item.page.hints.get("boilerplate_patterns", ()))
-            removed = strip_boilerplate(item.record, self._stripper_for(extra))
+            removed = strip_boilerplate(item.record, self._stripper_for(item.page.site_patterns))
             self.stats.inc_value("boilerplate/lines_removed", removed)
         return item

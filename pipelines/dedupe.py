@@ -11,10 +11,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from pipelines.validate import PageDropped
 from scraper.discovery.urlclass import UrlKind, classify_url
 from scraper.extract import set_text
-from scraper.items import Article
+from scraper.items import Article, Page, PageDropped
 from scraper.seen import SeenStore
 from scraper.urls import registered_domain, strip_tracking
 
@@ -104,7 +103,7 @@ class DedupePipeline:
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         if not crawler.settings.getbool("DEDUPE") or crawler.stats is None:
             raise NotConfigured
-        return cls(SeenStore.for_crawler(crawler), crawler.stats)
+        return cls(SeenStore.of(crawler), crawler.stats)
 
     def open_spider(self) -> None:
         """Catch up with the archive before the first article arrives."""
@@ -113,10 +112,6 @@ class DedupePipeline:
     def close_spider(self) -> None:
         """Index what this run archived."""
         self.store.close()
-
-    def _drop(self, item: Article, reason: str, detail: str) -> PageDropped:
-        self.stats.inc_value(f"articles/dropped/{reason}")
-        return PageDropped(reason, f"{reason} ({detail})", item.page.url)
 
     def _ignore_canonical(self, item: Article, why: str) -> None:
         canonical = item.record["canonical_url"]
@@ -141,7 +136,7 @@ class DedupePipeline:
             self.stats.inc_value("articles/volatile_paragraphs_removed")
             set_text(record, stable)
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Page | Article) -> Page | Article:
         """Pass on articles not seen before, and remember them."""
         if not isinstance(item, Article):
             return item
@@ -156,17 +151,19 @@ class DedupePipeline:
         seen_text = self.store.has_text(record["content_hash"])
         if not revision and self.store.has_url(url):
             if seen_text or not self.store.only_named(url):
-                raise self._drop(item, "duplicate_url", f"already archived as {url}")
+                raise PageDropped.counted(self.stats, item, f"duplicate_url (already archived as {url})")
             self._shared(url)  # a page of this run named this URL as its canonical, with another text
         if canonical and not revision and self.store.has_url(canonical):
             if seen_text:
-                raise self._drop(item, "duplicate_url", f"already archived as {canonical}")
+                raise PageDropped.counted(self.stats, item, f"duplicate_url (already archived as {canonical})")
             self._ignore_canonical(item, "shared")  # the same canonical, another text: not this article's key
             self._shared(canonical)
         if seen_text:
             if revision:
-                raise self._drop(item, "unchanged", "fetched again after its sitemap lastmod; same text")
-            raise self._drop(item, "duplicate_content", "the same text was archived under another URL")
+                raise PageDropped.counted(self.stats, item,
+                                          "unchanged (fetched again after its sitemap lastmod; same text)")
+            raise PageDropped.counted(self.stats, item,
+                                      "duplicate_content (the same text was archived under another URL)")
         if revision:
             self.stats.inc_value("articles/revised")
             self.stats.inc_value(f"site/{item.page.site}/revised")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Mapping
 from types import FrameType
-from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
@@ -28,7 +28,7 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise ExtractionTimeout
 
 
-def extract_with_deadline(body: bytes, url: str, content_type: str | None, hints: dict[str, Any],
+def extract_with_deadline(body: bytes, url: str, content_type: str | None, hints: Mapping[str, object],
                           timeout: float) -> Extraction:
     """Run extraction in a worker process, interrupted after `timeout` seconds (SIGALRM, repeated every
     0.1 s after that in case something catches the first one)."""
@@ -88,7 +88,7 @@ class ExtractPipeline:
                                                  page.content_type, page.hints, self.timeout)
         return result
 
-    async def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Page | Article) -> Page | Article:
         """Page in, Article out; other items pass through untouched."""
         if not isinstance(item, Page):
             return item

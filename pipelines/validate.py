@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from scraper.items import Article
-
-
-class PageDropped(DropItem):
-    """A page that is not archived; `reason` is its stats key."""
-
-    def __init__(self, reason: str, detail: str, url: str) -> None:
-        super().__init__(f"{detail}: {url}")
-        self.reason = reason
-        self.url = url
+from scraper.items import Article, Page, PageDropped
 
 
 class ValidatePipeline:
@@ -32,18 +20,13 @@ class ValidatePipeline:
         assert crawler.stats is not None
         return cls(crawler.stats, crawler.settings.getint("ARTICLE_MIN_WORDS"))
 
-    def _drop(self, item: Article, detail: str) -> PageDropped:
-        reason = detail.split(" ", 1)[0]
-        self.stats.inc_value(f"articles/dropped/{reason}")
-        return PageDropped(reason, detail, item.page.url)
-
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Page | Article) -> Page | Article:
         """Pass articles on; raise PageDropped for the rest."""
         if not isinstance(item, Article):
             return item
         if item.not_article:
-            raise self._drop(item, item.not_article)
+            raise PageDropped.counted(self.stats, item, item.not_article)
         words = item.record["word_count"]
         if words < self.min_words:
-            raise self._drop(item, f"too_short ({words} words < {self.min_words})")
+            raise PageDropped.counted(self.stats, item, f"too_short ({words} words < {self.min_words})")
         return item

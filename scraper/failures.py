@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from scrapy import exceptions
+from scrapy import Request, exceptions
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import StatsCollector
@@ -12,6 +13,8 @@ from twisted.internet import error
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
+
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]  # a module's logger, or a spider's
 
 _NETWORK: dict[type[BaseException], str] = {
     # Scrapy >= 2.19 wraps Twisted's errors in its own
@@ -64,22 +67,29 @@ def failure_detail(failure: Failure, reason: str) -> str:
     return text.splitlines()[0][:200]
 
 
-def requested_url(failure: Failure) -> str:
-    """The URL the spider asked for (before any redirect: the one a user knows), `?` when unknown."""
-    request = getattr(failure, "request", None)
+def failed_request(failure: Failure) -> tuple[str, dict[str, Any]]:
+    """The URL the spider asked for (before any redirect: the one a user knows; `?` when unknown) and the
+    request's meta (empty when unknown)."""
+    request: Request | None = getattr(failure, "request", None)
     if request is None:
-        return "?"
-    return str((request.meta.get("redirect_urls") or [request.url])[0])
+        return "?", {}
+    return str((request.meta.get("redirect_urls") or [request.url])[0]), request.meta
 
 
-def record_failure(failure: Failure, url: str, stats: StatsCollector | None,
-                   logger: logging.Logger | logging.LoggerAdapter[logging.Logger], site: str | None = None) -> str:
-    """Count the failure under `pages/failed/<reason>` (and `site/<id>/failed/<reason>`) and log it once."""
-    reason = failure_reason(failure)
+def count_failure(url: str, reason: str, detail: str, stats: StatsCollector | None, logger: Logger,
+                  site: str | None = None) -> None:
+    """Count a failed page under `pages/failed/<reason>` (and `site/<id>/failed/<reason>`) and log one line:
+    `Failed URL: reason (detail)`, INFO for robots.txt refusals, WARNING for the rest."""
     if stats is not None:
         stats.inc_value(f"pages/failed/{reason}")
         if site:
             stats.inc_value(f"site/{site}/failed/{reason}")
     level = logging.INFO if reason == "robots" else logging.WARNING
-    logger.log(level, "Failed %s: %s (%s)", url, reason, failure_detail(failure, reason))
-    return reason
+    logger.log(level, "Failed %s: %s (%s)", url, reason, detail)
+
+
+def record_failure(failure: Failure, stats: StatsCollector | None, logger: Logger) -> None:
+    """Count and log a failed request once, under its reason and its site (the request's `site` meta)."""
+    url, meta = failed_request(failure)
+    reason = failure_reason(failure)
+    count_failure(url, reason, failure_detail(failure, reason), stats, logger, site=meta.get("site"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from archive.index import Index
 from scraper.urls import strip_tracking
 
 log = logging.getLogger(__name__)
+_STORES: weakref.WeakKeyDictionary[Crawler, SeenStore] = weakref.WeakKeyDictionary()  # one store per crawler
 
 
 class SeenStore:
@@ -35,13 +37,11 @@ class SeenStore:
         self._usable = True
 
     @classmethod
-    def for_crawler(cls, crawler: Crawler) -> SeenStore:
+    def of(cls, crawler: Crawler) -> SeenStore:
         """The crawler's one store (shared by the spider middleware and the dedupe pipeline)."""
-        store = getattr(crawler, "_news_archiver_seen", None)
-        if store is None:
-            store = cls(crawler.settings.get("ARCHIVE_DIR") or "data")
-            crawler._news_archiver_seen = store  # type: ignore[attr-defined]
-        return store
+        if crawler not in _STORES:
+            _STORES[crawler] = cls(crawler.settings.get("ARCHIVE_DIR") or "data")
+        return _STORES[crawler]
 
     def open(self) -> None:
         """Bring the index up to date with the archive files (only bytes appended since last time are read)."""
@@ -109,3 +109,4 @@ class SeenStore:
         """Stop treating `url` as archived because this run archived a page naming it as its canonical (pages
         with different texts name it: it is no article's key). Records of earlier runs still name it."""
         self._canonicals.discard(strip_tracking(url))
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -11,24 +10,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scraper.arguments import SpiderArgumentError, http_url, reject_unknown, urls_from_file
-from scraper.failures import record_failure, requested_url
+from scraper.failures import record_failure
 from scraper.items import Page
 from scraper.sites import site_id_for
-from scraper.urls import strip_tracking
-
-
-def page_from_response(response: Response, site: str | None = None, hints: dict[str, Any] | None = None) -> Page:
-    """The Page item for an article response: what pipelines need, nothing parsed."""
-    content_type = response.headers.get(b"Content-Type")
-    return Page(
-        url=strip_tracking(response.url),
-        status=response.status,
-        body=response.body,
-        content_type=content_type.decode("latin-1") if content_type else None,
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        site=site,
-        hints=dict(hints or {}),
-    )
 
 
 class ArticleSpider(scrapy.Spider):
@@ -56,11 +40,8 @@ class ArticleSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Page:
         """Pass the page on to the pipelines."""
-        return page_from_response(response, site=response.meta.get("site"))
+        return Page.from_response(response, site=response.meta.get("site"))
 
     def on_error(self, failure: Failure) -> None:
         """Count and log a failed request once."""
-        request = getattr(failure, "request", None)
-        url = requested_url(failure)
-        site = request.meta.get("site") if request is not None else None
-        record_failure(failure, url, self.crawler.stats, self.logger, site=site)
+        record_failure(failure, self.crawler.stats, self.logger)

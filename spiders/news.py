@@ -24,11 +24,10 @@ from scraper.discovery.feeds import FeedError, feed_links, parse_feed
 from scraper.discovery.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
 from scraper.discovery.urlclass import UrlKind, article_signal, classify_url
 from scraper.discovery.xml import IgnoredEntities
-from scraper.failures import record_failure, requested_url
+from scraper.failures import count_failure, failed_request, record_failure
 from scraper.items import Page
 from scraper.sites import SiteConfig, load_sites, site_from_url
 from scraper.urls import strip_tracking, usable_url
-from spiders.article import page_from_response
 
 # Request kinds, in the order they are worth fetching: articles first, so a run that is cut short has
 # archived what it found rather than only found more.
@@ -57,10 +56,10 @@ class NewsSpider(scrapy.Spider):
 
     # --- requests ------------------------------------------------------------------------------------
     def _request(self, site: SiteConfig, url: str, kind: str, depth: int = 0,
-                 hints: dict[str, Any] | None = None, optional: bool = False) -> scrapy.Request:
+                 hints: dict[str, object] | None = None, optional: bool = False) -> scrapy.Request:
         callback = {"robots": self.parse_robots, "sitemap": self.parse_sitemap, "feed": self.parse_feed,
                     "navigation": self.parse_navigation, "article": self.parse_article}[kind]
-        meta: dict[str, Any] = {"site": site.id, "kind": kind, "depth": depth, "hints": hints or {},
+        meta: dict[str, Any] = {"site": site.id, "kind": kind, "nav_depth": depth, "hints": hints or {},
                                 "optional": optional}
         if kind == "sitemap":
             meta["download_maxsize"] = SITEMAP_MAXSIZE
@@ -81,7 +80,7 @@ class NewsSpider(scrapy.Spider):
             moment = moment.replace(tzinfo=UTC)
         return datetime.now(UTC) - moment > timedelta(days=site.max_age_days)
 
-    def _article(self, site: SiteConfig, url: str, hints: dict[str, Any], date: str | None = None,
+    def _article(self, site: SiteConfig, url: str, hints: dict[str, object], date: str | None = None,
                  lastmod: str | None = None) -> Iterator[scrapy.Request]:
         """An article request, unless the site's rules or its age rule it out. `lastmod` (a sitemap's
         <lastmod>, a feed entry's <updated>) lets an archived article be fetched again when it changed since
@@ -166,7 +165,7 @@ class NewsSpider(scrapy.Spider):
         site = self._site(response)
         if not isinstance(response, TextResponse):
             return
-        depth = response.meta["depth"]
+        depth = response.meta["nav_depth"]  # navigation hops from a start page (Scrapy's `depth` counts every hop)
         try:
             tree = lxml.html.document_fromstring(response.body)
         except (lxml.etree.ParserError, ValueError):
@@ -175,7 +174,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("discovery/navigation_articles")
             self.logger.debug("%s is an article (%s) at a navigation URL", response.url, signal)
             page = self.parse_article(response)
-            page.hints["navigation"] = signal
+            page.navigation = signal
             yield page
         base = get_base_url(response)  # <base href> honoured, as browsers do
         if depth == 0:
@@ -196,10 +195,8 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Page:
         """Pass the page on to the pipelines, with what discovery learned as hints."""
         site = self._site(response)
-        hints = dict(response.meta.get("hints") or {})
-        if site.boilerplate_patterns:
-            hints["boilerplate_patterns"] = site.boilerplate_patterns
-        page = page_from_response(response, site=site.id, hints=hints)
+        page = Page.from_response(response, site=site.id, hints=response.meta.get("hints"),
+                                  site_patterns=tuple(site.boilerplate_patterns))
         page.revision = bool(response.meta.get("revision"))
         return page
 
@@ -209,17 +206,14 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("discovery/optional_missing")
             self.logger.debug("Optional %s is not a %s: %s", response.url, reason.removeprefix("bad_"), detail)
             return
-        self.crawler.stats.inc_value(f"pages/failed/{reason}")
-        self.crawler.stats.inc_value(f"site/{response.meta['site']}/failed/{reason}")
-        self.logger.warning("Failed %s: %s (%s)", response.url, reason, detail.splitlines()[0][:200])
+        count_failure(response.url, reason, detail.splitlines()[0][:200], self.crawler.stats, self.logger,
+                      site=response.meta["site"])
 
     def on_error(self, failure: Failure) -> None:
         """Count and log a failed request once; a missing optional resource (a guessed sitemap) is no error."""
-        request = getattr(failure, "request", None)
-        meta = request.meta if request is not None else {}
-        url = requested_url(failure)
+        url, meta = failed_request(failure)
         if meta.get("optional"):
             self.crawler.stats.inc_value("discovery/optional_missing")
             self.logger.debug("Optional %s not available: %s", url, failure.value)
             return
-        record_failure(failure, url, self.crawler.stats, self.logger, site=meta.get("site"))
+        record_failure(failure, self.crawler.stats, self.logger)

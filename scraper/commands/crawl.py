@@ -9,7 +9,6 @@ argument (one line on stderr, nothing fetched); 3 a site found no article at all
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -19,8 +18,8 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.statscollectors import StatsCollector
 
 from archive.names import check_name
-from pipelines.boilerplate import pattern_list
 from scraper.arguments import SpiderArgumentError
+from scraper.patterns import check_pattern_list
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNHEALTHY = 1, 2, 3
 
@@ -41,15 +40,7 @@ def check_settings(settings: BaseSettings) -> None:
     if run_id := settings.get("RUN_ID"):  # it names the archive's files: no '/', no '..'
         check_name("RUN_ID", run_id)
     for name in ("BOILERPLATE_PATTERNS", "BOILERPLATE_EXTRA_PATTERNS"):
-        try:
-            patterns = pattern_list(settings, name)
-        except ValueError as exc:
-            raise ValueError(f"{name} is not a JSON list of regular expressions ({exc})") from None
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{name}: bad regular expression {pattern!r} ({exc})") from None
+        check_pattern_list(settings, name)
 
 
 class Command(ScrapyCrawlCommand):

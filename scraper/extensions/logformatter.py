@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -11,30 +10,25 @@ from scrapy.http import Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
 
-
-def _url_of(item: Any) -> str:
-    if isinstance(item, dict):
-        return str(item.get("url", "?"))
-    page = getattr(item, "page", item)
-    return str(getattr(page, "url", "?"))
+from scraper.items import Article, Page
 
 
 class ConciseLogFormatter(LogFormatter):
     """Scrapy's formatter, but items are named by URL instead of dumped whole."""
 
-    def dropped(self, item: Any, exception: BaseException, response: Response | Failure | None,
+    def dropped(self, item: Page, exception: BaseException, response: Response | Failure | None,
                 spider: Spider) -> LogFormatterResult:
         """INFO `Dropped: too_short (12 words < 50): https://...`."""
         return {"level": logging.INFO, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
-    def scraped(self, item: Any, response: Response | Failure | None, spider: Spider) -> LogFormatterResult:
+    def scraped(self, item: Article, response: Response | Failure | None, spider: Spider) -> LogFormatterResult:
         """DEBUG `Archived https://...`."""
-        return {"level": logging.DEBUG, "msg": "Archived %(url)s", "args": {"url": _url_of(item)}}
+        return {"level": logging.DEBUG, "msg": "Archived %(url)s", "args": {"url": item.page.url}}
 
-    def item_error(self, item: Any, exception: BaseException, response: Response | Failure | None,
+    def item_error(self, item: Page, exception: BaseException, response: Response | Failure | None,
                    spider: Spider) -> LogFormatterResult:
         """ERROR naming the page whose item failed in a pipeline."""
-        return {"level": logging.ERROR, "msg": "Error processing %(url)s", "args": {"url": _url_of(item)}}
+        return {"level": logging.ERROR, "msg": "Error processing %(url)s", "args": {"url": item.url}}
 
 
 # Scrapy's own lines about a request that then fails: our errback logs that failure once, with its reason.

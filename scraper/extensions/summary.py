@@ -12,14 +12,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from scraper.items import Article, Page, PageDropped
+
 log = logging.getLogger("scraper.summary")  # operators grep this name: keep it
-
-
-def _site_of(item: Any) -> str | None:
-    """The site of a Page (as signals see items: as the spider yielded them) or of an archived record."""
-    if isinstance(item, dict):
-        return item.get("site")
-    return getattr(item, "site", None)
 
 
 def per_site(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -88,15 +83,16 @@ class RunSummary:
         if site := request.meta.get("site"):
             self.stats.inc_value(f"site/{site}/responses")
 
-    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+    def item_scraped(self, item: Article, response: Response, spider: Spider) -> None:
         """Count archived articles per site."""
-        if site := _site_of(item):
+        if site := item.page.site:
             self.stats.inc_value(f"site/{site}/archived")
 
-    def item_dropped(self, item: Any, response: Response, exception: BaseException, spider: Spider) -> None:
+    def item_dropped(self, item: Page, response: Response, exception: BaseException, spider: Spider) -> None:
         """Count dropped pages per site and reason."""
-        if site := _site_of(item):
-            self.stats.inc_value(f"site/{site}/dropped/{getattr(exception, 'reason', 'other')}")
+        if site := item.site:
+            reason = exception.reason if isinstance(exception, PageDropped) else "other"
+            self.stats.inc_value(f"site/{site}/dropped/{reason}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Log one line per site and the run's totals; an ERROR for each unhealthy site."""
