@@ -13,7 +13,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import BinaryIO, NoReturn
 
 from .index import QueryError, parse_query
 from .jsonline import dumps, encode_line, needs_reencode
@@ -110,7 +110,7 @@ def _archive(args: argparse.Namespace) -> Archive:
     return Archive(root)
 
 
-def _out() -> Any:
+def _out() -> BinaryIO:
     return sys.stdout.buffer
 
 

@@ -18,9 +18,12 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from .names import GZ_SUFFIX, QUARANTINE_DIR, SUFFIX, is_day
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 CHUNK = 1 << 20
 GZ_READ = 1 << 16  # compressed bytes decompressed at a time
@@ -122,11 +125,12 @@ class GzStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         while not self._out and not self._eof:
             self._out = memoryview(self._decompress())
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
+        out = memoryview(buffer).cast("B")
+        n = min(len(out), len(self._out))
+        out[:n] = self._out[:n]
         self._out = self._out[n:]
         return n
 

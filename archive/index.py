@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -272,8 +272,14 @@ class Index:
             self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         return self._con
 
-    def _locked(self) -> _Locked:
-        return _Locked(self)
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold root/.index/lock; FileNotFoundError when there is no archive at root."""
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"no archive at '{self.root}'")
+        self.dir.mkdir(exist_ok=True)
+        with lock_file(self.dir / "lock", self.lock_timeout):
+            yield
 
     def _prepare(self) -> sqlite3.Connection:
         con = self._connect()
@@ -341,7 +347,7 @@ class Index:
     def _read_new(
         self, con: sqlite3.Connection, df: files.DataFile, state: _FileState, stats: UpdateStats, reset: bool
     ) -> None:
-        docs: list[tuple[Any, ...]] = []
+        docs: list[tuple[int | str | None, ...]] = []
         texts: list[tuple[int, str, str]] = []
         start_offset = state.offset
         con.execute("BEGIN IMMEDIATE")
@@ -391,7 +397,7 @@ class Index:
 
     @staticmethod
     def _flush(
-        con: sqlite3.Connection, state: _FileState, docs: list[tuple[Any, ...]],
+        con: sqlite3.Connection, state: _FileState, docs: list[tuple[int | str | None, ...]],
         texts: list[tuple[int, str, str]], stats: UpdateStats,
     ) -> None:
         con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
@@ -411,26 +417,6 @@ class Index:
         stats.records += len(docs)
         docs.clear()
         texts.clear()
-
-
-class _Locked:
-    """Context: hold root/.index/lock."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self._lock: Any = None
-
-    def __enter__(self) -> None:
-        if not self.index.root.is_dir():
-            raise FileNotFoundError(f"no archive at '{self.index.root}'")
-        self.index.dir.mkdir(exist_ok=True)
-        self._lock = lock_file(self.index.dir / "lock", self.index.lock_timeout)
-        self._lock.__enter__()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._lock.__exit__(exc_type, exc, tb)
 
 
 _OWN = ("meta", "files", "docs", "docs_file", "docs_url", "docs_canonical", "docs_hash", "fts")
