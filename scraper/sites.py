@@ -6,11 +6,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from scraper.arguments import SpiderArgumentError, http_url
 from scraper.urls import host_and_path, registered_domain, site_host, site_of
 
+_Number = TypeVar("_Number", int, float)
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}$")
 _KEYS = {"id", "start_urls", "feeds", "sitemaps", "allowed_domains", "include", "exclude", "max_age_days",
          "max_pages", "boilerplate_patterns"}
@@ -57,13 +58,13 @@ def _problem(where: str, key: str, message: str) -> SpiderArgumentError:
     return SpiderArgumentError(f"{where}: {key}: {message}")
 
 
-def _strings(where: str, key: str, value: Any) -> list[str]:
+def _strings(where: str, key: str, value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise _problem(where, key, "must be a list of non-empty strings")
     return [v.strip() for v in value]
 
 
-def _urls(where: str, key: str, value: Any) -> list[str]:
+def _urls(where: str, key: str, value: object) -> list[str]:
     out = []
     for url in _strings(where, key, value):
         try:
@@ -73,7 +74,7 @@ def _urls(where: str, key: str, value: Any) -> list[str]:
     return out
 
 
-def _patterns(where: str, key: str, value: Any) -> list[re.Pattern[str]]:
+def _patterns(where: str, key: str, value: object) -> list[re.Pattern[str]]:
     out = []
     for pattern in _strings(where, key, value):
         try:
@@ -83,13 +84,13 @@ def _patterns(where: str, key: str, value: Any) -> list[re.Pattern[str]]:
     return out
 
 
-def _number(where: str, key: str, value: Any, kind: type) -> Any:
+def _number(where: str, key: str, value: object, kind: type[_Number]) -> _Number:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or (kind is int and value % 1):
         raise _problem(where, key, f"must be a positive {'whole ' if kind is int else ''}number, not {value!r}")
     return kind(value)
 
 
-def parse_site(raw: Any, where: str) -> SiteConfig:
+def parse_site(raw: object, where: str) -> SiteConfig:
     """One `[[site]]` table as a SiteConfig; SpiderArgumentError naming the site and the key otherwise."""
     if not isinstance(raw, dict):
         raise SpiderArgumentError(f"{where}: must be a table")
