@@ -79,6 +79,28 @@ def _news_of(url: etree._Element) -> dict[str, object]:
     return news
 
 
+def _entry(element: etree._Element, kind: str, report: IgnoredEntities) -> SitemapEntry | None:
+    """The entry of a `<url>` or `<sitemap>` element; None without a `<loc>`, or when it held an entity
+    reference (counted in `report`)."""
+    loc = next((c.text.strip() for c in element if local_name(c.tag) == "loc" and c.text and c.text.strip()), None)
+    if loc and ENTITY_MARKER in loc:
+        report.skipped += 1
+        return None
+    if not loc:
+        return None
+    return SitemapEntry(loc=loc, is_sitemap=kind == "sitemap",
+                        lastmod=parse_date(_child_text(element, "lastmod", deep=False)),
+                        news=_news_of(element) if kind == "url" else {})
+
+
+def _release(element: etree._Element) -> None:
+    """Free an element read and the siblings before it: a streamed sitemap holds one entry at a time."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()  # a sibling before the element means it has a parent
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
+
+
 def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: IgnoredEntities | None = None
                   ) -> Iterator[SitemapEntry]:
     """Yield the entries of a sitemap or sitemap index (plain or gzipped), element by element.
@@ -105,18 +127,9 @@ def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: Ignor
             kind = local_name(element.tag)
             if kind not in {"url", "sitemap"}:
                 continue
-            loc = next((c.text.strip() for c in element if local_name(c.tag) == "loc" and c.text and c.text.strip()),
-                       None)
-            if loc and ENTITY_MARKER in loc:
-                report.skipped += 1
-            elif loc:
-                lastmod = parse_date(_child_text(element, "lastmod", deep=False))
-                yield SitemapEntry(loc=loc, is_sitemap=kind == "sitemap", lastmod=lastmod,
-                                   news=_news_of(element) if kind == "url" else {})
-            element.clear(keep_tail=False)
-            parent = element.getparent()  # a sibling before the element means it has a parent
-            while parent is not None and element.getprevious() is not None:
-                del parent[0]
+            if entry := _entry(element, kind, report):
+                yield entry
+            _release(element)
     except etree.XMLSyntaxError as exc:
         raise SitemapError(f"malformed XML: {exc}") from None
 
