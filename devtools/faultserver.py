@@ -16,9 +16,11 @@ Standard library only; binds to 127.0.0.x only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import mimetypes
 import socket
+import socketserver
 import struct
 import threading
 import time
@@ -174,95 +176,99 @@ class _Hangup(Exception):
     """The client went away, the server is stopping, or the response ran out of time."""
 
 
-def _handler(site: FaultSite) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    """Answers a GET with the path's Route (or a fixture file), notes the request and what was sent on the site."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    protocol_version = "HTTP/1.1"
 
-        def _route(self) -> Route:
-            path = self.path.split("?", 1)[0]
-            route = site.routes.get(self.path) or site.routes.get(path)
-            if route is None:  # "/prefix/*" routes, longest prefix first
-                prefixes = sorted((k for k in site.routes if k.endswith("*") and path.startswith(k[:-1])), key=len)
-                route = site.routes[prefixes[-1]] if prefixes else None
-            if callable(route):
-                route = route(self.path)
-            if route is not None:
-                if route.then is not None and site.requests_for(self.path) > 1:
-                    return route.then
-                return route
-            file = find_file(site.root, self.path) if site.root is not None else None
-            if file is None:
-                return error(404)
-            body = with_base(file.read_bytes(), site.url.rstrip("/").encode())
-            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            if file.suffix == ".gz":
-                kind = "application/x-gzip"
-            return Route(headers={"Content-Type": kind}, body=body)
+    def __init__(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any,
+                 server: socketserver.BaseServer, *, site: FaultSite) -> None:
+        self.site = site
+        super().__init__(request, client_address, server)  # handles the request
 
-        def _send(self, data: bytes, deadline: float) -> None:
-            if site.stopping.is_set() or time.monotonic() > deadline:
-                raise _Hangup
-            try:
-                self.wfile.write(data)
-            except OSError as exc:  # BrokenPipe, ConnectionReset: the client hung up
-                raise _Hangup from exc
-            site.sent[self.path] = site.sent.get(self.path, 0) + len(data)
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
-        def _reset(self) -> None:
-            site.resets.append(self.path)
-            with contextlib.suppress(OSError):
-                self.wfile.flush()
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()  # linger 0: the peer gets a RST, not a FIN
-            self.close_connection = True
+    def _route(self) -> Route:
+        path = self.path.split("?", 1)[0]
+        route = self.site.routes.get(self.path) or self.site.routes.get(path)
+        if route is None:  # "/prefix/*" routes, longest prefix first
+            prefixes = sorted((k for k in self.site.routes if k.endswith("*") and path.startswith(k[:-1])), key=len)
+            route = self.site.routes[prefixes[-1]] if prefixes else None
+        if callable(route):
+            route = route(self.path)
+        if route is not None:
+            if route.then is not None and self.site.requests_for(self.path) > 1:
+                return route.then
+            return route
+        file = find_file(self.site.root, self.path) if self.site.root is not None else None
+        if file is None:
+            return error(404)
+        body = with_base(file.read_bytes(), self.site.url.rstrip("/").encode())
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if file.suffix == ".gz":
+            kind = "application/x-gzip"
+        return Route(headers={"Content-Type": kind}, body=body)
 
-        def _body(self, route: Route, deadline: float) -> None:
-            if route.stream is None:
-                data = route.body.replace(b"__BASE__", site.url.rstrip("/").encode())
-                if route.reset_after is not None:
-                    self._send(data[:route.reset_after], deadline)
-                    self._reset()
-                else:
-                    self._send(data, deadline)
-                return
-            chunked = route.length is None
-            sent = 0
-            for chunk in route.stream():
-                if route.reset_after is not None and sent + len(chunk) >= route.reset_after:
-                    self._send(chunk[:route.reset_after - sent], deadline)
-                    self._reset()
-                    return
-                self._send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk, deadline)
-                sent += len(chunk)
-                if route.pause and site.stopping.wait(route.pause):
-                    raise _Hangup
-            if chunked:
-                self._send(b"0\r\n\r\n", deadline)
+    def _send(self, data: bytes, deadline: float) -> None:
+        if self.site.stopping.is_set() or time.monotonic() > deadline:
+            raise _Hangup
+        try:
+            self.wfile.write(data)
+        except OSError as exc:  # BrokenPipe, ConnectionReset: the client hung up
+            raise _Hangup from exc
+        self.site.sent[self.path] = self.site.sent.get(self.path, 0) + len(data)
 
-        def do_GET(self) -> None:
-            site.access_log.append(("GET", self.path, dict(self.headers.items())))
-            site.times.append((self.path, time.monotonic()))
-            route = self._route()
-            deadline = time.monotonic() + route.max_seconds
-            self.send_response(route.status)
-            for name, value in route.headers.items():
-                self.send_header(name, value)
-            if route.stream is not None and route.length is None:
-                self.send_header("Transfer-Encoding", "chunked")
+    def _reset(self) -> None:
+        self.site.resets.append(self.path)
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()  # linger 0: the peer gets a RST, not a FIN
+        self.close_connection = True
+
+    def _body(self, route: Route, deadline: float) -> None:
+        if route.stream is None:
+            data = route.body.replace(b"__BASE__", self.site.url.rstrip("/").encode())
+            if route.reset_after is not None:
+                self._send(data[:route.reset_after], deadline)
+                self._reset()
             else:
-                length = route.length if route.stream is not None else len(
-                    route.body.replace(b"__BASE__", site.url.rstrip("/").encode()))
-                self.send_header("Content-Length", str(length))
-            try:
-                self.end_headers()
-                self._body(route, deadline)
-            except (_Hangup, OSError):
-                self.close_connection = True
+                self._send(data, deadline)
+            return
+        chunked = route.length is None
+        sent = 0
+        for chunk in route.stream():
+            if route.reset_after is not None and sent + len(chunk) >= route.reset_after:
+                self._send(chunk[:route.reset_after - sent], deadline)
+                self._reset()
+                return
+            self._send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk, deadline)
+            sent += len(chunk)
+            if route.pause and self.site.stopping.wait(route.pause):
+                raise _Hangup
+        if chunked:
+            self._send(b"0\r\n\r\n", deadline)
 
-    return Handler
+    def do_GET(self) -> None:
+        self.site.access_log.append(("GET", self.path, dict(self.headers.items())))
+        self.site.times.append((self.path, time.monotonic()))
+        route = self._route()
+        deadline = time.monotonic() + route.max_seconds
+        self.send_response(route.status)
+        for name, value in route.headers.items():
+            self.send_header(name, value)
+        if route.stream is not None and route.length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            length = route.length if route.stream is not None else len(
+                route.body.replace(b"__BASE__", self.site.url.rstrip("/").encode()))
+            self.send_header("Content-Length", str(length))
+        try:
+            self.end_headers()
+            self._body(route, deadline)
+        except (_Hangup, OSError):
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):
@@ -281,7 +287,7 @@ def serve_faults(routes: dict[str, Route | Callable[[str], Route]] | None = None
     if address.version != 4 or not address.is_loopback:
         raise ValueError(f"the fault server binds only to 127.0.0.x, not {host!r}")
     site = FaultSite("", Path(root).resolve() if root is not None else None, dict(routes or {}))
-    server = _Server((host, port), _handler(site))
+    server = _Server((host, port), functools.partial(_Handler, site=site))
     site.url = f"http://{host}:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="faultserver",
                               daemon=True)

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gzip
 import json
 import mimetypes
+import socket
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -61,41 +64,47 @@ def find_file(root: Path, path: str) -> Path | None:
     return None
 
 
-def _handler(site: Site, routes: dict[str, dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    """Answers a GET from the site's routes and folder, and notes the request on the Site."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:
-            site.access_log.append(("GET", self.path, self.headers.get("User-Agent", "")))
-            site.times.append((self.path, time.monotonic()))
-            route = routes.get(self.path) or routes.get(self.path.split("?", 1)[0]) or {}
-            if "then" in route and site.requests_for(self.path) > 1:
-                route = route["then"]
-            status = int(route.get("status", 200))
-            headers = dict(route.get("headers", {}))
-            if "body" in route:
-                body = str(route["body"]).encode("utf-8")
-            else:
-                file = find_file(site.root, route.get("file", self.path))
-                if file is None:
-                    status, body = (status if route else 404), b"<html><body><h1>Not found</h1></body></html>"
-                    headers.setdefault("Content-Type", "text/html")
-                else:
-                    body = with_base(file.read_bytes(), site.url.rstrip("/").encode())
-                    sniffed = "text/html" if body.lstrip()[:1] == b"<" else "application/octet-stream"
-                    guessed = mimetypes.guess_type(file.name)[0] or sniffed
-                    headers.setdefault("Content-Type", guessed)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def __init__(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any,
+                 server: socketserver.BaseServer, *, site: Site, routes: dict[str, dict[str, Any]]) -> None:
+        self.site, self.routes = site, routes
+        super().__init__(request, client_address, server)  # handles the request
 
-    return Handler
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _response(self) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body for this request: its route's (`then` after the first time), else the file."""
+        route = self.routes.get(self.path) or self.routes.get(self.path.split("?", 1)[0]) or {}
+        if "then" in route and self.site.requests_for(self.path) > 1:
+            route = route["then"]
+        status = int(route.get("status", 200))
+        headers = dict(route.get("headers", {}))
+        if "body" in route:
+            return status, headers, str(route["body"]).encode("utf-8")
+        file = find_file(self.site.root, route.get("file", self.path))
+        if file is None:
+            headers.setdefault("Content-Type", "text/html")
+            return (status if route else 404), headers, b"<html><body><h1>Not found</h1></body></html>"
+        body = with_base(file.read_bytes(), self.site.url.rstrip("/").encode())
+        sniffed = "text/html" if body.lstrip()[:1] == b"<" else "application/octet-stream"
+        headers.setdefault("Content-Type", mimetypes.guess_type(file.name)[0] or sniffed)
+        return status, headers, body
+
+    def do_GET(self) -> None:
+        self.site.access_log.append(("GET", self.path, self.headers.get("User-Agent", "")))
+        self.site.times.append((self.path, time.monotonic()))
+        status, headers, body = self._response()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 @contextmanager
@@ -105,7 +114,7 @@ def serve(root: str | Path, port: int = 0, host: str = "127.0.0.1") -> Iterator[
     routes_file = folder / "_routes.json"
     routes = json.loads(routes_file.read_text("utf-8")) if routes_file.exists() else {}
     site = Site("", folder)
-    server = ThreadingHTTPServer((host, port), _handler(site, routes))
+    server = ThreadingHTTPServer((host, port), functools.partial(_Handler, site=site, routes=routes))
     site.url = f"http://{host}:{server.server_address[1]}/"
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="siteserver", daemon=True)
