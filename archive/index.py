@@ -359,13 +359,8 @@ class Index:
                 offset = chunk.offset
                 for line in chunk.lines:
                     size = len(line)
-                    try:
-                        rec, repaired = loads(line)
-                    except ValueError:
-                        rec, repaired = None, 0
-                    if repaired:
-                        log.warning("%s: line at byte %d: %s", chunk.path, offset, surrogate_note(repaired))
-                    if type(rec) is dict:
+                    rec = _record(line, chunk.path, offset)
+                    if rec is not None:
                         text, title = _str(rec.get("text")) or "", _str(rec.get("title"))
                         docs.append((next_id, state.id, offset, *_doc_fields(rec), text[:LEAD_CHARS]))
                         texts.append((next_id, segment(title or ""), segment(text)))
@@ -452,6 +447,17 @@ def _meta(con: sqlite3.Connection, key: str) -> int:
 def _next_doc_id(con: sqlite3.Connection) -> int:
     row = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'docs'").fetchone()
     return (int(row[0]) if row else 0) + 1
+
+
+def _record(line: bytes, path: Path, offset: int) -> dict[str, Any] | None:
+    """The record on an archive line; None when the line is not a JSON object. A repaired line is logged."""
+    try:
+        rec, repaired = loads(line)
+    except ValueError:
+        return None
+    if repaired:
+        log.warning("%s: line at byte %d: %s", path, offset, surrogate_note(repaired))
+    return rec if type(rec) is dict else None
 
 
 def _doc_fields(rec: dict[str, Any]) -> tuple[str | None, ...]:
