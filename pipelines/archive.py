@@ -71,14 +71,18 @@ class ArchivePipeline:
         except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine
             raise PageDropped.counted(self.stats, item, f"unserialisable ({exc})") from None
         except (ArchiveWriteError, OSError) as exc:
-            self.failed = True
-            log.error("Cannot write the archive, stopping the crawl: %s", exc)
-            self.stats.set_value("archive/error", str(exc))
-            assert self.crawler.engine is not None
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
+            self._stop(exc)
             raise PageDropped.counted(self.stats, item, f"archive_error ({exc.strerror or exc})") from None
         self.stats.inc_value("articles/archived")
         files = self.stats.get_value("archive/files") or []
         if str(path) not in files:
             self.stats.set_value("archive/files", [*files, str(path)])
         return item
+
+    def _stop(self, exc: OSError) -> None:
+        """The archive cannot be written: stop the crawl (finish reason `archive_error`, exit status 1)."""
+        self.failed = True
+        log.error("Cannot write the archive, stopping the crawl: %s", exc)
+        self.stats.set_value("archive/error", str(exc))
+        assert self.crawler.engine is not None
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))

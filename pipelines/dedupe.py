@@ -136,36 +136,45 @@ class DedupePipeline:
             self.stats.inc_value("articles/volatile_paragraphs_removed")
             set_text(record, stable)
 
-    def process_item(self, item: Page | Article) -> Page | Article:
-        """Pass on articles not seen before, and remember them."""
-        if not isinstance(item, Article):
-            return item
-        record = item.record
-        revision = item.page.revision
-        self._stable_text(record)
-        url, canonical = record["url"], record.get("canonical_url")
+    def _usable_canonical(self, item: Article) -> str | None:
+        """The record's canonical URL when it can be this article's key; else None (and null in the record)."""
+        url, canonical = item.record["url"], item.record.get("canonical_url")
         if canonical and strip_tracking(canonical) != strip_tracking(url) and (
                 why := canonical_problem(url, canonical)):
             self._ignore_canonical(item, why)
-            canonical = None
-        seen_text = self.store.has_text(record["content_hash"])
-        if not revision and self.store.has_url(url):
+            return None
+        return canonical
+
+    def _check_urls(self, item: Article, canonical: str | None, seen_text: bool) -> None:
+        """PageDropped when the article's URL or canonical is archived already; a URL or canonical that pages
+        with other texts name is no key from now on."""
+        url = item.record["url"]
+        if self.store.has_url(url):
             if seen_text or not self.store.only_named(url):
                 raise PageDropped.counted(self.stats, item, f"duplicate_url (already archived as {url})")
             self._shared(url)  # a page of this run named this URL as its canonical, with another text
-        if canonical and not revision and self.store.has_url(canonical):
+        if canonical and self.store.has_url(canonical):
             if seen_text:
                 raise PageDropped.counted(self.stats, item, f"duplicate_url (already archived as {canonical})")
             self._ignore_canonical(item, "shared")  # the same canonical, another text: not this article's key
             self._shared(canonical)
+
+    def process_item(self, item: Page | Article) -> Page | Article:
+        """Pass on articles not seen before, and remember them."""
+        if not isinstance(item, Article):
+            return item
+        revision = item.page.revision
+        self._stable_text(item.record)
+        canonical = self._usable_canonical(item)
+        seen_text = self.store.has_text(item.record["content_hash"])
+        if not revision:
+            self._check_urls(item, canonical, seen_text)
         if seen_text:
-            if revision:
-                raise PageDropped.counted(self.stats, item,
-                                          "unchanged (fetched again after its sitemap lastmod; same text)")
             raise PageDropped.counted(self.stats, item,
-                                      "duplicate_content (the same text was archived under another URL)")
+                                      "unchanged (fetched again after its sitemap lastmod; same text)" if revision
+                                      else "duplicate_content (the same text was archived under another URL)")
         if revision:
             self.stats.inc_value("articles/revised")
             self.stats.inc_value(f"site/{item.page.site}/revised")
-        self.store.add(record)
+        self.store.add(item.record)
         return item

@@ -181,6 +181,10 @@ class NewsSpider(scrapy.Spider):
             for url in feed_links(tree, base):
                 if url not in site.feeds:
                     yield self._request(site, url, "feed", optional=True)
+        yield from self._links(site, tree, base, depth)
+
+    def _links(self, site: SiteConfig, tree: lxml.html.HtmlElement, base: str, depth: int) -> Iterator[scrapy.Request]:
+        """Requests for the article links of a navigation page, and for its navigation links within reach."""
         max_depth = self.settings.getint("NEWS_NAVIGATION_DEPTH")
         for href in tree.xpath("//a/@href"):
             link = usable_url(str(href), base)
