@@ -106,7 +106,7 @@ def _top_level_names(module: Path) -> set[str]:
 
 
 def test_every_function_the_docs_name_beside_its_module_exists() -> None:
-    """"(`maintext.py`, `scan_page`)": the module (under scraper/extract/ when named alone) defines the name."""
+    """A pair such as (`maintext.py`, `scan_page`): the module (under scraper/extract/ when named alone) defines it."""
     wrong = []
     for doc in DOCS:
         for module, name in re.findall(r"\(`([\w/]+\.py)`, `(\w+)`\)", _read(doc)):
