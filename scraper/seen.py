@@ -43,6 +43,11 @@ class SeenStore:
             _STORES[crawler] = cls(crawler.settings.get("ARCHIVE_DIR") or "data")
         return _STORES[crawler]
 
+    @property
+    def _indexed(self) -> bool:
+        """Whether the archive's index can be asked (opened, and not broken)."""
+        return self._opened and self._usable
+
     def open(self) -> None:
         """Bring the index up to date with the archive files (only bytes appended since last time are read)."""
         if self._opened:
@@ -64,7 +69,7 @@ class SeenStore:
     def close(self) -> None:
         """Index what this run wrote, so the next run starts at once, and close."""
         try:
-            if self._opened and self._usable and self.root.exists():
+            if self._indexed and self.root.exists():
                 self.index.update()
         except (OSError, sqlite3.Error) as exc:
             log.warning("The archive index at %s was not updated (%s); the next run will catch up",
@@ -76,19 +81,19 @@ class SeenStore:
         """Whether an article at `url` (tracking parameters aside) was archived."""
         url = strip_tracking(url)
         return url in self._urls or url in self._canonicals or (
-            self._opened and self._usable and self.index.has_url(url))
+            self._indexed and self.index.has_url(url))
 
     def last_crawled(self, url: str) -> str | None:
         """When an article at `url` was last archived (ISO 8601, UTC), None if never."""
         url = strip_tracking(url)
         if url in self._urls or url in self._canonicals:
             return datetime.now(UTC).isoformat(timespec="seconds")
-        return self.index.last_crawled(url) if self._opened and self._usable else None
+        return self.index.last_crawled(url) if self._indexed else None
 
     def has_text(self, content_hash: str) -> bool:
         """Whether an article with this exact text was archived (under any URL)."""
         return content_hash in self._hashes or (
-            self._opened and self._usable and self.index.has_content_hash(content_hash))
+            self._indexed and self.index.has_content_hash(content_hash))
 
     def add(self, record: dict[str, Any]) -> None:
         """Remember an article this run is archiving."""
@@ -103,7 +108,7 @@ class SeenStore:
         """Whether `url` is known only as the canonical a page of this run named, not as an archived page."""
         url = strip_tracking(url)
         return url in self._canonicals and url not in self._urls and not (
-            self._opened and self._usable and self.index.has_url(url))
+            self._indexed and self.index.has_url(url))
 
     def forget_canonical(self, url: str) -> None:
         """Stop treating `url` as archived because this run archived a page naming it as its canonical (pages
