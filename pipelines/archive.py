@@ -1,10 +1,15 @@
-"""Archive pipeline: the record, with its crawl fields, appended to the dated JSONL archive."""
+"""Archive pipeline: the record, with its crawl fields, appended to the dated JSONL archive.
+
+It is the last pipeline and passes on the record it wrote (a plain dict of schema version 1): Scrapy's
+`item_scraped` signal, and `scrapy crawl ... -o FILE`, get exactly what the archive holds.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
@@ -57,15 +62,16 @@ class ArchivePipeline:
             except OSError as exc:
                 log.error("Closing the archive failed: %s", exc)
 
-    def process_item(self, item: Page | Article) -> Page | Article:
-        """Archive an Article (its record with the crawl fields added); other items pass through."""
+    def process_item(self, item: Page | Article) -> Page | Article | dict[str, Any]:
+        """Archive an Article and pass on its record, crawl fields added; other items pass through."""
         if not isinstance(item, Article) or self.writer is None:
             return item
         if self.failed:
             raise PageDropped.counted(self.stats, item, "archive_error (the archive cannot be written)")
         assert self.crawler.spider is not None
-        item.record = {**item.record, "site": item.page.site or item.record["site"], "crawled_at": item.page.fetched_at,
-                       "spider": self.crawler.spider.name, "run_id": self.run_id, "http_status": item.page.status}
+        page = item.page
+        item.record = {**item.record, "site": page.site or item.record["site"], "crawled_at": page.fetched_at,
+                       "spider": self.crawler.spider.name, "run_id": self.run_id, "http_status": page.status}
         try:
             path = self.writer.write(item.record)
         except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine
@@ -77,7 +83,7 @@ class ArchivePipeline:
         files = self.stats.get_value("archive/files") or []
         if str(path) not in files:
             self.stats.set_value("archive/files", [*files, str(path)])
-        return item
+        return item.record
 
     def _stop(self, exc: OSError) -> None:
         """The archive cannot be written: stop the crawl (finish reason `archive_error`, exit status 1)."""

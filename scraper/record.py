@@ -9,6 +9,9 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
+#: One article record: field name to JSON value (archive/record.schema.json).
+Record = dict[str, Any]
+
 #: Fields that extraction fills, in the order they are written.
 EXTRACTED_FIELDS: tuple[str, ...] = (
     "schema_version", "url", "canonical_url", "site", "site_name", "title", "description", "authors",

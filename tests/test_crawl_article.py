@@ -25,7 +25,8 @@ BOILERPLATE = [
 def one_url(news_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     """`scrapy crawl article -a url=...` of one article of tests/sites/news."""
     archive = tmp_path_factory.mktemp("one-url") / "data"
-    result = run_crawl("article", ["-a", f"url={news_site.url}2026/03/14/bridge-reopens/"], archive)
+    export = archive.parent / "export.jsonl"  # Scrapy's own feed export, beside our archive
+    result = run_crawl("article", ["-a", f"url={news_site.url}2026/03/14/bridge-reopens/", "-o", str(export)], archive)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 
@@ -119,6 +120,13 @@ def test_urls_file_with_control_article_and_bad_responses(news_site: Site, tmp_p
         assert len(re.findall(rf"Failed {re.escape(news_site.url + url)}: {why}", log)) == 1
     assert "Traceback" not in log and "Gave up retrying" not in log and "Ignoring response" not in log
     assert "2 articles archived" in log
+
+
+def test_scrapy_feed_export_gets_exactly_the_archived_records(one_url: Crawl) -> None:
+    # `scrapy crawl article -a url=... -o FILE` is how Scrapy users take a crawl's items: they are the records
+    export = one_url.archive.parent / "export.jsonl"
+    exported = [json.loads(line) for line in export.read_text("utf-8").splitlines()]
+    assert exported == one_url.records() and len(exported) == 1
 
 
 def test_archive_lines_are_whole_json(one_url: Crawl) -> None:

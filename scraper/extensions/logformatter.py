@@ -10,7 +10,8 @@ from scrapy.http import Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
 
-from scraper.items import Article, Page
+from scraper.items import Page
+from scraper.record import Record
 
 
 class ConciseLogFormatter(LogFormatter):
@@ -21,9 +22,9 @@ class ConciseLogFormatter(LogFormatter):
         """INFO `Dropped: too_short (12 words < 50): https://...`."""
         return {"level": logging.INFO, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
-    def scraped(self, item: Article, response: Response | Failure | None, spider: Spider) -> LogFormatterResult:
+    def scraped(self, item: Record, response: Response | Failure | None, spider: Spider) -> LogFormatterResult:
         """DEBUG `Archived https://...`."""
-        return {"level": logging.DEBUG, "msg": "Archived %(url)s", "args": {"url": item.page.url}}
+        return {"level": logging.DEBUG, "msg": "Archived %(url)s", "args": {"url": item["url"]}}
 
     def item_error(self, item: Page, exception: BaseException, response: Response | Failure | None,
                    spider: Spider) -> LogFormatterResult:

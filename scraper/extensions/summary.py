@@ -12,7 +12,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from scraper.items import Article, Page, PageDropped
+from scraper.items import Page, PageDropped
+from scraper.record import Record
 
 log = logging.getLogger("scraper.summary")  # operators grep this name: keep it
 
@@ -83,9 +84,9 @@ class RunSummary:
         if site := request.meta.get("site"):
             self.stats.inc_value(f"site/{site}/responses")
 
-    def item_scraped(self, item: Article, response: Response, spider: Spider) -> None:
-        """Count archived articles per site."""
-        if site := item.page.site:
+    def item_scraped(self, item: Record, response: Response, spider: Spider) -> None:
+        """Count archived articles per site (the archive pipeline passes on the record it wrote)."""
+        if site := item.get("site"):
             self.stats.inc_value(f"site/{site}/archived")
 
     def item_dropped(self, item: Page, response: Response, exception: BaseException, spider: Spider) -> None:

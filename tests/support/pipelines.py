@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from scrapy.crawler import Crawler
+
+from scraper.items import Article, Page
 
 
 class StallPipeline:
@@ -26,10 +27,9 @@ class StallPipeline:
     def from_crawler(cls, crawler: Crawler) -> StallPipeline:
         return cls(crawler.settings.get("STALL_URLS_CONTAINING", ""), crawler.settings.get("STALL_MODE", "await"))
 
-    async def process_item(self, item: Any) -> Any:
-        """Stall on marked pages, pass every other item on."""
-        page = getattr(item, "page", item)  # an Article carries its Page
-        url = str(item.get("url", "")) if isinstance(item, dict) else str(getattr(page, "url", ""))
+    async def process_item(self, item: Page | Article) -> Page | Article:
+        """Stall on marked pages, pass every other item on (it runs between the extract and archive pipelines)."""
+        url = item.page.url if isinstance(item, Article) else item.url
         if self.marker and self.marker in url:
             if self.mode == "block":
                 time.sleep(3600)  # the reactor thread itself is stuck
