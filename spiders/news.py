@@ -24,6 +24,7 @@ from scraper.discovery.feeds import FeedError, feed_links, parse_feed
 from scraper.discovery.sitemaps import SitemapError, parse_sitemap, sitemaps_in_robots
 from scraper.discovery.urlclass import UrlKind, article_signal, classify_url
 from scraper.discovery.xml import IgnoredEntities
+from scraper.extract.dates import iso_moment
 from scraper.failures import count_failure, failed_request, record_failure
 from scraper.items import Page
 from scraper.sites import SiteConfig, load_sites, site_from_url
@@ -72,13 +73,8 @@ class NewsSpider(scrapy.Spider):
         """Whether a sitemap or feed date is older than the site's max_age_days (a bare date counts whole)."""
         if site.max_age_days is None or not date:
             return False
-        try:
-            moment = datetime.fromisoformat(date if "T" in date else f"{date}T23:59:59")
-        except ValueError:
-            return False
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return datetime.now(UTC) - moment > timedelta(days=site.max_age_days)
+        moment = iso_moment(date, end_of_day=True)
+        return moment is not None and datetime.now(UTC) - moment > timedelta(days=site.max_age_days)
 
     def _article(self, site: SiteConfig, url: str, hints: dict[str, object], date: str | None = None,
                  lastmod: str | None = None) -> Iterator[scrapy.Request]:

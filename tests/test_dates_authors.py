@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from scraper.extract.authors import clean_authors
-from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
+from scraper.extract.dates import date_from_url, iso_moment, parse_date, parse_visible_date
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -73,3 +75,12 @@ def test_parse_visible_date(raw: str, expected: str | None) -> None:
 ])
 def test_clean_authors_rejects_what_is_not_a_person(raw: list[str], expected: list[str]) -> None:
     assert clean_authors(raw, ["mdr.de", "Hessenschau"]) == expected
+
+
+def test_iso_moment_reads_sitemap_and_record_dates_as_aware_times() -> None:
+    # sitemap lastmods and archived crawl times: a bare date is its first second, or its last for a cut-off
+    assert iso_moment("2026-05-03") == datetime(2026, 5, 3, tzinfo=UTC)
+    assert iso_moment("2026-05-03", end_of_day=True) == datetime(2026, 5, 3, 23, 59, 59, tzinfo=UTC)
+    assert iso_moment("2026-05-03T10:00:00+02:00") == datetime(2026, 5, 3, 8, tzinfo=UTC)
+    assert iso_moment("2026-05-03T10:00:00", end_of_day=True) == datetime(2026, 5, 3, 10, tzinfo=UTC)
+    assert iso_moment("yesterday") is None and iso_moment("") is None

@@ -81,6 +81,16 @@ def _parse_datetime(text: str) -> datetime | date | None:
     return first if first == second else first.date()
 
 
+def iso_moment(value: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO 8601 date or time (as records and sitemaps state them) as an aware datetime, UTC when it states no
+    offset; a bare date is its first second, or its last with `end_of_day`. None when it is not ISO 8601."""
+    try:
+        moment = datetime.fromisoformat(f"{value}T23:59:59" if end_of_day and "T" not in value else value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def date_from_url(url: str) -> str | None:
     """The `/2026/02/03/` date in an article URL, as `2026-02-03`, else None."""
     m = _URL_DATE.search(url)

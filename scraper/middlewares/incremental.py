@@ -12,18 +12,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from scraper.extract.dates import iso_moment
 from scraper.items import Page
 from scraper.seen import SeenStore
 
 log = logging.getLogger(__name__)
-
-
-def _moment(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def changed_since(lastmod: str | None, crawled_at: str | None) -> bool:
@@ -31,7 +24,7 @@ def changed_since(lastmod: str | None, crawled_at: str | None) -> bool:
     start, so a page changed on the day we crawled it is not fetched again on the strength of the date)."""
     if not lastmod or not crawled_at:
         return False
-    changed, crawled = _moment(lastmod), _moment(crawled_at)
+    changed, crawled = iso_moment(lastmod), iso_moment(crawled_at)
     return changed is not None and crawled is not None and changed > crawled
 
 
@@ -64,7 +57,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return request
         last = self.store.last_crawled(request.url)
         if changed_since(request.meta.get("lastmod"), last):
-            crawled = _moment(last or "")
+            crawled = iso_moment(last or "")
             if crawled is not None and datetime.now(UTC) - crawled < self.revisit_after:
                 self._count("revisit_too_soon", site)
                 self._count("already_archived", site)
