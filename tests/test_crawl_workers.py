@@ -218,9 +218,14 @@ def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]
     site, _ = generated
     pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
     archive = tmp_path / "data"
+    notice = tmp_path / "stalled"
     process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
-                           "-s", "STALL_URLS_CONTAINING=/story-7-")
+                           "-s", "STALL_URLS_CONTAINING=/story-7-", "-s", f"STALL_NOTICE_FILE={notice}")
     wait_for_records(archive, 30, process)
+    deadline = time.monotonic() + 60
+    while not notice.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # the stuck item must be in the pipelines before the first SIGTERM, or the stop can end
+    assert notice.exists(), "the stalled page never reached the pipelines"
     process.send_signal(signal.SIGTERM)
     time.sleep(1.0)
     assert process.poll() is None  # still waiting for the stuck item

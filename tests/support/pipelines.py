@@ -3,12 +3,14 @@
     -s ITEM_PIPELINES=... with "tests.support.pipelines.StallPipeline": 450
     -s STALL_URLS_CONTAINING=story-7-   # which pages stall
     -s STALL_MODE=await|block           # wait forever on the event loop, or block the reactor thread itself
+    -s STALL_NOTICE_FILE=path           # created when the first item is held, so a test knows the stall began
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 from scrapy.crawler import Crawler
 
@@ -18,19 +20,24 @@ from scraper.items import Article, Page
 class StallPipeline:
     """Holds on to the items of pages whose URL contains STALL_URLS_CONTAINING; lets the others pass."""
 
-    def __init__(self, marker: str, mode: str) -> None:
+    def __init__(self, marker: str, mode: str, notice: str = "") -> None:
         self.marker = marker
         self.mode = mode
+        self.notice = notice
         self.held: list[asyncio.Future[None]] = []  # as a real stuck I/O would be, referenced: never collected
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StallPipeline:
-        return cls(crawler.settings.get("STALL_URLS_CONTAINING", ""), crawler.settings.get("STALL_MODE", "await"))
+        settings = crawler.settings
+        return cls(settings.get("STALL_URLS_CONTAINING", ""), settings.get("STALL_MODE", "await"),
+                   settings.get("STALL_NOTICE_FILE", ""))
 
     async def process_item(self, item: Page | Article) -> Page | Article:
         """Stall on marked pages, pass every other item on (it runs between the extract and archive pipelines)."""
         url = item.page.url if isinstance(item, Article) else item.url
         if self.marker and self.marker in url:
+            if self.notice:
+                Path(self.notice).touch()
             if self.mode == "block":
                 time.sleep(3600)  # the reactor thread itself is stuck
             self.held.append(asyncio.get_running_loop().create_future())
