@@ -10,6 +10,7 @@ import ast
 import contextlib
 import importlib.util
 import io
+import json
 import re
 import shutil
 import tomllib
@@ -99,9 +100,8 @@ def _top_level_names(module: Path) -> set[str]:
     for node in ast.parse(module.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) else []
-        names |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif (assigned := _assignment(node)) is not None:
+            names.add(assigned[0])
     return names
 
 
@@ -175,6 +175,48 @@ def test_every_setting_is_documented_and_every_documented_setting_exists() -> No
     assert defined, "no settings found in scraper/settings.py"
     assert not defined - documented, f"settings missing from docs/operations.md: {sorted(defined - documented)}"
     assert not documented - defined, f"documented but not in scraper/settings.py: {sorted(documented - defined)}"
+
+
+def _assignment(node: ast.stmt) -> tuple[str, ast.expr] | None:
+    """The name a top-level statement assigns (`X = ...` or `X: T = ...`) and its value, else None."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return node.target.id, node.value
+    return None
+
+
+def _settings_values() -> dict[str, object]:
+    """The settings whose default is a plain literal (a number, a string, a list of them...), by name."""
+    values: dict[str, object] = {}
+    for node in ast.parse(SETTINGS.read_text(encoding="utf-8")).body:
+        if (assigned := _assignment(node)) is not None:
+            with contextlib.suppress(ValueError, TypeError, SyntaxError):
+                values[assigned[0]] = ast.literal_eval(assigned[1])
+    return values
+
+
+def _states(shown: str, value: object) -> bool:
+    """Whether a default as the docs show it (`2.0`, `"DEBUG"`, `["spiders"]`, a class's name) is `value`."""
+    forms = {str(value), repr(value), json.dumps(value)}
+    return shown in forms or (isinstance(value, str) and value.endswith("." + shown))
+
+
+def test_every_default_the_settings_table_shows_is_the_real_one() -> None:
+    """Where the default column is only literals (one per setting of the row), each is the setting's value."""
+    values = _settings_values()
+    section = _read(OPERATIONS).split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    wrong = []
+    for line in section.splitlines():
+        cells = line.split("|")
+        if not line.startswith("| `") or len(cells) < 4:
+            continue
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[1])
+        shown = re.findall(r"`([^`]+)`", cells[2])
+        if not re.fullmatch(r"\s*`[^`]+`(?:, `[^`]+`)*\s*", cells[2]) or len(shown) != len(names):
+            continue
+        wrong += [f"{n}: {d}" for n, d in zip(names, shown, strict=True) if n in values and not _states(d, values[n])]
+    assert not wrong, wrong
 
 
 def _make_targets() -> set[str]:
