@@ -219,6 +219,35 @@ def test_every_default_the_settings_table_shows_is_the_real_one() -> None:
     assert not wrong, wrong
 
 
+def _stats_keys_counted() -> set[str]:
+    """The stats keys the product counts (`stats.inc_value("x/y")`, ...), a placeholder `<*>` for each f-string part."""
+    keys: set[str] = set()
+    modules = [*(ROOT / "scraper").rglob("*.py"), *(ROOT / "spiders").glob("*.py"), *(ROOT / "pipelines").glob("*.py")]
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+                    and node.func.attr in {"inc_value", "set_value", "max_value", "min_value"}):
+                continue
+            key = node.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                keys.add(key.value)
+            elif isinstance(key, ast.JoinedStr):
+                keys.add("".join(str(v.value) if isinstance(v, ast.Constant) else "<*>" for v in key.values))
+    return keys
+
+
+def test_every_stats_key_the_product_counts_is_documented() -> None:
+    """Each key counted in scraper/, spiders/ or pipelines/ matches a key of operations.md's "Stats keys" table."""
+    section = _read(OPERATIONS).split("\n## Stats keys\n", 1)[1].split("\n## ", 1)[0]
+    documented = {re.sub(r"<[^>]+>", "<*>", key) for line in section.splitlines() if line.startswith("| `")
+                  for key in re.findall(r"`([^`]+)`", line.split("|")[1])}
+    counted = _stats_keys_counted()
+    assert counted, "no stats key found in the product"
+    patterns = {k: re.compile(re.escape(k).replace("<\\*>", "[^/]+")) for k in counted}
+    missing = {k for k, pattern in patterns.items() if not any(pattern.fullmatch(d) for d in documented)}
+    assert not missing, f"stats keys missing from docs/operations.md: {sorted(missing)}"
+
+
 def _make_targets() -> set[str]:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     return {m.group(1) for m in re.finditer(r"^([\w-]+)\s*:(?!=)", text, re.MULTILINE)}
