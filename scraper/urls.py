@@ -26,12 +26,35 @@ _TRACKING = re.compile(
 _DEFAULT_PORTS = {("http", 80), ("https", 443)}
 # Hosts that give each customer a subdomain but are not in the Public Suffix List's private section (which
 # `tld` already honours: blogspot.com, github.io, netlify.app, wixsite.com...): one customer is one site.
-SHARED_HOSTS = frozenset({
-    "wordpress.com", "substack.com", "medium.com", "tumblr.com", "ghost.io", "livejournal.com", "typepad.com",
-    "weebly.com", "hashnode.dev", "beehiiv.com", "over-blog.com", "canalblog.com", "hatenablog.com",
-    "tistory.com", "squarespace.com", "webflow.io", "mystrikingly.com", "jimdosite.com", "blog.jp",
-    "exblog.jp", "home.blog", "edublogs.org", "blogs.com", "dreamwidth.org", "wikidot.com",
-})
+SHARED_HOSTS = frozenset(
+    {
+        "wordpress.com",
+        "substack.com",
+        "medium.com",
+        "tumblr.com",
+        "ghost.io",
+        "livejournal.com",
+        "typepad.com",
+        "weebly.com",
+        "hashnode.dev",
+        "beehiiv.com",
+        "over-blog.com",
+        "canalblog.com",
+        "hatenablog.com",
+        "tistory.com",
+        "squarespace.com",
+        "webflow.io",
+        "mystrikingly.com",
+        "jimdosite.com",
+        "blog.jp",
+        "exblog.jp",
+        "home.blog",
+        "edublogs.org",
+        "blogs.com",
+        "dreamwidth.org",
+        "wikidot.com",
+    }
+)
 
 
 def usable_url(url: str, base: str | None = None) -> str | None:
@@ -86,7 +109,7 @@ def strip_tracking(url: str) -> str:
     and host lower-cased and a default port dropped; everything else is kept byte for byte (the query is
     split on `&`, never decoded: `?/archives/2026/x`, `?flag`, `?q=%E9t%E9` stay as they are).
     Never raises: a URL urllib cannot parse (`http://[broken`, a port out of range) comes back as it is."""
-    raw = url.strip().split("#", 1)[0]
+    raw = url.split("#", 1)[0].strip()  # whitespace before a fragment goes too, so that stripping is idempotent
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -98,7 +121,7 @@ def strip_tracking(url: str) -> str:
     if port is None or (parts.scheme.lower(), port) in _DEFAULT_PORTS:
         netloc = netloc.rpartition(":")[0] if netloc.rfind(":") > netloc.rfind("]") else netloc
     else:
-        netloc = netloc[:netloc.rfind(":")] + f":{port}"
+        netloc = netloc[: netloc.rfind(":")] + f":{port}"
     query = "&".join(piece for piece in parts.query.split("&") if not is_tracking(piece)) if parts.query else ""
     return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}{'?' + query if query.strip('&') else ''}"
 
@@ -121,7 +144,7 @@ def registered_domain(url_or_host: str) -> str:
     if _is_ip_or_local(host):
         return host
     if shared := next((s for s in SHARED_HOSTS if host.endswith("." + s)), None):
-        return ".".join(host.split(".")[-(shared.count(".") + 2):])
+        return ".".join(host.split(".")[-(shared.count(".") + 2) :])
     return get_fld(host, fix_protocol=True, fail_silently=True) or ".".join(host.split(".")[-2:])
 
 
