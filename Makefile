@@ -28,6 +28,7 @@ system-deps:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 crawl: $(STAMP)

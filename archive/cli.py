@@ -56,8 +56,9 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands, each with --root accepted before or after it)."""
     root_opt = _Parser(add_help=False)
-    root_opt.add_argument("--root", default=argparse.SUPPRESS,
-                          help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT})")
+    root_opt.add_argument(
+        "--root", default=argparse.SUPPRESS, help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT})"
+    )
     p = _Parser(prog=PROG, description="Read, search and check a news-archiver archive.", parents=[root_opt])
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -120,8 +121,10 @@ def cmd_days(args: argparse.Namespace) -> int:
     print(f"{'day':<10}  {'files':>5}  {'records':>10}  {'size':>10}")
     for d in days:
         print(f"{d.day:<10}  {len(d.files):>5}  {d.records:>10,}  {_size(d.bytes):>10}")
-    print(f"{'total':<10}  {sum(len(d.files) for d in days):>5}  {sum(d.records for d in days):>10,}  "
-          f"{_size(sum(d.bytes for d in days)):>10}")
+    print(
+        f"{'total':<10}  {sum(len(d.files) for d in days):>5}  {sum(d.records for d in days):>10,}  "
+        f"{_size(sum(d.bytes for d in days)):>10}"
+    )
     return 0
 
 
@@ -172,8 +175,10 @@ def _fields(spec: str | None) -> list[str] | None:
     fields = [f.strip() for f in spec.split(",") if f.strip()]
     unknown = [f for f in fields if f not in known]
     if unknown or not fields:
-        raise UsageError(f"unknown field {', '.join(map(repr, unknown)) or repr(spec)} in --fields: "
-                         f"the fields are {', '.join(known)}")
+        raise UsageError(
+            f"unknown field {', '.join(map(repr, unknown)) or repr(spec)} in --fields: "
+            f"the fields are {', '.join(known)}"
+        )
     return fields
 
 
@@ -223,8 +228,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f"{'#':>3}  {'date':<10}  {'site':<{site_w}}  {'title':<{title_w}}  url")
     for h in hits:
         date = (h.published_at or h.day)[:10]
-        print(f"{h.rank:>3}  {date:<10}  {_fit(h.site or '', site_w)}  "
-              f"{_fit(h.title or '(untitled)', title_w)}  {h.url}")
+        print(
+            f"{h.rank:>3}  {date:<10}  {_fit(h.site or '', site_w)}  {_fit(h.title or '(untitled)', title_w)}  {h.url}"
+        )
         if h.snippet:
             print(f"{'':>5}{_cut(h.snippet, max(40, width - 6))}")
     return 0
@@ -258,8 +264,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     """news-archive reindex."""
     with _archive(args).index() as idx:
         st = idx.reindex()
-    print(f"indexed {st.records:,} records from {st.files:,} files in {st.seconds:.1f}s"
-          + (f" ({st.skipped:,} unreadable lines skipped)" if st.skipped else ""))
+    print(
+        f"indexed {st.records:,} records from {st.files:,} files in {st.seconds:.1f}s"
+        + (f" ({st.skipped:,} unreadable lines skipped)" if st.skipped else "")
+    )
     return 0
 
 

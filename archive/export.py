@@ -11,14 +11,48 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa  # imported on first use below: it is slow to import
 
-STRING_FIELDS = ["url", "canonical_url", "site", "site_name", "title", "description", "published_at",
-                 "modified_at", "language", "section", "text", "content_hash", "crawled_at", "spider",
-                 "run_id"]
+STRING_FIELDS = [
+    "url",
+    "canonical_url",
+    "site",
+    "site_name",
+    "title",
+    "description",
+    "published_at",
+    "modified_at",
+    "language",
+    "section",
+    "text",
+    "content_hash",
+    "crawled_at",
+    "spider",
+    "run_id",
+]
 INT_FIELDS = ["schema_version", "word_count", "http_status"]
 LIST_FIELDS = ["authors", "tags"]
-COLUMNS = ["schema_version", "url", "canonical_url", "site", "site_name", "title", "description", "authors",
-           "published_at", "modified_at", "language", "section", "tags", "image", "text", "word_count",
-           "content_hash", "crawled_at", "spider", "run_id", "http_status"]
+COLUMNS = [
+    "schema_version",
+    "url",
+    "canonical_url",
+    "site",
+    "site_name",
+    "title",
+    "description",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "section",
+    "tags",
+    "image",
+    "text",
+    "word_count",
+    "content_hash",
+    "crawled_at",
+    "spider",
+    "run_id",
+    "http_status",
+]
 CSV_COLUMNS = [c for col in COLUMNS for c in (["image_url", "image_caption"] if col == "image" else [col])]
 BATCH = 4096
 FORMATS = ("parquet", "csv")

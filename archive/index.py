@@ -210,9 +210,13 @@ class Index:
         if self._con is None and not self.path.exists():
             return []
         host = _host(url)
-        return [crawled for row_url, crawled in self._connect().execute(
-                    "SELECT url, crawled_at FROM docs WHERE url = ?1 OR canonical_url = ?1 LIMIT 1000", (url,))
-                if row_url == url or _host(row_url) == host]
+        return [
+            crawled
+            for row_url, crawled in self._connect().execute(
+                "SELECT url, crawled_at FROM docs WHERE url = ?1 OR canonical_url = ?1 LIMIT 1000", (url,)
+            )
+            if row_url == url or _host(row_url) == host
+        ]
 
     def has_content_hash(self, content_hash: str) -> bool:
         """Whether a record with this content_hash is indexed (call update() first)."""
@@ -307,11 +311,15 @@ class Index:
         started = time.perf_counter()
         stats = UpdateStats()
         known = {
-            rel: _FileState(fid, None if ino is None else (ino, size, mtime), gz_len, offset,
-                            None if coff is None else (coff, clen, crc))
+            rel: _FileState(
+                fid,
+                None if ino is None else (ino, size, mtime),
+                gz_len,
+                offset,
+                None if coff is None else (coff, clen, crc),
+            )
             for fid, rel, ino, size, mtime, gz_len, offset, coff, clen, crc in con.execute(
-                "SELECT id, rel, gz_ino, gz_size, gz_mtime, gz_len, offset, check_off, check_len, check_crc "
-                "FROM files"
+                "SELECT id, rel, gz_ino, gz_size, gz_mtime, gz_len, offset, check_off, check_len, check_crc FROM files"
             )
         }
         for df in files.all_files(self.root):
@@ -392,14 +400,16 @@ class Index:
 
     @staticmethod
     def _flush(
-        con: sqlite3.Connection, state: _FileState, docs: list[tuple[int | str | None, ...]],
-        texts: list[tuple[int, str, str]], stats: UpdateStats,
+        con: sqlite3.Connection,
+        state: _FileState,
+        docs: list[tuple[int | str | None, ...]],
+        texts: list[tuple[int, str, str]],
+        stats: UpdateStats,
     ) -> None:
         con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
         con.executemany("INSERT INTO fts(rowid, title, text) VALUES (?, ?, ?)", texts)
         con.execute(
-            "INSERT INTO meta VALUES ('fts_rows', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+            "INSERT INTO meta VALUES ('fts_rows', ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
             (len(texts),),
         )
         gz = state.gz or (None, None, None)
@@ -415,8 +425,15 @@ class Index:
 
 
 _OWN = ("meta", "files", "docs", "docs_file", "docs_url", "docs_canonical", "docs_hash", "fts")
-_DAMAGE_WORDS = ("malformed", "not a database", "no such table", "no such column", "has no column",
-                 "values were supplied", "its tables are not")
+_DAMAGE_WORDS = (
+    "malformed",
+    "not a database",
+    "no such table",
+    "no such column",
+    "has no column",
+    "values were supplied",
+    "its tables are not",
+)
 
 
 def is_damage(exc: sqlite3.DatabaseError) -> bool:
@@ -518,9 +535,11 @@ def read_line(path: Path, offset: int) -> bytes:
 # Scripts written without spaces between words: each run of them is indexed as overlapping bigrams plus
 # its last character, so any word of two or more characters is found by its bigrams, and a single
 # character by prefix. Han (with 々〆〇), kana, Hangul, Thai, Lao, Khmer, Myanmar.
-_UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3005-\u3007\u3040-\u30ff"
-             "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
-             "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3005-\u3007\u3040-\u30ff"
+    "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
+    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
 _UNSPACED_SPLIT = re.compile(f"([{_UNSPACED}]+)")
 _FIELD = re.compile(r"([A-Za-z_]+):(?!//)(.+)")
@@ -569,8 +588,10 @@ def parse_query(query: str) -> list[Term]:
         if m := _FIELD.fullmatch(word):
             column, word = m.group(1).lower(), m.group(2)
             if column not in FTS_COLUMNS:
-                raise QueryError(f"cannot search by '{m.group(1)}' in {m.group()!r}: the fields are "
-                                 + ", ".join(f"{c}:" for c in FTS_COLUMNS))
+                raise QueryError(
+                    f"cannot search by '{m.group(1)}' in {m.group()!r}: the fields are "
+                    + ", ".join(f"{c}:" for c in FTS_COLUMNS)
+                )
         for k, part in enumerate(_UNSPACED_SPLIT.split(word)):
             if part:
                 plan.append((column, part, k % 2 == 1))

@@ -16,12 +16,7 @@ QUARANTINE_DIR = ".quarantine"
 
 def check_name(kind: str, value: object) -> str:
     """Return ``value`` if it is a safe spider or run id, else raise ValueError saying why."""
-    if (
-        not isinstance(value, str)
-        or not NAME_RE.fullmatch(value)
-        or ".." in value
-        or len(value) > MAX_NAME
-    ):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value) or ".." in value or len(value) > MAX_NAME:
         raise ValueError(
             f"invalid {kind} {value!r}: use letters, digits, '_', '.' and '-', start with a letter or digit, "
             f"no '..', at most {MAX_NAME} characters"

@@ -120,9 +120,7 @@ class Archive:
                             continue
                         if repaired:
                             line = encode_line(rec)  # pass on the line as it should have been written
-                    if (site is None or rec.get("site") == site) and (
-                        spider is None or rec.get("spider") == spider
-                    ):
+                    if (site is None or rec.get("site") == site) and (spider is None or rec.get("spider") == spider):
                         yield line, rec
                 n = chunk.line_no and chunk.line_no + len(chunk.lines)
                 if chunk.torn is not None:

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from . import files
 from .reader import Archive
 
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#bab0ac"]
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -98,8 +97,10 @@ def render_svg(stats: Stats) -> str:
     left, top, plot_h = 60, 20, 260
     width, height = left + step * len(days) + 20, top + plot_h + 90
     ymax = _nice_ceiling(max((sum(c.values()) for c in stats.per_day.values()), default=0))
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-           f'aria-label="Records per day per site" font-family="sans-serif" font-size="11">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="Records per day per site" font-family="sans-serif" font-size="11">'
+    ]
     for i in range(5):
         v = ymax * i / 4
         y = top + plot_h - plot_h * i / 4
@@ -116,8 +117,10 @@ def render_svg(stats: Stats) -> str:
             h = plot_h * n / ymax
             y -= h
             tip = html.escape(f"{day} {site}: {n:,}")
-            out.append(f'<rect x="{x}" y="{y:.1f}" width="{step - 4}" height="{h:.1f}" '
-                       f'fill="{color[site]}"><title>{tip}</title></rect>')
+            out.append(
+                f'<rect x="{x}" y="{y:.1f}" width="{step - 4}" height="{h:.1f}" '
+                f'fill="{color[site]}"><title>{tip}</title></rect>'
+            )
         if i % label_every == 0:
             lx, ly = x + (step - 4) / 2, top + plot_h + 12
             out.append(f'<text x="{lx:.1f}" y="{ly}" transform="rotate(45 {lx:.1f} {ly})">{day}</text>')

@@ -57,12 +57,12 @@ class Report:
         """One line: what was checked and what is left."""
         left = Counter(p.kind for p in self.problems if not p.repaired)
         fixed = sum(p.repaired for p in self.problems)
-        head = (
-            f"verified {self.files:,} files, {self.records:,} valid records"
-            f" ({self.revisions:,} revisions)"
+        head = f"verified {self.files:,} files, {self.records:,} valid records ({self.revisions:,} revisions)"
+        state = (
+            "clean"
+            if not left
+            else f"{sum(left.values()):,} problems (" + ", ".join(f"{n:,} {k}" for k, n in sorted(left.items())) + ")"
         )
-        state = "clean" if not left else f"{sum(left.values()):,} problems (" + ", ".join(
-            f"{n:,} {k}" for k, n in sorted(left.items())) + ")"
         extra = f"; repaired {fixed:,}" if fixed else ""
         extra += f"; {len(self.in_use)} file(s) in use by a writer" if self.in_use else ""
         return f"{head}: {state}{extra}"
@@ -164,8 +164,12 @@ def verify(root: str | os.PathLike[str], repair: bool = False) -> Report:
         for df in files.day_files(day, ddir, hide_leftovers=False):
             report.files += 1
             if df.gz is not None and df.plain is not None and files.is_leftover(df.plain, df.gz):
-                prob = Problem("leftover", str(df.plain.relative_to(root)), 0,
-                               f"an interrupted compress: its bytes are already in {df.gz.name}")
+                prob = Problem(
+                    "leftover",
+                    str(df.plain.relative_to(root)),
+                    0,
+                    f"an interrupted compress: its bytes are already in {df.gz.name}",
+                )
                 report.problems.append(prob)
                 if repair and not _locked_by_writer(df.plain):
                     report.quarantined.append(files.move_to_quarantine(root, df.plain))

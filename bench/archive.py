@@ -79,15 +79,27 @@ class Corpus:
         text = "\n\n".join(parts)
         title = " ".join(self.rng.choices(self.words, cum_weights=self.cum, k=8)).capitalize()
         return {
-            "schema_version": 1, "url": f"https://{site}.example/{day}/story-{i}", "canonical_url": None,
-            "site": site, "site_name": site.replace("-", " ").title(), "title": title,
-            "description": parts[0][:160], "authors": ["Ada Lovelace", "Grace Hopper"][: 1 + i % 2],
-            "published_at": f"{day}T08:00:00+01:00", "modified_at": None, "language": "en",
-            "section": "news", "tags": ["local", site], "image": {"url": f"https://{site}.example/{i}.jpg",
-                                                                  "caption": None},
-            "text": text, "word_count": len(text.split()),
+            "schema_version": 1,
+            "url": f"https://{site}.example/{day}/story-{i}",
+            "canonical_url": None,
+            "site": site,
+            "site_name": site.replace("-", " ").title(),
+            "title": title,
+            "description": parts[0][:160],
+            "authors": ["Ada Lovelace", "Grace Hopper"][: 1 + i % 2],
+            "published_at": f"{day}T08:00:00+01:00",
+            "modified_at": None,
+            "language": "en",
+            "section": "news",
+            "tags": ["local", site],
+            "image": {"url": f"https://{site}.example/{i}.jpg", "caption": None},
+            "text": text,
+            "word_count": len(text.split()),
             "content_hash": hashlib.sha256(" ".join(text.casefold().split()).encode()).hexdigest(),
-            "crawled_at": f"{day}T12:00:00+00:00", "spider": spider, "run_id": run_id, "http_status": 200,
+            "crawled_at": f"{day}T12:00:00+00:00",
+            "spider": spider,
+            "run_id": run_id,
+            "http_status": 200,
         }
 
 
@@ -198,34 +210,51 @@ def report(root: Path, args: argparse.Namespace) -> None:
 
     w = write_phase(root, args.records, args.days)
     avg = w["bytes"] / w["records"]
-    print(f"write : {w['records']:,} records ({w['bytes'] / 1e6:,.0f} MB, {avg / 1000:.1f} kB/record, "
-          f"{args.days} days, {len(SITES)} sites, {len(SPIDERS)} spiders)")
-    print(f"        {w['records'] / w['write_s']:,.0f} records/s in ArchiveWriter.write/close "
-          f"({w['write_s']:.1f} s; {w['records'] / w['total_s']:,.0f}/s including generating the records)")
+    print(
+        f"write : {w['records']:,} records ({w['bytes'] / 1e6:,.0f} MB, {avg / 1000:.1f} kB/record, "
+        f"{args.days} days, {len(SITES)} sites, {len(SPIDERS)} spiders)"
+    )
+    print(
+        f"        {w['records'] / w['write_s']:,.0f} records/s in ArchiveWriter.write/close "
+        f"({w['write_s']:.1f} s; {w['records'] / w['total_s']:,.0f}/s including generating the records)"
+    )
 
-    done = subprocess.run([sys.executable, __file__, "--read-only", "--root", str(root)], env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--read-only", "--root", str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     r = json.loads(done.stdout)
     rss = r["rss_mb"]
-    print(f"read  : Archive.records() {r['records'] / r['seconds']:,.0f} records/s "
-          f"({r['records']:,} in {r['seconds']:.1f} s, {w['bytes'] / 1e6 / r['seconds']:,.0f} MB/s)")
-    print(f"        RSS MB: start {rss['start']:.1f}, 10% {rss['10%']:.1f}, 50% {rss['50%']:.1f}, "
-          f"100% {rss['100%']:.1f}")
+    print(
+        f"read  : Archive.records() {r['records'] / r['seconds']:,.0f} records/s "
+        f"({r['records']:,} in {r['seconds']:.1f} s, {w['bytes'] / 1e6 / r['seconds']:,.0f} MB/s)"
+    )
+    print(
+        f"        RSS MB: start {rss['start']:.1f}, 10% {rss['10%']:.1f}, 50% {rss['50%']:.1f}, 100% {rss['100%']:.1f}"
+    )
 
     t = time.perf_counter()
     with open(os.devnull, "wb") as sink:
-        subprocess.run([sys.executable, "-m", "archive", "--root", str(root), "cat"], stdout=sink, env=env,
-                       check=True, cwd=REPO)
+        subprocess.run(
+            [sys.executable, "-m", "archive", "--root", str(root), "cat"], stdout=sink, env=env, check=True, cwd=REPO
+        )
     cat_s = time.perf_counter() - t
-    print(f"cat   : news-archive cat > /dev/null {w['records'] / cat_s:,.0f} records/s ({cat_s:.1f} s, "
-          f"process start included)")
+    print(
+        f"cat   : news-archive cat > /dev/null {w['records'] / cat_s:,.0f} records/s ({cat_s:.1f} s, "
+        f"process start included)"
+    )
 
     with Index(root) as idx:
         st = idx.update()
         db = sum(p.stat().st_size for p in idx.dir.glob("archive.sqlite*"))
         rate = st.records / st.seconds
-        print(f"index : built in {st.seconds:.1f} s ({st.records:,} records, {rate:,.0f}/s), "
-              f"{db / 1e6:,.0f} MB on disk ({db / w['bytes']:.0%} of the JSONL)")
+        print(
+            f"index : built in {st.seconds:.1f} s ({st.records:,} records, {rate:,.0f}/s), "
+            f"{db / 1e6:,.0f} MB on disk ({db / w['bytes']:.0%} of the JSONL)"
+        )
         noop = idx.update()
         print(f"        incremental update with nothing new: {noop.seconds * 1000:.1f} ms")
 
@@ -243,10 +272,14 @@ def report(root: Path, args: argparse.Namespace) -> None:
         t = time.perf_counter()
         a.search(q, 10)
         lat_upd.append((time.perf_counter() - t) * 1000)
-    print(f"search: {len(qs)} queries of 1-3 words, {sum(1 for h in hits if h)} with hits: "
-          f"p50 {percentile(lat, 50):.1f} ms, p95 {percentile(lat, 95):.1f} ms, max {max(lat):.1f} ms")
-    print(f"        Archive.search() incl. the no-op index update (50 queries): p50 "
-          f"{percentile(lat_upd, 50):.1f} ms, p95 {percentile(lat_upd, 95):.1f} ms")
+    print(
+        f"search: {len(qs)} queries of 1-3 words, {sum(1 for h in hits if h)} with hits: "
+        f"p50 {percentile(lat, 50):.1f} ms, p95 {percentile(lat, 95):.1f} ms, max {max(lat):.1f} ms"
+    )
+    print(
+        f"        Archive.search() incl. the no-op index update (50 queries): p50 "
+        f"{percentile(lat_upd, 50):.1f} ms, p95 {percentile(lat_upd, 95):.1f} ms"
+    )
     print(f"        slowest: {', '.join(repr(q) for _, q in sorted(zip(lat, qs, strict=True))[-3:])}")
     print(f"        mean hits {statistics.mean(hits):.1f}")
 

@@ -29,8 +29,20 @@ sys.path.insert(0, str(ROOT))
 from devtools.sitegen import generate  # noqa: E402
 from devtools.siteserver import serve  # noqa: E402
 
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=32",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "ROBOTSTXT_OBEY=False", "-s", "LOG_LEVEL=INFO"]
+FAST = [
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "CONCURRENT_REQUESTS=32",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=32",
+    "-s",
+    "ROBOTSTXT_OBEY=False",
+    "-s",
+    "LOG_LEVEL=INFO",
+]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -97,12 +109,32 @@ def main() -> int:
         with serve(site_dir) as site:
             results: dict[str, list[dict[str, float]]] = {"fetch-only": [], "news": []}
             for round_no in range(args.rounds):
-                fetched = run([scrapy, "runspider", str(ROOT / "bench" / "fetch_spider.py"), "-a",
-                               f"sitemap={site.url}sitemap.xml", *FAST])
+                fetched = run(
+                    [
+                        scrapy,
+                        "runspider",
+                        str(ROOT / "bench" / "fetch_spider.py"),
+                        "-a",
+                        f"sitemap={site.url}sitemap.xml",
+                        *FAST,
+                    ]
+                )
                 results["fetch-only"].append(fetched)
                 archive = Path(tmp) / f"archive-{round_no}"
-                news = run([scrapy, "crawl", "news", "-a", f"site={site.url}", "-s", f"ARCHIVE_DIR={archive}",
-                            "-s", f"EXTRACT_WORKERS={args.workers}", *FAST])
+                news = run(
+                    [
+                        scrapy,
+                        "crawl",
+                        "news",
+                        "-a",
+                        f"site={site.url}",
+                        "-s",
+                        f"ARCHIVE_DIR={archive}",
+                        "-s",
+                        f"EXTRACT_WORKERS={args.workers}",
+                        *FAST,
+                    ]
+                )
                 news["archived"] = sum(1 for f in archive.glob("*/*.jsonl") for _ in f.open("rb"))
                 results["news"].append(news)
     print(f"{args.pages} article pages, {args.rounds} rounds, EXTRACT_WORKERS={args.workers}, {os.cpu_count()} CPUs")
@@ -114,8 +146,10 @@ def main() -> int:
         peak = max(r["peak_mib"] for r in runs)
         print(f"{name:>10}: {rate:7.1f} pages/s  {cpu_ms:6.2f} CPU ms/page  peak RSS {peak:7.1f} MiB")
     archived = min(r["archived"] for r in results["news"])
-    print(f"news/fetch-only: {rates['news'] / rates['fetch-only']:.2f}x; archived {archived}/{args.pages} "
-          f"({100 * archived / args.pages:.1f}%) in the worst round")
+    print(
+        f"news/fetch-only: {rates['news'] / rates['fetch-only']:.2f}x; archived {archived}/{args.pages} "
+        f"({100 * archived / args.pages:.1f}%) in the worst round"
+    )
     print(json.dumps({"ratio": rates["news"] / rates["fetch-only"], "archived_share": archived / args.pages}))
     return 0
 

@@ -33,11 +33,22 @@ if str(ROOT) not in sys.path:
 from bench.eval_adapter import extract  # noqa: E402
 
 #: Rows of the table: (label, aggregate key), in the scorer's order.
-FIELDS = [("title exact", "title_exact"), ("title fuzzy", "title_fuzzy"), ("authors P", "authors_p"),
-          ("authors R", "authors_r"), ("authors F1", "authors_f1"), ("byline tokF1", "authors_tokf1"),
-          ("date day", "date_day"), ("date minute", "date_minute"), ("has offset", "date_pred_tz"),
-          ("description fuzzy", "description_fuzzy"), ("site name", "site_name"), ("language", "language"),
-          ("top image", "image"), ("body tokF1", "body_f1")]
+FIELDS = [
+    ("title exact", "title_exact"),
+    ("title fuzzy", "title_fuzzy"),
+    ("authors P", "authors_p"),
+    ("authors R", "authors_r"),
+    ("authors F1", "authors_f1"),
+    ("byline tokF1", "authors_tokf1"),
+    ("date day", "date_day"),
+    ("date minute", "date_minute"),
+    ("has offset", "date_pred_tz"),
+    ("description fuzzy", "description_fuzzy"),
+    ("site name", "site_name"),
+    ("language", "language"),
+    ("top image", "image"),
+    ("body tokF1", "body_f1"),
+]
 
 
 def load_scorer(eval_dir: Path) -> ModuleType:
@@ -72,8 +83,9 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(pages: list[dict[str, Any]], scorer: ModuleType,
-        fn: Callable[[str, str], dict[str, Any]] = extract) -> list[dict[str, Any]]:
+def run(
+    pages: list[dict[str, Any]], scorer: ModuleType, fn: Callable[[str, str], dict[str, Any]] = extract
+) -> list[dict[str, Any]]:
     """Extract and score every page; each result has `id`, `ms`, `error`, `scores`, `pred`."""
     results = []
     for page in pages:
@@ -84,8 +96,9 @@ def run(pages: list[dict[str, Any]], scorer: ModuleType,
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
         ms = (time.perf_counter() - start) * 1000
-        results.append({"id": page["id"], "ms": ms, "error": error, "pred": pred,
-                        "scores": scorer.score_page(pred, page["gold"])})
+        results.append(
+            {"id": page["id"], "ms": ms, "error": error, "pred": pred, "scores": scorer.score_page(pred, page["gold"])}
+        )
     return results
 
 
@@ -99,8 +112,11 @@ def table(kind: str, results: list[dict[str, Any]], scorer: ModuleType) -> str:
     times = sorted(r["ms"] for r in results)
     slowest = max(results, key=lambda r: r["ms"])
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    lines += ["", f"median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {slowest['ms']:.1f} ms "
-                  f"({slowest['id']}), errors {summary['errors']}"]
+    lines += [
+        "",
+        f"median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {slowest['ms']:.1f} ms "
+        f"({slowest['id']}), errors {summary['errors']}",
+    ]
     return "\n".join(lines)
 
 
@@ -123,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     parser = argparse.ArgumentParser(prog="bench/extraction.py", description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True, help="a fundus- or readability-style folder")
-    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval",
-                        help="folder with score_metadata.py (default: ../shared/eval beside the repo)")
+    parser.add_argument(
+        "--eval",
+        type=Path,
+        default=ROOT.parent / "shared" / "eval",
+        help="folder with score_metadata.py (default: ../shared/eval beside the repo)",
+    )
     parser.add_argument("--memory", type=int, metavar="N", help="also run N extractions and print RSS")
     args = parser.parse_args(argv)
     scorer = load_scorer(args.eval.resolve())
@@ -136,8 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table(kind, results, scorer))
     if kind == "readability" and hasattr(scorer, "_real_readability_ids"):
         real = scorer._real_readability_ids(args.corpus.resolve())  # the scorer's "real pages" subset
-        print("\n" + table("readability, real pages only (source.html >= 8 KB)",
-                           [r for r in results if r["id"] in real], scorer))
+        print(
+            "\n"
+            + table(
+                "readability, real pages only (source.html >= 8 KB)", [r for r in results if r["id"] in real], scorer
+            )
+        )
     if args.memory:
         print(memory(pages, args.memory))
     return 0

@@ -94,8 +94,12 @@ def progress(text: str, *, end: str = "\n") -> None:
 def markdown(title: str, rows: list[tuple[str, dict[str, str]]]) -> str:
     """A table with one row per metric and one column per half (and all)."""
     width = max(len(label) for label, _ in rows)
-    lines = [f"### {title}", "", f"| {'metric':<{width}} | " + " | ".join(f"{c:>16}" for c in COLUMNS) + " |",
-             f"|{'-' * (width + 2)}|" + "|".join("-" * 17 + ":" for _ in COLUMNS) + "|"]
+    lines = [
+        f"### {title}",
+        "",
+        f"| {'metric':<{width}} | " + " | ".join(f"{c:>16}" for c in COLUMNS) + " |",
+        f"|{'-' * (width + 2)}|" + "|".join("-" * 17 + ":" for _ in COLUMNS) + "|",
+    ]
     for label, cells in rows:
         lines.append(f"| {label:<{width}} | " + " | ".join(f"{cells.get(c, '-'):>16}" for c in COLUMNS) + " |")
     return "\n".join(lines) + "\n"
@@ -103,8 +107,10 @@ def markdown(title: str, rows: list[tuple[str, dict[str, str]]]) -> str:
 
 def split_rows(ids_by_column: dict[str, list[str]], publisher: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
     """The `pages` and `publishers` rows."""
-    return [("pages", {c: str(len(ids)) for c, ids in ids_by_column.items()}),
-            ("publishers", {c: str(len({publisher[i] for i in ids})) for c, ids in ids_by_column.items()})]
+    return [
+        ("pages", {c: str(len(ids)) for c, ids in ids_by_column.items()}),
+        ("publishers", {c: str(len({publisher[i] for i in ids})) for c, ids in ids_by_column.items()}),
+    ]
 
 
 def columns_of(ids: Sequence[str], publisher: dict[str, str]) -> dict[str, list[str]]:
@@ -144,8 +150,10 @@ def tree_adapter(tree: Path) -> Extractor:
     for module in (adapter, sys.modules.get("scraper.extract")):
         where = Path(getattr(module, "__file__", None) or "?").resolve()
         if not where.is_relative_to(tree):
-            raise SystemExit(f"{PROG}: error: {getattr(module, '__name__', 'scraper.extract')} came from {where}, "
-                             f"not from the tree under test {tree}")
+            raise SystemExit(
+                f"{PROG}: error: {getattr(module, '__name__', 'scraper.extract')} came from {where}, "
+                f"not from the tree under test {tree}"
+            )
     fn: Extractor = adapter.extract
     return fn
 
@@ -188,8 +196,11 @@ def metadata_tables(kind: str, corpus: Path, eval_dir: Path, fn: Extractor, time
         summaries = {c: scorer.aggregate([by_id[i] for i in cols[c]]) for c in COLUMNS if cols[c]}
         rows = split_rows(cols, publisher)
         for label, key in harness.FIELDS:
-            cells = {c: f"{100 * s[key]['mean']:.1f} ({s[key]['n']})" for c, s in summaries.items()
-                     if isinstance(s.get(key), dict)}
+            cells = {
+                c: f"{100 * s[key]['mean']:.1f} ({s[key]['n']})"
+                for c, s in summaries.items()
+                if isinstance(s.get(key), dict)
+            }
             if cells:
                 rows.append((label, cells))
         rows.append(("errors", {c: str(s["errors"]) for c, s in summaries.items()}))
@@ -199,8 +210,12 @@ def metadata_tables(kind: str, corpus: Path, eval_dir: Path, fn: Extractor, time
     out = [table(f"{kind}: score (pages scored), %", [r["id"] for r in results])]
     if kind == "readability" and hasattr(scorer, "_real_readability_ids"):
         real = scorer._real_readability_ids(corpus)
-        out.append(table("readability, real pages only (source.html >= 8 KB): score (pages scored), %",
-                         [r["id"] for r in results if r["id"] in real]))
+        out.append(
+            table(
+                "readability, real pages only (source.html >= 8 KB): score (pages scored), %",
+                [r["id"] for r in results if r["id"] in real],
+            )
+        )
     return "\n".join(out)
 
 
@@ -276,8 +291,13 @@ def tree_at(rev: str | None) -> Iterator[tuple[Path, str]]:
     """The tree to score and a line saying what it is: this checkout, or a temporary worktree at `rev`."""
     if rev is None:
         dirty = git("status", "--porcelain", "--", "scraper", "bench/eval_adapter.py")
-        yield ROOT, (f"working tree {ROOT} (HEAD {git('rev-parse', '--short', 'HEAD')}"
-                     f"{', with uncommitted changes to scraper/' if dirty else ''})")
+        yield (
+            ROOT,
+            (
+                f"working tree {ROOT} (HEAD {git('rev-parse', '--short', 'HEAD')}"
+                f"{', with uncommitted changes to scraper/' if dirty else ''})"
+            ),
+        )
         return
     commit = git("rev-parse", "--verify", f"{rev}^{{commit}}")
     with tempfile.TemporaryDirectory(prefix="halves-") as tmp:
@@ -293,16 +313,25 @@ def tree_at(rev: str | None) -> Iterator[tuple[Path, str]]:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(prog=PROG, description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--corpus-root", type=Path, required=True,
-                        help="folder holding fundus/, readability/ and dragnet/ (e.g. ../shared/corpus)")
+    parser.add_argument(
+        "--corpus-root",
+        type=Path,
+        required=True,
+        help="folder holding fundus/, readability/ and dragnet/ (e.g. ../shared/corpus)",
+    )
     parser.add_argument("--rev", help="score the project at this git revision instead of the working tree")
-    parser.add_argument("--corpora", default=",".join(CORPORA),
-                        help=f"comma-separated, from {','.join(CORPORA)} (default: all three, in that order)")
-    parser.add_argument("--eval", type=Path,
-                        help="folder with score_metadata.py and score_body.py (default: <corpus-root>/../eval)")
+    parser.add_argument(
+        "--corpora",
+        default=",".join(CORPORA),
+        help=f"comma-separated, from {','.join(CORPORA)} (default: all three, in that order)",
+    )
+    parser.add_argument(
+        "--eval", type=Path, help="folder with score_metadata.py and score_body.py (default: <corpus-root>/../eval)"
+    )
     parser.add_argument("--timeout", type=float, default=60, help="seconds per page (default 60, as the scorers)")
-    parser.add_argument("--bootstrap", type=int, default=1000,
-                        help="dragnet resamples for +- (default 1000, as score_body.py; 0: off)")
+    parser.add_argument(
+        "--bootstrap", type=int, default=1000, help="dragnet resamples for +- (default 1000, as score_body.py; 0: off)"
+    )
     parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)  # internal: worker mode
     args = parser.parse_args(argv)
     args.corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
@@ -329,9 +358,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# Extraction by publisher half: {what}\n", flush=True)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")])))
         for corpus in args.corpora:
-            command = [sys.executable, str(Path(__file__).resolve()), "--tree", str(tree),
-                       "--corpus-root", str(args.corpus_root), "--corpora", corpus, "--eval", str(args.eval),
-                       "--timeout", str(args.timeout), "--bootstrap", str(args.bootstrap)]
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--tree",
+                str(tree),
+                "--corpus-root",
+                str(args.corpus_root),
+                "--corpora",
+                corpus,
+                "--eval",
+                str(args.eval),
+                "--timeout",
+                str(args.timeout),
+                "--bootstrap",
+                str(args.bootstrap),
+            ]
             start = time.monotonic()
             code = subprocess.run(command, env=env).returncode
             progress(f"{corpus}: {time.monotonic() - start:.0f} s")

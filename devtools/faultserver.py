@@ -54,8 +54,12 @@ class Route:
     then: Route | None = None  # what the second and later requests for the path get
 
 
-def page(body: bytes | str, content_type: str | None = "text/html; charset=utf-8", status: int = 200,
-         headers: dict[str, str] | None = None) -> Route:
+def page(
+    body: bytes | str,
+    content_type: str | None = "text/html; charset=utf-8",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Route:
     """A whole response; `content_type=None` sends no Content-Type at all."""
     data = body.encode("utf-8") if isinstance(body, str) else body
     all_headers = dict(headers or {})
@@ -76,14 +80,19 @@ def redirect(location: str, status: int = 302) -> Route:
 
 def _chunks(data: bytes, size: int) -> Iterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 def drip(body: bytes, bytes_per_second: float = 4.0, max_seconds: float = 60.0) -> Route:
     """`body` announced whole (Content-Length) and sent a few bytes a second, for `max_seconds` at most."""
     step = max(1, int(bytes_per_second))
-    return Route(headers={"Content-Type": "text/html; charset=utf-8"}, stream=lambda: _chunks(body, step),
-                 length=len(body), pause=step / bytes_per_second, max_seconds=max_seconds)
+    return Route(
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        stream=lambda: _chunks(body, step),
+        length=len(body),
+        pause=step / bytes_per_second,
+        max_seconds=max_seconds,
+    )
 
 
 def reset_mid_body(body: bytes, after: int) -> Route:
@@ -109,8 +118,7 @@ def huge_page(size: int = 40 * MiB, announce: bool = True) -> Route:
         yield head
         yield from _repeat(unit, size - len(head))
 
-    return Route(headers={"Content-Type": "text/html; charset=utf-8"}, stream=stream,
-                 length=size if announce else None)
+    return Route(headers={"Content-Type": "text/html; charset=utf-8"}, stream=stream, length=size if announce else None)
 
 
 def gzip_stream(unit: bytes, size: int, chunk: int = MiB) -> tuple[int, Callable[[], Iterator[bytes]]]:
@@ -145,8 +153,11 @@ def gzip_bomb(size: int = 4 * GiB, content_encoding: bool = True) -> Route:
     """HTML that expands to `size` bytes (gigabytes), gzip-compressed on the fly: `Content-Encoding: gzip`,
     or with `content_encoding=False` a plain `.gz` file (a gzipped sitemap that explodes)."""
     length, stream = gzip_stream(b"<p>boom</p>", size)
-    headers = ({"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"} if content_encoding
-               else {"Content-Type": "application/x-gzip"})
+    headers = (
+        {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
+        if content_encoding
+        else {"Content-Type": "application/x-gzip"}
+    )
     return Route(headers=headers, stream=stream, length=length, max_seconds=30.0)
 
 
@@ -181,8 +192,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any,
-                 server: socketserver.BaseServer, *, site: FaultSite) -> None:
+    def __init__(
+        self,
+        request: socket.socket | tuple[bytes, socket.socket],
+        client_address: Any,
+        server: socketserver.BaseServer,
+        *,
+        site: FaultSite,
+    ) -> None:
         self.site = site
         super().__init__(request, client_address, server)  # handles the request
 
@@ -231,7 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route.stream is None:
             data = route.body.replace(b"__BASE__", self.site.url.rstrip("/").encode())
             if route.reset_after is not None:
-                self._send(data[:route.reset_after], deadline)
+                self._send(data[: route.reset_after], deadline)
                 self._reset()
             else:
                 self._send(data, deadline)
@@ -240,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
         sent = 0
         for chunk in route.stream():
             if route.reset_after is not None and sent + len(chunk) >= route.reset_after:
-                self._send(chunk[:route.reset_after - sent], deadline)
+                self._send(chunk[: route.reset_after - sent], deadline)
                 self._reset()
                 return
             self._send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk, deadline)
@@ -261,8 +278,11 @@ class _Handler(BaseHTTPRequestHandler):
         if route.stream is not None and route.length is None:
             self.send_header("Transfer-Encoding", "chunked")
         else:
-            length = route.length if route.stream is not None else len(
-                route.body.replace(b"__BASE__", self.site.url.rstrip("/").encode()))
+            length = (
+                route.length
+                if route.stream is not None
+                else len(route.body.replace(b"__BASE__", self.site.url.rstrip("/").encode()))
+            )
             self.send_header("Content-Length", str(length))
         try:
             self.end_headers()
@@ -280,8 +300,12 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_faults(routes: dict[str, Route | Callable[[str], Route]] | None = None, root: str | Path | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> Iterator[FaultSite]:
+def serve_faults(
+    routes: dict[str, Route | Callable[[str], Route]] | None = None,
+    root: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[FaultSite]:
     """Serve `routes` (and the files under `root`) on a loopback address during the `with` block."""
     address = ipaddress.ip_address(host)
     if address.version != 4 or not address.is_loopback:
@@ -289,8 +313,9 @@ def serve_faults(routes: dict[str, Route | Callable[[str], Route]] | None = None
     site = FaultSite("", Path(root).resolve() if root is not None else None, dict(routes or {}))
     server = _Server((host, port), functools.partial(_Handler, site=site))
     site.url = f"http://{host}:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="faultserver",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="faultserver", daemon=True
+    )
     thread.start()
     try:
         yield site

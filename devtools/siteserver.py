@@ -69,8 +69,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any,
-                 server: socketserver.BaseServer, *, site: Site, routes: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        request: socket.socket | tuple[bytes, socket.socket],
+        client_address: Any,
+        server: socketserver.BaseServer,
+        *,
+        site: Site,
+        routes: dict[str, dict[str, Any]],
+    ) -> None:
         self.site, self.routes = site, routes
         super().__init__(request, client_address, server)  # handles the request
 

@@ -43,14 +43,20 @@ class ArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
-        return cls(crawler, settings.get("ARCHIVE_DIR") or "data", settings.get("RUN_ID") or new_run_id(),
-                   settings.getbool("ARCHIVE_GZIP"), settings.getint("ARCHIVE_FSYNC_EVERY"))
+        return cls(
+            crawler,
+            settings.get("ARCHIVE_DIR") or "data",
+            settings.get("RUN_ID") or new_run_id(),
+            settings.getbool("ARCHIVE_GZIP"),
+            settings.getint("ARCHIVE_FSYNC_EVERY"),
+        )
 
     def open_spider(self) -> None:
         """Open the run's writer (files are created on the first record)."""
         assert self.crawler.spider is not None
-        self.writer = ArchiveWriter(self.root, self.crawler.spider.name, self.run_id, gzip=self.gzip,
-                                    fsync_every=self.fsync_every)
+        self.writer = ArchiveWriter(
+            self.root, self.crawler.spider.name, self.run_id, gzip=self.gzip, fsync_every=self.fsync_every
+        )
         self.stats.set_value("archive/run_id", self.run_id)
         self.stats.set_value("archive/root", self.root)
 
@@ -70,8 +76,14 @@ class ArchivePipeline:
             raise PageDropped.counted(self.stats, item, "archive_error (the archive cannot be written)")
         assert self.crawler.spider is not None
         page = item.page
-        item.record = {**item.record, "site": page.site or item.record["site"], "crawled_at": page.fetched_at,
-                       "spider": self.crawler.spider.name, "run_id": self.run_id, "http_status": page.status}
+        item.record = {
+            **item.record,
+            "site": page.site or item.record["site"],
+            "crawled_at": page.fetched_at,
+            "spider": self.crawler.spider.name,
+            "run_id": self.run_id,
+            "http_status": page.status,
+        }
         try:
             path = self.writer.write(item.record)
         except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine

@@ -29,8 +29,11 @@ class BoilerplatePipeline:
     def from_crawler(cls, crawler: Crawler) -> BoilerplatePipeline:
         settings = crawler.settings
         assert crawler.stats is not None
-        return cls(crawler.stats, pattern_list(settings, "BOILERPLATE_PATTERNS"),
-                   pattern_list(settings, "BOILERPLATE_EXTRA_PATTERNS"))
+        return cls(
+            crawler.stats,
+            pattern_list(settings, "BOILERPLATE_PATTERNS"),
+            pattern_list(settings, "BOILERPLATE_EXTRA_PATTERNS"),
+        )
 
     def _stripper_for(self, extra: tuple[str, ...]) -> BoilerplateStripper:
         if not extra:

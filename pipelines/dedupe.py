@@ -23,9 +23,11 @@ log = logging.getLogger(__name__)
 # change between two fetches of one unchanged article ("Updated 5 minutes ago. Read by 1,204 people.").
 _COUNT = r"(?:\d[\d.,]*\s*[km]?|an?|one|a few)"
 _COUNTED = r"(?:views?|reads?|readers|comments?|shares?|likes?|reactions?|replies|people|times)"
-_DATE_WORD = (r"(?:\d{1,4}(?:st|nd|rd|th|h)?|jan\w*|feb\w*|mar\w*|apr\w*|may|june?|july?|aug\w*|sept?\w*|oct\w*|"
-              r"nov\w*|dec\w*|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|sat\w*|sun\w*|at|on|am|pm|a\.m|p\.m|utc|gmt|"
-              r"[a-z]{1,3}[sd]t|cet|cest|today|yesterday|now)")
+_DATE_WORD = (
+    r"(?:\d{1,4}(?:st|nd|rd|th|h)?|jan\w*|feb\w*|mar\w*|apr\w*|may|june?|july?|aug\w*|sept?\w*|oct\w*|"
+    r"nov\w*|dec\w*|mon\w*|tue\w*|wed\w*|thu\w*|fri\w*|sat\w*|sun\w*|at|on|am|pm|a\.m|p\.m|utc|gmt|"
+    r"[a-z]{1,3}[sd]t|cet|cest|today|yesterday|now)"
+)
 _VOLATILE = re.compile(
     r"^(?:"
     rf"(?:(?:last\s+)?(?:updated|modified|edited|posted|published)\s*:?\s*)?(?:{_COUNT}\s+(?:seconds?|secs?|minutes?|"
@@ -69,7 +71,8 @@ def canonical_problem(url: str, canonical: str) -> str | None:
     page, named = urlsplit(url), urlsplit(canonical)
     page_host, named_host = _site_host(page.hostname or ""), _site_host(named.hostname or "")
     if registered_domain(page_host) != registered_domain(named_host) or not (
-            page_host == named_host or page_host.endswith("." + named_host) or named_host.endswith("." + page_host)):
+        page_host == named_host or page_host.endswith("." + named_host) or named_host.endswith("." + page_host)
+    ):
         return "other_site"
     if named.query:  # `/?p=123`, `index.php?id=9`: the query names the page, its path says nothing
         return None
@@ -119,8 +122,7 @@ class DedupePipeline:
         self.stats.inc_value(f"articles/canonical_ignored/{why}")
         level = logging.DEBUG if canonical in self._logged else logging.INFO
         self._logged.add(canonical)
-        log.log(level, "Ignored the canonical %s of %s (%s): not a key for this article", canonical,
-                item.page.url, why)
+        log.log(level, "Ignored the canonical %s of %s (%s): not a key for this article", canonical, item.page.url, why)
 
     def _shared(self, canonical: str) -> None:
         """A canonical that pages with different texts name is no key, from now on in this run."""
@@ -139,8 +141,11 @@ class DedupePipeline:
     def _usable_canonical(self, item: Article) -> str | None:
         """The record's canonical URL when it can be this article's key; else None (and null in the record)."""
         url, canonical = item.record["url"], item.record.get("canonical_url")
-        if canonical and strip_tracking(canonical) != strip_tracking(url) and (
-                why := canonical_problem(url, canonical)):
+        if (
+            canonical
+            and strip_tracking(canonical) != strip_tracking(url)
+            and (why := canonical_problem(url, canonical))
+        ):
             self._ignore_canonical(item, why)
             return None
         return canonical
@@ -170,9 +175,13 @@ class DedupePipeline:
         if not revision:
             self._check_urls(item, canonical, seen_text)
         if seen_text:
-            raise PageDropped.counted(self.stats, item,
-                                      "unchanged (fetched again after its sitemap lastmod; same text)" if revision
-                                      else "duplicate_content (the same text was archived under another URL)")
+            raise PageDropped.counted(
+                self.stats,
+                item,
+                "unchanged (fetched again after its sitemap lastmod; same text)"
+                if revision
+                else "duplicate_content (the same text was archived under another URL)",
+            )
         if revision:
             self.stats.inc_value("articles/revised")
             self.stats.inc_value(f"site/{item.page.site}/revised")

@@ -28,8 +28,9 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise ExtractionTimeout
 
 
-def extract_with_deadline(body: bytes, url: str, content_type: str | None, hints: Mapping[str, object],
-                          timeout: float) -> Extraction:
+def extract_with_deadline(
+    body: bytes, url: str, content_type: str | None, hints: Mapping[str, object], timeout: float
+) -> Extraction:
     """Run extraction in a worker process, interrupted after `timeout` seconds (SIGALRM, repeated every
     0.1 s after that in case something catches the first one)."""
     previous = signal.signal(signal.SIGALRM, _alarm)
@@ -60,14 +61,19 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         settings = crawler.settings
         assert crawler.stats is not None
-        return cls(crawler.stats, max(0, settings.getint("EXTRACT_WORKERS")), settings.getfloat("EXTRACT_TIMEOUT"),
-                   max(1, settings.getint("EXTRACT_WORKER_MAX_PAGES")))
+        return cls(
+            crawler.stats,
+            max(0, settings.getint("EXTRACT_WORKERS")),
+            settings.getfloat("EXTRACT_TIMEOUT"),
+            max(1, settings.getint("EXTRACT_WORKER_MAX_PAGES")),
+        )
 
     def open_spider(self) -> None:
         """Start the worker pool (its processes start with the first pages)."""
         if self.workers:
-            self.pool = WorkerPool(self.workers, self.pages_per_worker, self.timeout + KILL_GRACE,
-                                   preload=["scraper.extract"])
+            self.pool = WorkerPool(
+                self.workers, self.pages_per_worker, self.timeout + KILL_GRACE, preload=["scraper.extract"]
+            )
 
     def close_spider(self) -> None:
         """Stop the worker processes."""
@@ -82,10 +88,10 @@ class ExtractPipeline:
 
     async def _extract(self, page: Page) -> Extraction:
         if self.pool is None:
-            return analyse_page(page.body, page.url, content_type=page.content_type, hints=page.hints,
-                                stripper=None)
-        result: Extraction = await self.pool.run(page.url, extract_with_deadline, page.body, page.url,
-                                                 page.content_type, page.hints, self.timeout)
+            return analyse_page(page.body, page.url, content_type=page.content_type, hints=page.hints, stripper=None)
+        result: Extraction = await self.pool.run(
+            page.url, extract_with_deadline, page.body, page.url, page.content_type, page.hints, self.timeout
+        )
         return result
 
     async def process_item(self, item: Page | Article) -> Page | Article:

@@ -36,8 +36,13 @@ _NETWORK: dict[type[BaseException], str] = {
     CancelledError: "cancelled",
 }
 # IgnoreRequest says why in its message only: (words to look for, reason)
-_IGNORED = (("robots", "robots"), ("offsite", "offsite"), ("download_maxsize", "too_large"),
-            ("redirect loop", "redirect_loop"), ("max redirections", "too_many_redirects"))
+_IGNORED = (
+    ("robots", "robots"),
+    ("offsite", "offsite"),
+    ("download_maxsize", "too_large"),
+    ("redirect loop", "redirect_loop"),
+    ("max redirections", "too_many_redirects"),
+)
 _DETAILS = {"too_large": "larger than DOWNLOAD_MAXSIZE", "connection_lost": "connection closed mid-response"}
 
 
@@ -76,8 +81,9 @@ def failed_request(failure: Failure) -> tuple[str, dict[str, Any]]:
     return str((request.meta.get("redirect_urls") or [request.url])[0]), request.meta
 
 
-def count_failure(url: str, reason: str, detail: str, stats: StatsCollector | None, logger: Logger,
-                  site: str | None = None) -> None:
+def count_failure(
+    url: str, reason: str, detail: str, stats: StatsCollector | None, logger: Logger, site: str | None = None
+) -> None:
     """Count a failed page under `pages/failed/<reason>` (and `site/<id>/failed/<reason>`) and log one line:
     `Failed URL: reason (detail)`, INFO for robots.txt refusals, WARNING for the rest."""
     if stats is not None:

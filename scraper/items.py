@@ -37,8 +37,13 @@ class Page:
     revision: bool = False  # fetched again because its sitemap lastmod is newer than our last crawl
 
     @classmethod
-    def from_response(cls, response: Response, site: str | None = None, hints: dict[str, object] | None = None,
-                      site_patterns: tuple[str, ...] = ()) -> Page:
+    def from_response(
+        cls,
+        response: Response,
+        site: str | None = None,
+        hints: dict[str, object] | None = None,
+        site_patterns: tuple[str, ...] = (),
+    ) -> Page:
         """The Page of an article response: what the pipelines need, nothing parsed."""
         content_type = response.headers.get(b"Content-Type")
         return cls(

@@ -14,8 +14,22 @@ Record = dict[str, Any]
 
 #: Fields that extraction fills, in the order they are written.
 EXTRACTED_FIELDS: tuple[str, ...] = (
-    "schema_version", "url", "canonical_url", "site", "site_name", "title", "description", "authors",
-    "published_at", "modified_at", "language", "section", "tags", "image", "text", "word_count",
+    "schema_version",
+    "url",
+    "canonical_url",
+    "site",
+    "site_name",
+    "title",
+    "description",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "section",
+    "tags",
+    "image",
+    "text",
+    "word_count",
     "content_hash",
 )
 #: Fields that the crawl adds when it archives the record.

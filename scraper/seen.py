@@ -59,12 +59,20 @@ class SeenStore:
             stats = self.index.update()
         except (OSError, sqlite3.Error) as exc:
             self._usable = False
-            log.error("The archive index at %s cannot be updated (%s): articles archived by earlier runs may be "
-                      "fetched and archived again", self.index.path, exc)
+            log.error(
+                "The archive index at %s cannot be updated (%s): articles archived by earlier runs may be "
+                "fetched and archived again",
+                self.index.path,
+                exc,
+            )
             return
         if stats.records:
-            log.info("Seen-store: indexed %d archived records from %d files in %.1f s", stats.records,
-                     stats.files, stats.seconds)
+            log.info(
+                "Seen-store: indexed %d archived records from %d files in %.1f s",
+                stats.records,
+                stats.files,
+                stats.seconds,
+            )
 
     def close(self) -> None:
         """Index what this run wrote, so the next run starts at once, and close."""
@@ -72,16 +80,16 @@ class SeenStore:
             if self._indexed and self.root.exists():
                 self.index.update()
         except (OSError, sqlite3.Error) as exc:
-            log.warning("The archive index at %s was not updated (%s); the next run will catch up",
-                        self.index.path, exc)
+            log.warning(
+                "The archive index at %s was not updated (%s); the next run will catch up", self.index.path, exc
+            )
         finally:
             self.index.close()
 
     def has_url(self, url: str) -> bool:
         """Whether an article at `url` (tracking parameters aside) was archived."""
         url = strip_tracking(url)
-        return url in self._urls or url in self._canonicals or (
-            self._indexed and self.index.has_url(url))
+        return url in self._urls or url in self._canonicals or (self._indexed and self.index.has_url(url))
 
     def last_crawled(self, url: str) -> str | None:
         """When an article at `url` was last archived (ISO 8601, UTC), None if never."""
@@ -92,8 +100,7 @@ class SeenStore:
 
     def has_text(self, content_hash: str) -> bool:
         """Whether an article with this exact text was archived (under any URL)."""
-        return content_hash in self._hashes or (
-            self._indexed and self.index.has_content_hash(content_hash))
+        return content_hash in self._hashes or (self._indexed and self.index.has_content_hash(content_hash))
 
     def add(self, record: dict[str, Any]) -> None:
         """Remember an article this run is archiving."""
@@ -107,11 +114,9 @@ class SeenStore:
     def only_named(self, url: str) -> bool:
         """Whether `url` is known only as the canonical a page of this run named, not as an archived page."""
         url = strip_tracking(url)
-        return url in self._canonicals and url not in self._urls and not (
-            self._indexed and self.index.has_url(url))
+        return url in self._canonicals and url not in self._urls and not (self._indexed and self.index.has_url(url))
 
     def forget_canonical(self, url: str) -> None:
         """Stop treating `url` as archived because this run archived a page naming it as its canonical (pages
         with different texts name it: it is no article's key). Records of earlier runs still name it."""
         self._canonicals.discard(strip_tracking(url))
-

@@ -13,8 +13,18 @@ from scraper.urls import host_and_path, registered_domain, site_host, site_of
 
 _Number = TypeVar("_Number", int, float)
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]|\.(?!\.)){0,63}$")
-_KEYS = {"id", "start_urls", "feeds", "sitemaps", "allowed_domains", "include", "exclude", "max_age_days",
-         "max_pages", "boilerplate_patterns"}
+_KEYS = {
+    "id",
+    "start_urls",
+    "feeds",
+    "sitemaps",
+    "allowed_domains",
+    "include",
+    "exclude",
+    "max_age_days",
+    "max_pages",
+    "boilerplate_patterns",
+}
 
 
 @dataclass
@@ -108,11 +118,16 @@ def parse_site(raw: object, where: str) -> SiteConfig:
     domains = [d.lower().lstrip(".") for d in _strings(where, "allowed_domains", raw.get("allowed_domains", []))]
     domains = domains or sorted({registered_domain(u) for u in start + feeds + sitemaps})
     config = SiteConfig(
-        id=site_id, start_urls=start, feeds=feeds, sitemaps=sitemaps, allowed_domains=domains,
+        id=site_id,
+        start_urls=start,
+        feeds=feeds,
+        sitemaps=sitemaps,
+        allowed_domains=domains,
         include=_patterns(where, "include", raw.get("include", [])),
         exclude=_patterns(where, "exclude", raw.get("exclude", [])),
-        boilerplate_patterns=[p.pattern for p in _patterns(where, "boilerplate_patterns",
-                                                            raw.get("boilerplate_patterns", []))],
+        boilerplate_patterns=[
+            p.pattern for p in _patterns(where, "boilerplate_patterns", raw.get("boilerplate_patterns", []))
+        ],
     )
     if "max_age_days" in raw:
         config.max_age_days = _number(where, "max_age_days", raw["max_age_days"], float)

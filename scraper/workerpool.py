@@ -164,8 +164,11 @@ class WorkerPool:
     def waiting(self) -> list[str]:
         """What the pool is busy with, for a watchdog's report: one line per running task, then the queue."""
         now = time.monotonic()
-        lines = [f"{w.tasks[0].label} in worker {w.process.pid} for {now - w.tasks[0].started:.0f} s"
-                 for w in list(self._workers) if w.tasks]
+        lines = [
+            f"{w.tasks[0].label} in worker {w.process.pid} for {now - w.tasks[0].started:.0f} s"
+            for w in list(self._workers)
+            if w.tasks
+        ]
         if queued := len(self._queue) + sum(max(0, len(w.tasks) - 1) for w in list(self._workers)):
             lines.append(f"{queued} more queued")
         return lines
@@ -198,8 +201,7 @@ class WorkerPool:
     def _start(self) -> _Worker:
         assert self._loop is not None
         parent_end, child_end = self._context.Pipe()
-        process = self._context.Process(target=serve, args=(child_end, os.getpid()), daemon=True,
-                                        name="extract-worker")
+        process = self._context.Process(target=serve, args=(child_end, os.getpid()), daemon=True, name="extract-worker")
         process.start()
         child_end.close()
         self.started += 1
@@ -282,8 +284,10 @@ class WorkerPool:
             reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
             worker.process.join(0.1)
-            self._lost(worker, WorkerCrashed(f"worker {worker.process.pid} died (exit code "
-                                             f"{worker.process.exitcode}): {exc!r}"))
+            self._lost(
+                worker,
+                WorkerCrashed(f"worker {worker.process.pid} died (exit code {worker.process.exitcode}): {exc!r}"),
+            )
             self._dispatch()
             return
         if not worker.tasks:  # an answer to nothing: the worker is broken

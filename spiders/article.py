@@ -35,8 +35,12 @@ class ArticleSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One request per URL; no link following."""
         for url in self.urls:
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                                 meta={"site": site_id_for(url), "kind": "article"})
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                meta={"site": site_id_for(url), "kind": "article"},
+            )
 
     def parse_article(self, response: Response) -> Page:
         """Pass the page on to the pipelines."""

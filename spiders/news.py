@@ -1,8 +1,8 @@
 """The `news` spider: discover and fetch the articles of whole sites, from sitemaps, feeds and section pages.
 
-    scrapy crawl news                              # every site of sites.toml
-    scrapy crawl news -a sites=PATH                # another sites file
-    scrapy crawl news -a site=https://example.com/ # one site, no configuration
+scrapy crawl news                              # every site of sites.toml
+scrapy crawl news -a sites=PATH                # another sites file
+scrapy crawl news -a site=https://example.com/ # one site, no configuration
 """
 
 from __future__ import annotations
@@ -56,18 +56,34 @@ class NewsSpider(scrapy.Spider):
         self._robots_seen: set[str] = set()
 
     # --- requests ------------------------------------------------------------------------------------
-    def _request(self, site: SiteConfig, url: str, kind: str, depth: int = 0,
-                 hints: dict[str, object] | None = None, optional: bool = False) -> scrapy.Request:
-        callback = {"robots": self.parse_robots, "sitemap": self.parse_sitemap, "feed": self.parse_feed,
-                    "navigation": self.parse_navigation, "article": self.parse_article}[kind]
-        meta: dict[str, Any] = {"site": site.id, "kind": kind, "nav_depth": depth, "hints": hints or {},
-                                "optional": optional}
+    def _request(
+        self,
+        site: SiteConfig,
+        url: str,
+        kind: str,
+        depth: int = 0,
+        hints: dict[str, object] | None = None,
+        optional: bool = False,
+    ) -> scrapy.Request:
+        callback = {
+            "robots": self.parse_robots,
+            "sitemap": self.parse_sitemap,
+            "feed": self.parse_feed,
+            "navigation": self.parse_navigation,
+            "article": self.parse_article,
+        }[kind]
+        meta: dict[str, Any] = {
+            "site": site.id,
+            "kind": kind,
+            "nav_depth": depth,
+            "hints": hints or {},
+            "optional": optional,
+        }
         if kind == "sitemap":
             meta["download_maxsize"] = SITEMAP_MAXSIZE
         # One URL per page whatever the route: a page linked as navigation and listed as an article is one request.
         fetched = strip_tracking(url) if kind in {"article", "navigation"} else url
-        return scrapy.Request(fetched, callback=callback,
-                              errback=self.on_error, priority=PRIORITY[kind], meta=meta)
+        return scrapy.Request(fetched, callback=callback, errback=self.on_error, priority=PRIORITY[kind], meta=meta)
 
     def _too_old(self, site: SiteConfig, date: str | None) -> bool:
         """Whether a sitemap or feed date is older than the site's max_age_days (a bare date counts whole)."""
@@ -76,8 +92,9 @@ class NewsSpider(scrapy.Spider):
         moment = iso_moment(date, end_of_day=True)
         return moment is not None and datetime.now(UTC) - moment > timedelta(days=site.max_age_days)
 
-    def _article(self, site: SiteConfig, url: str, hints: dict[str, object], date: str | None = None,
-                 lastmod: str | None = None) -> Iterator[scrapy.Request]:
+    def _article(
+        self, site: SiteConfig, url: str, hints: dict[str, object], date: str | None = None, lastmod: str | None = None
+    ) -> Iterator[scrapy.Request]:
         """An article request, unless the site's rules or its age rule it out. `lastmod` (a sitemap's
         <lastmod>, a feed entry's <updated>) lets an archived article be fetched again when it changed since
         (IncrementalMiddleware)."""
@@ -132,11 +149,18 @@ class NewsSpider(scrapy.Spider):
                     if usable_url(entry.loc) and not self._too_old(site, entry.lastmod):
                         yield self._request(site, entry.loc, "sitemap")
                 elif entry.news or classify_url(entry.loc) is UrlKind.ARTICLE:
-                    yield from self._article(site, entry.loc, {"published_at": entry.news.get("published_at"),
-                                                               "title": entry.news.get("title"),
-                                                               "language": entry.news.get("language"),
-                                                               "keywords": entry.news.get("keywords")},
-                                              entry.date, entry.lastmod)
+                    yield from self._article(
+                        site,
+                        entry.loc,
+                        {
+                            "published_at": entry.news.get("published_at"),
+                            "title": entry.news.get("title"),
+                            "language": entry.news.get("language"),
+                            "keywords": entry.news.get("keywords"),
+                        },
+                        entry.date,
+                        entry.lastmod,
+                    )
         except SitemapError as exc:
             self._bad_document(response, "bad_sitemap", str(exc))
         entities.report("sitemap", response.url, site.id, self.crawler.stats, self.logger)
@@ -152,8 +176,13 @@ class NewsSpider(scrapy.Spider):
             return
         entities.report("feed", response.url, site.id, self.crawler.stats, self.logger)
         for entry in entries:
-            yield from self._article(site, entry.url, {"published_at": entry.published_at, "title": entry.title},
-                                     entry.published_at, entry.updated_at)
+            yield from self._article(
+                site,
+                entry.url,
+                {"published_at": entry.published_at, "title": entry.title},
+                entry.published_at,
+                entry.updated_at,
+            )
 
     def parse_navigation(self, response: Response) -> Iterator[scrapy.Request | Page]:
         """Home and section pages: feeds they announce, articles they link, sections within reach; and the page
@@ -195,8 +224,9 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Page:
         """Pass the page on to the pipelines, with what discovery learned as hints."""
         site = self._site(response)
-        page = Page.from_response(response, site=site.id, hints=response.meta.get("hints"),
-                                  site_patterns=tuple(site.boilerplate_patterns))
+        page = Page.from_response(
+            response, site=site.id, hints=response.meta.get("hints"), site_patterns=tuple(site.boilerplate_patterns)
+        )
         page.revision = bool(response.meta.get("revision"))
         return page
 
@@ -206,8 +236,14 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("discovery/optional_missing")
             self.logger.debug("Optional %s is not a %s: %s", response.url, reason.removeprefix("bad_"), detail)
             return
-        count_failure(response.url, reason, detail.splitlines()[0][:200], self.crawler.stats, self.logger,
-                      site=response.meta["site"])
+        count_failure(
+            response.url,
+            reason,
+            detail.splitlines()[0][:200],
+            self.crawler.stats,
+            self.logger,
+            site=response.meta["site"],
+        )
 
     def on_error(self, failure: Failure) -> None:
         """Count and log a failed request once; a missing optional resource (a guessed sitemap) is no error."""

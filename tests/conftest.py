@@ -21,4 +21,3 @@ def news_site() -> Iterator[Site]:
     """tests/sites/news served on 127.0.0.1."""
     with serve(SITES / "news") as site:
         yield site
-

@@ -25,8 +25,15 @@ def root(tmp_path: Path) -> Path:
         with ArchiveWriter(tmp_path, "news", f"r{d}", clock=clock(day)) as w:
             for i in range(3 + d):
                 site = "alpha" if i % 2 else "beta"
-                w.write(make_record(10 * d + i, site=site, authors=["A One", "B Two"], tags=["x", "y"],
-                                    text=f"Harbour story {d}-{i} line\u2028break"))
+                w.write(
+                    make_record(
+                        10 * d + i,
+                        site=site,
+                        authors=["A One", "B Two"],
+                        tags=["x", "y"],
+                        text=f"Harbour story {d}-{i} line\u2028break",
+                    )
+                )
     return tmp_path
 
 
@@ -42,10 +49,21 @@ def test_cat_filters_fields_and_keeps_line_breaks_escaped(root: Path, capsys: An
     code, out, _ = cli(capsys, "cat", "--root", str(root))  # --root also works after the subcommand
     assert code == 0 and len(out.splitlines()) == 7
     assert "\u2028" not in out and "\\u2028" in out
-    _, out, _ = cli(capsys, "--root", str(root), "cat", "--since", "2026-02-02", "--site", "alpha",
-                    "--fields", "url,site,modified_at")
+    _, out, _ = cli(
+        capsys,
+        "--root",
+        str(root),
+        "cat",
+        "--since",
+        "2026-02-02",
+        "--site",
+        "alpha",
+        "--fields",
+        "url,site,modified_at",
+    )
     assert [json.loads(x) for x in out.splitlines()] == [
-        {"url": f"https://alpha.example/news/{n}", "site": "alpha", "modified_at": None} for n in (11, 13)]
+        {"url": f"https://alpha.example/news/{n}", "site": "alpha", "modified_at": None} for n in (11, 13)
+    ]
 
 
 def test_archive_dir_environment_variable(root: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,16 +145,19 @@ def test_export_parquet_and_csv(root: Path, capsys: Any, tmp_path: Path) -> None
     assert code == 2 and "--format" in err
 
 
-@pytest.mark.parametrize("args", [
-    ["--root", "/no/such/archive", "days"],
-    ["cat", "--since", "2026-02-31"],
-    ["cat", "--until", "soon"],
-    ["cat", "--since", "2026-02-03", "--until", "2026-02-01"],
-    ["cat", "--bogus-flag"],
-    ["frobnicate"],
-    [],
-    ["search", "x", "--limit", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--root", "/no/such/archive", "days"],
+        ["cat", "--since", "2026-02-31"],
+        ["cat", "--until", "soon"],
+        ["cat", "--since", "2026-02-03", "--until", "2026-02-01"],
+        ["cat", "--bogus-flag"],
+        ["frobnicate"],
+        [],
+        ["search", "x", "--limit", "0"],
+    ],
+)
 def test_usage_errors_are_one_line_with_status_2(root: Path, args: list[str], capsys: Any) -> None:
     if "--root" not in args:
         args = ["--root", str(root), *args]
@@ -157,8 +178,15 @@ def test_broken_pipe_is_quiet(root: Path) -> None:
     with ArchiveWriter(root, "news", "big", clock=clock("2026-02-03")) as w:
         for i in range(400):
             w.write(make_record(1000 + i, text="padding " * 200))
-    done = subprocess.run(f"'{PYTHON}' -m archive --root '{root}' cat | head -n 1", shell=True,
-                          capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False)
+    done = subprocess.run(
+        f"'{PYTHON}' -m archive --root '{root}' cat | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 1
     assert done.stderr == ""
 
@@ -174,10 +202,11 @@ def test_cat_escapes_raw_line_separators_written_by_other_tools(tmp_path: Path, 
 
 
 def test_package_imports_neither_scrapy_nor_scraper() -> None:
-    code = ("import sys, archive, archive.cli, archive.verify, archive.stats, archive.export, archive.index\n"
-            "top = {m.split('.')[0] for m in sys.modules}\n"
-            "print(sorted(top & {'scrapy', 'scraper', 'twisted', 'pyarrow'}))")
-    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=subprocess_env(),
-                          check=True)
+    code = (
+        "import sys, archive, archive.cli, archive.verify, archive.stats, archive.export, archive.index\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(top & {'scrapy', 'scraper', 'twisted', 'pyarrow'}))"
+    )
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=subprocess_env(), check=True)
     assert done.stdout.strip() == "[]"
     assert run("--help").returncode == 0

@@ -52,8 +52,12 @@ with ArchiveWriter(root, "news", "victim", fsync_every=50) as w:
 def test_two_processes_write_and_index_the_same_root_at_once(tmp_path: Path) -> None:
     root, go, n = tmp_path / "archive", tmp_path / "go", 3000
     procs = [
-        subprocess.Popen([PYTHON, "-c", WRITER, str(root), run, str(n), str(go)], env=subprocess_env(),
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [PYTHON, "-c", WRITER, str(root), run, str(n), str(go)],
+            env=subprocess_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for run in ("alpha", "beta")
     ]
     time.sleep(0.2)
@@ -79,8 +83,12 @@ def test_sigkill_mid_run_loses_no_reported_record(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     reported: list[str] = []
     for round_, stop_after in enumerate((150, 400, 90)):  # the same run id restarted after each kill
-        child = subprocess.Popen([PYTHON, "-c", VICTIM, str(root), str(round_ * 100_000)],
-                                 env=subprocess_env(), stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [PYTHON, "-c", VICTIM, str(root), str(round_ * 100_000)],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout is not None
         for _ in range(stop_after):
             reported.append(child.stdout.readline().strip())
@@ -98,6 +106,9 @@ def test_sigkill_mid_run_loses_no_reported_record(tmp_path: Path) -> None:
     # Each round's records are a gap-free run from its first id: nothing in the middle of a run was lost.
     # (More may be stored than reported: lines printed just before a kill can be lost in the pipe.)
     for round_ in range(3):
-        ids = sorted(int(u.rsplit("/", 1)[1]) - round_ * 100_000 for u in stored
-                     if round_ * 100_000 <= int(u.rsplit("/", 1)[1]) < (round_ + 1) * 100_000)
+        ids = sorted(
+            int(u.rsplit("/", 1)[1]) - round_ * 100_000
+            for u in stored
+            if round_ * 100_000 <= int(u.rsplit("/", 1)[1]) < (round_ + 1) * 100_000
+        )
         assert ids == list(range(len(ids)))

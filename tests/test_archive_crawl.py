@@ -30,8 +30,10 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("crawled") / "data"
     with serve(SITES / "multi" / "a", host="127.0.0.2") as a, serve(SITES / "multi" / "b", host="127.0.0.3") as b:
         config = root.parent / "sites.toml"
-        config.write_text(f'[[site]]\nid = "riverside"\nstart_urls = ["{a.url}"]\n\n'
-                          f'[[site]]\nid = "valley"\nstart_urls = ["{b.url}"]\n')
+        config.write_text(
+            f'[[site]]\nid = "riverside"\nstart_urls = ["{a.url}"]\n\n'
+            f'[[site]]\nid = "valley"\nstart_urls = ["{b.url}"]\n'
+        )
         result = run_crawl("news", ["-a", f"sites={config}"], root)
         assert result.returncode == 0, result.stderr[-3000:]
     yield root
@@ -48,9 +50,14 @@ def test_every_crawled_record_validates_against_the_shipped_schema(crawled: Path
 
 
 def test_duckdb_reads_a_crawled_archive(crawled: Path) -> None:
-    rows = duckdb.connect().execute(
-        f"SELECT site, count(*), min(word_count) > 50 FROM read_json_auto('{crawled}/*/*.jsonl') "
-        "GROUP BY site ORDER BY site").fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT site, count(*), min(word_count) > 50 FROM read_json_auto('{crawled}/*/*.jsonl') "
+            "GROUP BY site ORDER BY site"
+        )
+        .fetchall()
+    )
     assert rows == [("riverside", 6, True), ("valley", 2, True)]
 
 
@@ -88,12 +95,27 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def _crawl_big(site: Site, archive: Path, run_id: str) -> subprocess.Popen[str]:
-    return start_crawl("news", ["-a", f"site={site.url}", "-s", f"RUN_ID={run_id}", "-s", "LOG_LEVEL=DEBUG",
-                                "-s", "CONCURRENT_REQUESTS=8", "-s", "ARCHIVE_FSYNC_EVERY=10"], archive)
+    return start_crawl(
+        "news",
+        [
+            "-a",
+            f"site={site.url}",
+            "-s",
+            f"RUN_ID={run_id}",
+            "-s",
+            "LOG_LEVEL=DEBUG",
+            "-s",
+            "CONCURRENT_REQUESTS=8",
+            "-s",
+            "ARCHIVE_FSYNC_EVERY=10",
+        ],
+        archive,
+    )
 
 
-def test_sigkill_mid_crawl_leaves_a_verifiable_archive_with_every_logged_article(big_site: Site,
-                                                                                tmp_path: Path) -> None:
+def test_sigkill_mid_crawl_leaves_a_verifiable_archive_with_every_logged_article(
+    big_site: Site, tmp_path: Path
+) -> None:
     archive = tmp_path / "data"
     child = _crawl_big(big_site, archive, "killed")
     assert child.stderr is not None
@@ -144,8 +166,9 @@ def test_an_archive_that_cannot_be_written_stops_the_crawl_with_the_path(news_si
 def test_disk_full_stops_the_crawl_and_keeps_what_was_written(big_site: Site, tmp_path: Path) -> None:
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                             capture_output=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, check=False
+    )
     if mounted.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (not root?); the writer's ENOSPC handling is unit-tested")
     try:

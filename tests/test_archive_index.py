@@ -55,8 +55,26 @@ def test_all_words_must_match(root: Path) -> None:
 FINDS = ["lighthouse*", "-lighthouse", "^lighthouse", "lighthouse\x00", '"lighthouse', "(lighthouse)"]
 
 
-NOISE = ['"', "'", "*", "AND", "OR NOT", "NEAR(a b)", "(", ")", "title:lighthouse", "{x}", "[x]", "\\", "%",
-         "", "   ", "a AND (b OR", "💡", "x" * 5000]
+NOISE = [
+    '"',
+    "'",
+    "*",
+    "AND",
+    "OR NOT",
+    "NEAR(a b)",
+    "(",
+    ")",
+    "title:lighthouse",
+    "{x}",
+    "[x]",
+    "\\",
+    "%",
+    "",
+    "   ",
+    "a AND (b OR",
+    "💡",
+    "x" * 5000,
+]
 
 
 @pytest.mark.parametrize("query", NOISE + FINDS)

@@ -130,8 +130,11 @@ def test_get_returns_every_revision_oldest_first(tmp_path: Path) -> None:
         w.write(make_record(3, text="unrelated"))
     with ArchiveWriter(tmp_path, "news", "r0", clock=clock("2026-02-01")) as w:
         w.write(make_record(1, url=url, text="first version", crawled_at="2026-02-01T23:00:00-02:00"))
-        w.write(make_record(4, url="https://alpha.example/amp/1", canonical_url=url, text="amp",
-                            crawled_at="2026-02-02T09:00:00Z"))
+        w.write(
+            make_record(
+                4, url="https://alpha.example/amp/1", canonical_url=url, text="amp", crawled_at="2026-02-02T09:00:00Z"
+            )
+        )
     got = Archive(tmp_path).get(url)
     assert [r["text"] for r in got] == ["first version", "second version", "amp"]
     assert Archive(tmp_path).get("https://alpha.example/none") == []

@@ -80,17 +80,24 @@ def test_schema_violations_are_reported_not_removed(tmp_path: Path) -> None:
 
 def test_duplicates_and_revisions(tmp_path: Path) -> None:
     url = "https://example.example/news/1"
-    write(tmp_path, [
-        make_record(1, text="first text"),
-        make_record(1, text="revised text"),  # same url, new content: a revision
-        make_record(2, text="other story"),
-    ])
+    write(
+        tmp_path,
+        [
+            make_record(1, text="first text"),
+            make_record(1, text="revised text"),  # same url, new content: a revision
+            make_record(2, text="other story"),
+        ],
+    )
     report = verify(tmp_path)
     assert report.clean and report.revisions == 1
-    write(tmp_path, [
-        make_record(1, text="revised text"),  # same url and content again: a duplicate
-        make_record(7, text="other story"),  # same content under another url: a duplicate
-    ], run_id="r2")
+    write(
+        tmp_path,
+        [
+            make_record(1, text="revised text"),  # same url and content again: a duplicate
+            make_record(7, text="other story"),  # same content under another url: a duplicate
+        ],
+        run_id="r2",
+    )
     report = verify(tmp_path)
     dups = [p for p in report.problems if p.kind == "duplicate"]
     assert [(p.path, p.line) for p in dups] == [("2026-02-01/news-r2.jsonl", n) for n in (1, 2)]

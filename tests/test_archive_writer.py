@@ -60,8 +60,25 @@ def test_default_clock_is_utc_today(tmp_path: Path) -> None:
     assert path.parent.name in {before, datetime.now(UTC).date().isoformat()}
 
 
-@pytest.mark.parametrize("bad", ["", "../evil", "a/b", "/abs", ".hidden", "-dash", "a..b", "x\n", "nul\x00",
-                                 "sp ace", "é", "a" * 200, "..", "a\\b"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "../evil",
+        "a/b",
+        "/abs",
+        ".hidden",
+        "-dash",
+        "a..b",
+        "x\n",
+        "nul\x00",
+        "sp ace",
+        "é",
+        "a" * 200,
+        "..",
+        "a\\b",
+    ],
+)
 @pytest.mark.parametrize("which", ["spider", "run_id"])
 def test_hostile_names_are_rejected(tmp_path: Path, bad: str, which: str) -> None:
     root = tmp_path / "root"

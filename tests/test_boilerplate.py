@@ -10,38 +10,60 @@ from scraper.extract import strip_boilerplate
 from scraper.extract.boilerplate import DEFAULT_PATTERNS, DEFAULT_STRIPPER, BoilerplateStripper
 
 
-@pytest.mark.parametrize("line", [
-    "Leave a Comment", "Leave a Reply", "Your email address will not be published.",
-    "Your email address will not be published. Required fields are marked *", "Post Comment",
-    "Scroll to Top", "Back to top", "Read more: Council votes on budget after long debate",
-    "Also read: Bus route 14 returns to the village", "Related: Island school to stay open",
-    "Share this article", "Share on Facebook", "Facebook | Twitter | WhatsApp",
-    "We use cookies to give you the best experience on our website. By continuing you agree to our cookie policy.",
-    "Sign up for our morning newsletter", "Advertisement", "© 2026 The Harbour Gazette. All rights reserved.",
-    "Save my name, email, and website in this browser for the next time I comment.", "Tags: Council, Seawall",
-    "Article continues below", "Advertisement · Scroll to continue", "Reklam", "Anzeige",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Leave a Comment",
+        "Leave a Reply",
+        "Your email address will not be published.",
+        "Your email address will not be published. Required fields are marked *",
+        "Post Comment",
+        "Scroll to Top",
+        "Back to top",
+        "Read more: Council votes on budget after long debate",
+        "Also read: Bus route 14 returns to the village",
+        "Related: Island school to stay open",
+        "Share this article",
+        "Share on Facebook",
+        "Facebook | Twitter | WhatsApp",
+        "We use cookies to give you the best experience on our website. By continuing you agree to our cookie policy.",
+        "Sign up for our morning newsletter",
+        "Advertisement",
+        "© 2026 The Harbour Gazette. All rights reserved.",
+        "Save my name, email, and website in this browser for the next time I comment.",
+        "Tags: Council, Seawall",
+        "Article continues below",
+        "Advertisement · Scroll to continue",
+        "Reklam",
+        "Anzeige",
+    ],
+)
 def test_boilerplate_lines_are_removed(line: str) -> None:
     prose = "A first real paragraph that says something about the harbour and its people."
     assert DEFAULT_STRIPPER.clean(f"{prose}\n\n{line}").text == prose
 
 
-@pytest.mark.parametrize("sentence", [
-    "The clerk says the simplest way to be heard is to leave a comment on the consultation page.",
-    "Leave a comment, the clerk said, even if it is only one line: every response is read.",
-    "Residents who want to read more about the plan can collect a printed copy from the post office.",
-    "Readers who only scroll to top sections will still find the deadlines there.",
-    "The site uses cookies to track readers, the regulator found.",
-    "Photographers said the light was perfect.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The clerk says the simplest way to be heard is to leave a comment on the consultation page.",
+        "Leave a comment, the clerk said, even if it is only one line: every response is read.",
+        "Residents who want to read more about the plan can collect a printed copy from the post office.",
+        "Readers who only scroll to top sections will still find the deadlines there.",
+        "The site uses cookies to track readers, the regulator found.",
+        "Photographers said the light was perfect.",
+    ],
+)
 def test_sentences_with_boilerplate_words_stay(sentence: str) -> None:
     assert DEFAULT_STRIPPER.clean(sentence).text == sentence
 
 
 def test_blocks_after_a_related_heading_go_until_prose_returns() -> None:
-    text = ("Opening paragraph of the story, long enough to read as prose rather than a headline.\n\n"
-            "Related posts\n\nTen things you did not know\n\nAnother headline here\n\n"
-            "Leave a Comment\n\nComment *\n\nName *")
+    text = (
+        "Opening paragraph of the story, long enough to read as prose rather than a headline.\n\n"
+        "Related posts\n\nTen things you did not know\n\nAnother headline here\n\n"
+        "Leave a Comment\n\nComment *\n\nName *"
+    )
     cleaned = DEFAULT_STRIPPER.clean(text)
     assert cleaned.text == "Opening paragraph of the story, long enough to read as prose rather than a headline."
     assert cleaned.removed == 6
@@ -59,20 +81,24 @@ def test_extra_patterns_extend_the_defaults() -> None:
     assert stripper.clean(text).text == "A real paragraph."
 
 
-@pytest.mark.parametrize("sentence", [
-    "Copyright lawyers for the songwriter's family said the label had kept back more than £300,000.",
-    "Photographs by the band's former drummer, taken on the night the song was first played, were shown to the court.",
-    "Video by a fan who attended the 1994 concert was also played, and the judge watched it twice.",
-    "Topics: royalties, streaming income and the 1994 live album will all go back to the High Court.",
-    "Tags: the council says new street signs will be installed before the summer season.",
-    '"We use cookies to give every listener a better experience," the label\'s terms said, and the court agreed.',
-    "“We use cookies to improve your experience on our website,” the notice read, the regulator found.",
-    "Share prices in the harbour company fell by a fifth on Monday.",
-    "Advertising revenue at the paper fell for the third year running.",
-    "Related research by the university found the same pattern in other ports.",
-    "Continue reading the report and the numbers look worse for the council.",
-    "Tags: the US and China will meet in June to discuss tariffs on steel.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Copyright lawyers for the songwriter's family said the label had kept back more than £300,000.",
+        "Photographs by the band's former drummer, taken on the night the song was first played, were shown"
+        " to the court.",
+        "Video by a fan who attended the 1994 concert was also played, and the judge watched it twice.",
+        "Topics: royalties, streaming income and the 1994 live album will all go back to the High Court.",
+        "Tags: the council says new street signs will be installed before the summer season.",
+        '"We use cookies to give every listener a better experience," the label\'s terms said, and the court agreed.',
+        "“We use cookies to improve your experience on our website,” the notice read, the regulator found.",
+        "Share prices in the harbour company fell by a fifth on Monday.",
+        "Advertising revenue at the paper fell for the third year running.",
+        "Related research by the university found the same pattern in other ports.",
+        "Continue reading the report and the numbers look worse for the council.",
+        "Tags: the US and China will meet in June to discuss tariffs on steel.",
+    ],
+)
 def test_prose_is_never_removed_by_a_generic_pattern(sentence: str) -> None:
     prose = "A first real paragraph that says something about the harbour and its people."
     cleaned = DEFAULT_STRIPPER.clean(f"{prose}\n\n{sentence}")
@@ -80,24 +106,32 @@ def test_prose_is_never_removed_by_a_generic_pattern(sentence: str) -> None:
     assert cleaned.removed == 0 and cleaned.credits == []
 
 
-@pytest.mark.parametrize("line", [
-    "You must be logged in to post a comment.", "This site uses Akismet to reduce spam. Learn how your comment "
-    "data is processed.", "Click here to subscribe to our newsletter and never miss a story again.",
-    "Follow us on Twitter for the latest news from the harbour.", "The article continues below.",
-    "Copyright 2026 The Harbour Gazette Limited, a member of the Regional Press Group. All rights reserved.",
-    "© The Harbour Gazette Limited, a member of the Regional Press Group, registered in England.",
-    "We use cookies to improve your experience on our site. By using this site you accept our cookie policy.",
-    "Tags: Courts, Music, Harbour", "Topics: royalties, courts",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "You must be logged in to post a comment.",
+        "This site uses Akismet to reduce spam. Learn how your comment data is processed.",
+        "Click here to subscribe to our newsletter and never miss a story again.",
+        "Follow us on Twitter for the latest news from the harbour.",
+        "The article continues below.",
+        "Copyright 2026 The Harbour Gazette Limited, a member of the Regional Press Group. All rights reserved.",
+        "© The Harbour Gazette Limited, a member of the Regional Press Group, registered in England.",
+        "We use cookies to improve your experience on our site. By using this site you accept our cookie policy.",
+        "Tags: Courts, Music, Harbour",
+        "Topics: royalties, courts",
+    ],
+)
 def test_lines_addressed_to_the_reader_or_without_a_sentence_still_go(line: str) -> None:
     prose = "A first real paragraph that says something about the harbour and its people."
     assert DEFAULT_STRIPPER.clean(f"{prose}\n\n{line}").text == prose
 
 
 def test_a_heading_like_latest_followed_by_sentences_is_a_subheading() -> None:
-    text = ("The family of the songwriter won the first round of their fight on Tuesday.\n\nLatest\n\n"
-            "The judge adjourned the case until June.\n\nBoth sides must file new accounts.\n\n"
-            "The label declined to comment.")
+    text = (
+        "The family of the songwriter won the first round of their fight on Tuesday.\n\nLatest\n\n"
+        "The judge adjourned the case until June.\n\nBoth sides must file new accounts.\n\n"
+        "The label declined to comment."
+    )
     assert DEFAULT_STRIPPER.clean(text).text == text
 
 

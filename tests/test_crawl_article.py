@@ -14,10 +14,26 @@ from devtools.siteserver import Site
 from tests.support.crawl import Crawl, run_crawl
 
 BOILERPLATE = [
-    "Leave a Comment", "Your email address will not be published", "Required fields are marked",
-    "Post Comment", "Scroll to Top", "Read more:", "Also read", "Related", "Share", "Facebook", "WhatsApp",
-    "cookies", "Skip to content", "Menu", "Recent Posts", "Copyright", "Posted in", "Cancel reply",
-    "Photo: Riverside Chronicle", "Save my name",
+    "Leave a Comment",
+    "Your email address will not be published",
+    "Required fields are marked",
+    "Post Comment",
+    "Scroll to Top",
+    "Read more:",
+    "Also read",
+    "Related",
+    "Share",
+    "Facebook",
+    "WhatsApp",
+    "cookies",
+    "Skip to content",
+    "Menu",
+    "Recent Posts",
+    "Copyright",
+    "Posted in",
+    "Cancel reply",
+    "Photo: Riverside Chronicle",
+    "Save my name",
 ]
 
 
@@ -44,12 +60,12 @@ def test_one_url_is_archived_with_every_field(news_site: Site, one_url: Crawl) -
         "Old Mill Bridge reopened to cars and buses on Friday morning, eight months after a lorry demolished a "
         "section of its eighteenth-century parapet and forced a nine-mile diversion through the valley.\n\n"
         "Stonemasons rebuilt the damaged span using sandstone from the quarry that supplied the original bridge "
-        "in 1774. The county's heritage officer said the repair was \"all but invisible\" from the riverbank.\n\n"
+        'in 1774. The county\'s heritage officer said the repair was "all but invisible" from the riverbank.\n\n'
         "A weight limit of 7.5 tonnes will now be enforced by cameras at both ends of the bridge. Drivers who "
         "ignore it face fines of up to £1,000, and hauliers have been sent new route maps showing the "
         "alternatives.\n\n"
-        "Shopkeepers in the village welcomed the reopening. \"We lost a third of our trade while the bridge was "
-        "shut,\" said baker Tomasz Nowak, whose shop faces the crossing. \"Today the queue is out of the door.\"\n\n"
+        'Shopkeepers in the village welcomed the reopening. "We lost a third of our trade while the bridge was '
+        'shut," said baker Tomasz Nowak, whose shop faces the crossing. "Today the queue is out of the door."\n\n'
         "The repair cost £480,000, which the council will try to recover from the haulage company's insurers."
     )
     assert record == {
@@ -66,9 +82,10 @@ def test_one_url_is_archived_with_every_field(news_site: Site, one_url: Crawl) -
         "language": "en-US",
         "section": "Transport",
         "tags": ["Bridges", "Roads", "Heritage"],
-        "image": {"url": f"{news_site.url}wp-content/uploads/2026/03/old-mill-bridge.jpg",
-                  "caption": "The repaired parapet of Old Mill Bridge on Friday morning. "
-                             "Photo: Riverside Chronicle/Lee Park"},
+        "image": {
+            "url": f"{news_site.url}wp-content/uploads/2026/03/old-mill-bridge.jpg",
+            "caption": "The repaired parapet of Old Mill Bridge on Friday morning. Photo: Riverside Chronicle/Lee Park",
+        },
         "text": expected_text,
         "word_count": 160,
         "content_hash": record["content_hash"],
@@ -87,8 +104,7 @@ def test_one_url_is_archived_with_every_field(news_site: Site, one_url: Crawl) -
 
 def test_urls_file_with_control_article_and_bad_responses(news_site: Site, tmp_path: Path) -> None:
     good = ["2026/03/14/bridge-reopens/", "2026/03/15/parish-notes/"]
-    bad = ["about/", "no/such/page/", "2026/03/16/broken/", "files/annual-report", "files/photo",
-           "2026/03/17/empty/"]
+    bad = ["about/", "no/such/page/", "2026/03/16/broken/", "files/annual-report", "files/photo", "2026/03/17/empty/"]
     urls = tmp_path / "urls.txt"
     urls.write_text("# one per line\n" + "".join(f"{news_site.url}{p}\n" for p in good + bad) + "\n")
     result = run_crawl("article", ["-a", f"urls_file={urls}"], tmp_path / "data")
@@ -112,8 +128,12 @@ def test_urls_file_with_control_article_and_bad_responses(news_site: Site, tmp_p
     assert news_site.requests_for("/2026/03/16/broken/") >= 2  # 500 is retried before giving up
 
     log = result.stderr
-    for why, url in [("not_article", "about/"), ("not_html (application/pdf)", "files/annual-report"),
-                     ("not_html (image/png)", "files/photo"), ("empty", "2026/03/17/empty/")]:
+    for why, url in [
+        ("not_article", "about/"),
+        ("not_html (application/pdf)", "files/annual-report"),
+        ("not_html (image/png)", "files/photo"),
+        ("empty", "2026/03/17/empty/"),
+    ]:
         assert log.count(f"{news_site.url}{url}\n") >= 1
         assert len(re.findall(rf"Dropped: {re.escape(why)}.*: {re.escape(news_site.url + url)}$", log, re.M)) == 1
     for why, url in [("http_404", "no/such/page/"), ("http_500", "2026/03/16/broken/")]:

@@ -39,7 +39,8 @@ def sites() -> Iterator[tuple[Site, Site]]:
 
 def _sites_toml(tmp_path: Path, a: Site, b: Site, extra_a: str = "") -> Path:
     path = tmp_path / "sites.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [[site]]
 id = "riverside"
 start_urls = ["{a.url}"]
@@ -50,7 +51,9 @@ max_age_days = 3650
 id = "valley"
 start_urls = ["{b.url}"]
 boilerplate_patterns = ["support the valley times: .*"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -58,8 +61,9 @@ def _article_fetches(site: Site, paths: set[str]) -> int:
     return sum(1 for _, p, _ in site.access_log if p.split("?")[0].split("#")[0] in paths)
 
 
-def test_discovery_finds_every_article_once_and_second_run_adds_nothing(sites: tuple[Site, Site],
-                                                                        tmp_path: Path) -> None:
+def test_discovery_finds_every_article_once_and_second_run_adds_nothing(
+    sites: tuple[Site, Site], tmp_path: Path
+) -> None:
     a, b = sites
     a.access_log.clear()
     b.access_log.clear()
@@ -126,8 +130,9 @@ def test_exclude_patterns(sites: tuple[Site, Site], tmp_path: Path) -> None:
     a, b = sites
     config = _sites_toml(tmp_path, a, b, extra_a='exclude = ["/2026/11/2[12]/"]')
     result = run_crawl("news", ["-a", f"sites={config}"], tmp_path / "data")
-    assert result.paths(a) == sorted(A_ARTICLES - {"/2026/11/21/sunday-evening-ferry-added/",
-                                                                "/2026/11/22/pupils-plant-river-trees/"})
+    assert result.paths(a) == sorted(
+        A_ARTICLES - {"/2026/11/21/sunday-evening-ferry-added/", "/2026/11/22/pupils-plant-river-trees/"}
+    )
     assert result.paths(b) == sorted(B_ARTICLES)
 
 
@@ -156,13 +161,15 @@ def test_sigkill_then_restart_loses_nothing_and_duplicates_nothing(sites: tuple[
     a, b = sites
     config = _sites_toml(tmp_path, a, b)
     archive = tmp_path / "data"
-    child = start_crawl("news", ["-a", f"sites={config}", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"],
-                        archive)
+    child = start_crawl(
+        "news", ["-a", f"sites={config}", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"], archive
+    )
     wait_for_records(archive, 1, child)
     child.send_signal(signal.SIGKILL)
     child.wait()
-    archived_before = {line for f in archive.glob("*/*.jsonl") for line in f.read_text().splitlines()
-                       if line.endswith("}")}
+    archived_before = {
+        line for f in archive.glob("*/*.jsonl") for line in f.read_text().splitlines() if line.endswith("}")
+    }
     assert archived_before, "the crawl was killed before it archived anything"
     result = run_crawl("news", ["-a", f"sites={config}"], archive)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -177,8 +184,11 @@ def test_pause_and_resume_with_jobdir(sites: tuple[Site, Site], tmp_path: Path) 
     a, b = sites
     config = _sites_toml(tmp_path, a, b)
     archive, jobdir = tmp_path / "data", tmp_path / "job"
-    child = start_crawl("news", ["-a", f"sites={config}", "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1",
-                                 "-s", "DOWNLOAD_DELAY=0.2"], archive)
+    child = start_crawl(
+        "news",
+        ["-a", f"sites={config}", "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.2"],
+        archive,
+    )
     wait_for_records(archive, 1, child)
     child.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy finishes what is in flight and saves its queue
     _, err = child.communicate(timeout=60)

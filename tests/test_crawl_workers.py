@@ -78,8 +78,11 @@ def test_a_task_past_its_deadline_kills_its_worker_and_the_pool_goes_on() -> Non
         try:
             started = time.monotonic()
             # the square is sent to the same worker behind the stuck task: it is run again elsewhere, not failed
-            outcome, behind = list(await asyncio.gather(pool.run("stuck page", stuck, 0), pool.run("behind", square, 7),
-                                                        return_exceptions=True))
+            outcome, behind = list(
+                await asyncio.gather(
+                    pool.run("stuck page", stuck, 0), pool.run("behind", square, 7), return_exceptions=True
+                )
+            )
             waited = time.monotonic() - started
             assert behind == 49
             return outcome, list(await asyncio.gather(*(pool.run("after", square, n) for n in range(5)))), waited
@@ -96,9 +99,15 @@ def test_a_worker_that_dies_fails_its_task_only() -> None:
     async def main() -> tuple[list[Any], int]:
         pool = WorkerPool(2, 100, deadline=30)
         try:
-            outcomes = list(await asyncio.gather(pool.run("a", square, 3), pool.run("b", die, 0),
-                                                 pool.run("c", fail, 0), pool.run("d", square, 4),
-                                                 return_exceptions=True))
+            outcomes = list(
+                await asyncio.gather(
+                    pool.run("a", square, 3),
+                    pool.run("b", die, 0),
+                    pool.run("c", fail, 0),
+                    pool.run("d", square, 4),
+                    return_exceptions=True,
+                )
+            )
             outcomes += await asyncio.gather(pool.run("e", square, 5), pool.run("f", square, 6))
             return outcomes, pool.started
         finally:
@@ -144,12 +153,17 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_crawl_with_many_worker_recycles_always_finishes_with_every_article(
-        generated: tuple[Site, list[str]], tmp_path: Path, workers: int) -> None:
+    generated: tuple[Site, list[str]], tmp_path: Path, workers: int
+) -> None:
     site, paths = generated
     per_worker = 3  # ARTICLES is over 10 x workers x per_worker: every worker is replaced many times (50 in all)
     assert 10 * workers * per_worker <= ARTICLES
-    result = run_crawl("news", ["-a", f"site={site.url}", "-s", f"EXTRACT_WORKERS={workers}",
-                                "-s", f"EXTRACT_WORKER_MAX_PAGES={per_worker}"], tmp_path / "data", timeout=240)
+    result = run_crawl(
+        "news",
+        ["-a", f"site={site.url}", "-s", f"EXTRACT_WORKERS={workers}", "-s", f"EXTRACT_WORKER_MAX_PAGES={per_worker}"],
+        tmp_path / "data",
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(archived_urls(result.archive)) == sorted(site.url.rstrip("/") + p for p in paths)
     assert result.stat("extract/workers_started") >= ARTICLES // per_worker
@@ -219,8 +233,16 @@ def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]
     pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
     archive = tmp_path / "data"
     notice = tmp_path / "stalled"
-    process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
-                           "-s", "STALL_URLS_CONTAINING=/story-7-", "-s", f"STALL_NOTICE_FILE={notice}")
+    process = _popen_crawl(
+        site,
+        archive,
+        "-s",
+        f"ITEM_PIPELINES={json.dumps(pipelines)}",
+        "-s",
+        "STALL_URLS_CONTAINING=/story-7-",
+        "-s",
+        f"STALL_NOTICE_FILE={notice}",
+    )
     wait_for_records(archive, 30, process)
     deadline = time.monotonic() + 60
     while not notice.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -237,15 +259,25 @@ def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]
 
 
 @pytest.mark.parametrize("mode", ["await", "block"])
-def test_the_watchdog_stops_a_crawl_whose_pipeline_is_stuck(generated: tuple[Site, list[str]], tmp_path: Path,
-                                                            mode: str) -> None:
+def test_the_watchdog_stops_a_crawl_whose_pipeline_is_stuck(
+    generated: tuple[Site, list[str]], tmp_path: Path, mode: str
+) -> None:
     site, paths = generated
     stalled = next(p for p in paths if "/story-7-" in p)
     pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
     archive = tmp_path / "data"
-    process = _popen_crawl(site, archive, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
-                           "-s", "STALL_URLS_CONTAINING=/story-7-", "-s", f"STALL_MODE={mode}",
-                           "-s", "CRAWL_WATCHDOG_TIMEOUT=3")
+    process = _popen_crawl(
+        site,
+        archive,
+        "-s",
+        f"ITEM_PIPELINES={json.dumps(pipelines)}",
+        "-s",
+        "STALL_URLS_CONTAINING=/story-7-",
+        "-s",
+        f"STALL_MODE={mode}",
+        "-s",
+        "CRAWL_WATCHDOG_TIMEOUT=3",
+    )
     stderr = _ended_within(process, 120, "the watchdog's timeout")
     assert process.returncode == 4, stderr[-3000:]
     [line] = [line for line in stderr.splitlines() if "Watchdog:" in line]
@@ -265,8 +297,11 @@ def test_the_watchdog_stops_a_crawl_whose_pipeline_is_stuck(generated: tuple[Sit
 
 def test_the_watchdog_leaves_a_healthy_crawl_alone(generated: tuple[Site, list[str]], tmp_path: Path) -> None:
     site, paths = generated
-    result = run_crawl("news", ["-a", f"site={site.url}", "-s", "CRAWL_WATCHDOG_TIMEOUT=2",
-                                "-s", "EXTRACT_WORKERS=2"], tmp_path / "data")
+    result = run_crawl(
+        "news",
+        ["-a", f"site={site.url}", "-s", "CRAWL_WATCHDOG_TIMEOUT=2", "-s", "EXTRACT_WORKERS=2"],
+        tmp_path / "data",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Watchdog:" not in result.stderr
     assert len(archived_urls(tmp_path / "data")) == len(paths)

@@ -12,8 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_demo_crawls_the_sample_site_and_prints_its_summary_and_articles(tmp_path: Path) -> None:
     archive = tmp_path / "demo"
-    done = subprocess.run([sys.executable, str(ROOT / "demo" / "run.py")], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False, env={**os.environ, "ARCHIVE_DIR": str(archive)})
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "demo" / "run.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "ARCHIVE_DIR": str(archive)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     site_lines = [line for line in lines if line.startswith("site 127.0.0.1")]

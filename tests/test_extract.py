@@ -37,8 +37,10 @@ def test_json_ld_graph_resolves_references_and_skips_organisation_authors(page: 
     assert record["tags"] == ["Radweg", "Stadtrat", "Verkehr"]
     assert record["language"] == "de-DE"
     assert record["site_name"] == "Lokalanzeiger"
-    assert record["image"] == {"url": "https://lokal.example/img/radweg.jpg",
-                               "caption": "Der geplante Radweg am Fluss."}
+    assert record["image"] == {
+        "url": "https://lokal.example/img/radweg.jpg",
+        "caption": "Der geplante Radweg am Fluss.",
+    }
     assert record["text"].startswith("Der Stadtrat hat am Donnerstagabend")
     assert "Start" not in record["text"]
 
@@ -51,7 +53,9 @@ def test_malformed_json_ld_block_does_not_hide_the_valid_one(page: Any) -> None:
 
 
 def test_opengraph_only_page(page: Any) -> None:
-    record = extract_article(page("og-only.html"), "https://citylights.example/culture/night-market-returns?utm_source=x")
+    record = extract_article(
+        page("og-only.html"), "https://citylights.example/culture/night-market-returns?utm_source=x"
+    )
     assert record["title"] == "Night market returns to the old quarter"  # no " — City Lights" suffix
     assert record["description"] == "Forty stalls, live music and late buses every Friday until September."
     assert record["canonical_url"] == "https://citylights.example/culture/night-market-returns"
@@ -91,7 +95,8 @@ def test_not_an_article_is_a_clear_outcome(page: Any) -> None:
 def test_bad_input_never_raises() -> None:
     assert analyse_page(b"", "https://x.example/").not_article == "empty"
     assert analyse_page(b"%PDF-1.7 ...", "https://x.example/a", content_type="text/html").not_article == (
-        "not_html (application/pdf)")
+        "not_html (application/pdf)"
+    )
     assert analyse_page(b"\x00\x00<<<>>>", "https://x.example/").not_article is not None
     record = extract_article("<html><body><p>Hi</p></body></html>", "https://x.example/")
     assert record["text"] == "" or record["word_count"] == word_count(record["text"])
@@ -114,17 +119,25 @@ def test_text_is_paragraphs_without_title_or_standfirst_repeated() -> None:
 
 def test_cli_prints_one_json_record_per_file() -> None:
     files = [str(PAGES / "og-only.html"), str(PAGES / "byline-only.html")]
-    done = subprocess.run([sys.executable, "-m", "scraper.extract", "--url", "https://a.example/x", *files],
-                          capture_output=True, text=True, cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "scraper.extract", "--url", "https://a.example/x", *files],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     lines = done.stdout.splitlines()
     assert [json.loads(line)["title"] for line in lines] == [
-        "Night market returns to the old quarter", "Lighthouse keeper's diary goes on display"]
+        "Night market returns to the old quarter",
+        "Lighthouse keeper's diary goes on display",
+    ]
 
 
 def test_cli_uses_the_canonical_link_and_reads_stdin() -> None:
     data = (PAGES / "og-only.html").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "scraper.extract", "-"], input=data, capture_output=True,
-                          cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "scraper.extract", "-"], input=data, capture_output=True, cwd=ROOT, check=True
+    )
     assert json.loads(done.stdout)["url"] == "https://citylights.example/culture/night-market-returns"
 
 
@@ -137,15 +150,18 @@ def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_no_control_character_or_lone_surrogate_reaches_any_field() -> None:
     bad = "\x00\x01\x07\u2028\u2029\x0b\x1b\x85"
-    paragraphs = "".join(f"<p>Paragraph {i} has some{bad} words, and more words to make it long enough to keep.</p>"
-                         for i in range(8))
-    html = (f'<html lang="en"><head><title>T{bad}itle</title><meta property="og:site_name" content="Si{bad}te">'
-            f'<meta property="article:section" content="Sec{bad}tion"><meta property="article:tag" content="ta{bad}g">'
-            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Head\\ud83dline", '
-            f'"datePublished": "2026-01-01T00:00:00Z", "author": {{"@type": "Person", "name": "Jane{bad} Doe"}}, '
-            f'"image": {{"url": "https://x.example/i{bad}.jpg", "caption": "cap{bad}tion"}}}}</script>'
-            f'<link rel="canonical" href="https://x.example/a{bad}b"></head>'
-            f"<body><article><h1>Head line</h1>{paragraphs}</article></body></html>")
+    paragraphs = "".join(
+        f"<p>Paragraph {i} has some{bad} words, and more words to make it long enough to keep.</p>" for i in range(8)
+    )
+    html = (
+        f'<html lang="en"><head><title>T{bad}itle</title><meta property="og:site_name" content="Si{bad}te">'
+        f'<meta property="article:section" content="Sec{bad}tion"><meta property="article:tag" content="ta{bad}g">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Head\\ud83dline", '
+        f'"datePublished": "2026-01-01T00:00:00Z", "author": {{"@type": "Person", "name": "Jane{bad} Doe"}}, '
+        f'"image": {{"url": "https://x.example/i{bad}.jpg", "caption": "cap{bad}tion"}}}}</script>'
+        f'<link rel="canonical" href="https://x.example/a{bad}b"></head>'
+        f"<body><article><h1>Head line</h1>{paragraphs}</article></body></html>"
+    )
     record = extract_article(html.encode("utf-8"), "https://x.example/a")
     line = json.dumps(record, ensure_ascii=False)
     line.encode("utf-8")  # no lone surrogate left: it would not encode
@@ -169,8 +185,7 @@ def _xhtml_variants() -> dict[str, tuple[bytes | str, str | None]]:
         "str": (page, None),
         "served as application/xhtml+xml": (page.encode("utf-8"), "application/xhtml+xml"),
         "windows-1252 declared": (declared("windows-1252").encode("cp1252"), "text/html"),
-        "iso-8859-1 declared (read as windows-1252, as browsers do)": (
-            declared("iso-8859-1").encode("cp1252"), None),
+        "iso-8859-1 declared (read as windows-1252, as browsers do)": (declared("iso-8859-1").encode("cp1252"), None),
         "BOM + declaration": (b"\xef\xbb\xbf" + page.encode("utf-8"), "text/html; charset=utf-8"),
         "UTF-16 with BOM": (declared("utf-16").encode("utf-16"), None),
         "UTF-16LE without BOM": (declared("utf-16").encode("utf-16-le"), "text/html"),
@@ -199,8 +214,10 @@ def test_xhtml_with_xml_declaration_or_leading_whitespace_extracts_in_full(varia
     assert len(record["text"].split("\n\n")) == 4 and record["word_count"] == 119
 
 
-@pytest.mark.parametrize("url", ["not a url", "ftp://example.com/a", "http://[broken/", "https://example.com:99999/",
-                                 "javascript:alert(1)", ""])
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "ftp://example.com/a", "http://[broken/", "https://example.com:99999/", "javascript:alert(1)", ""],
+)
 def test_cli_refuses_a_url_that_is_not_a_usable_http_url(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert extract_cli(["--url", url, str(PAGES / "og-only.html")]) == 2
     out, err = capsys.readouterr()
@@ -209,8 +226,13 @@ def test_cli_refuses_a_url_that_is_not_a_usable_http_url(url: str, capsys: pytes
 
 
 def test_news_extract_refuses_a_bad_url_with_one_line_and_status_2() -> None:
-    done = subprocess.run([NEWS_EXTRACT, "--url", "ftp://example.com/a", str(PAGES / "og-only.html")],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(
+        [NEWS_EXTRACT, "--url", "ftp://example.com/a", str(PAGES / "og-only.html")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "error: --url" in done.stderr and "not an http(s) URL" in done.stderr

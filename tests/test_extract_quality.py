@@ -16,6 +16,7 @@ def _text(page: Any, name: str, url: str = "https://news.example/2026/story") ->
 
 # --- body ---------------------------------------------------------------------------------------------
 
+
 def test_article_inside_layout_classes_named_like_furniture_is_kept(page: Any) -> None:
     """Containers called "sidebar-grid", "paywall" or "...-ad-hidden" hold the story on many sites."""
     text = _text(page, "sidebar-layout.html")
@@ -71,6 +72,7 @@ def test_how_to_steps_keep_their_labels_and_lose_the_related_links(page: Any) ->
 
 # --- title ---------------------------------------------------------------------------------------------
 
+
 def test_title_skips_an_og_title_that_is_the_site_name_and_drops_a_kicker_the_h1_leaves_out(page: Any) -> None:
     record = extract_article(page("title-sources.html"), "https://valley.example/news/river-wall")
     assert record["title"] == "River wall to be raised by a metre"
@@ -87,6 +89,7 @@ def test_json_ld_name_beats_a_headline_that_is_a_description(page: Any) -> None:
 
 
 # --- authors and dates ----------------------------------------------------------------------------------
+
 
 def test_authors_fall_back_past_a_slug_to_meta_and_ignore_credits_and_comments(page: Any) -> None:
     record = extract_article(page("byline-cascade.html"), "https://valley-courier.example/news/night-buses")
@@ -117,11 +120,15 @@ def test_published_time_meta_with_colons_keeps_its_offset(page: Any) -> None:
 
 # --- limits ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("html", [
-    "<html><body><ul>" + "".join(f"<li><a href='/{i}'>Link {i}</a></li>" for i in range(60_000)) + "</ul></body>",
-    "<html><body><article>" + "<p>A sentence of a paragraph, and more.</p>" * 40_000 + "</article></body></html>",
-    "<html><body>" + "<div>" * 5_000 + "deep" + "</div>" * 5_000 + "</body></html>",
-])
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body><ul>" + "".join(f"<li><a href='/{i}'>Link {i}</a></li>" for i in range(60_000)) + "</ul></body>",
+        "<html><body><article>" + "<p>A sentence of a paragraph, and more.</p>" * 40_000 + "</article></body></html>",
+        "<html><body>" + "<div>" * 5_000 + "deep" + "</div>" * 5_000 + "</body></html>",
+    ],
+)
 def test_pathological_pages_give_a_record_and_a_warning_when_cut(html: str, caplog: pytest.LogCaptureFixture) -> None:
     # how fast they go is measured in bench/, not asserted here
     with caplog.at_level(logging.WARNING):
@@ -132,6 +139,7 @@ def test_pathological_pages_give_a_record_and_a_warning_when_cut(html: str, capl
 
 
 # --- second pass: classes found on the evaluation pages, each on a page written for the test ------------
+
 
 def _record(page: Any, name: str) -> dict[str, Any]:
     return extract_article(page(name), "https://news.example/2026/story")
@@ -155,7 +163,7 @@ def test_byline_labelled_with_von_without_byline_class(page: Any) -> None:
 
 
 def test_byline_leading_the_date_line(page: Any) -> None:
-    """"Name | 05.04.2025 - Updated: ..." with no author markup: the name before the bar is the author."""
+    """ "Name | 05.04.2025 - Updated: ..." with no author markup: the name before the bar is the author."""
     record = _record(page, "byline-beside-date.html")
     assert record["authors"] == ["Deniz Aksoy"]
     assert record["published_at"] == "2025-04-05"
@@ -170,7 +178,7 @@ def test_signature_after_the_last_paragraph_is_the_author_not_text(page: Any) ->
 
 
 def test_byline_lines_split_at_br(page: Any) -> None:
-    """"Redaktion: A und <a>B</a><br><br>Sendung: ..." is a line of names, then a programme line."""
+    """ "Redaktion: A und <a>B</a><br><br>Sendung: ..." is a line of names, then a programme line."""
     assert _record(page, "byline-lines.html")["authors"] == ["Eva Roth", "Tim Lang"]
 
 

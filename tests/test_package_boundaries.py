@@ -31,8 +31,9 @@ print(json.dumps({"imported": names, "loaded": sorted(sys.modules)}))
 
 
 def test_importing_every_archive_module_loads_neither_scrapy_nor_scraper() -> None:
-    result = subprocess.run([sys.executable, "-c", IMPORT_ALL], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert {"archive.cli", "archive.index", "archive.reader", "archive.writer"} <= set(report["imported"])
@@ -60,11 +61,20 @@ def test_no_archive_module_imports_scrapy_or_scraper_even_on_first_use() -> None
 def test_the_wheel_holds_the_product_packages_and_each_of_their_folders() -> None:
     find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
     find = find["find"]
-    found = set(setuptools.find_packages(where=str(ROOT / find.get("where", ["."])[0]),
-                                         include=find.get("include", ["*"]), exclude=find.get("exclude", [])))
+    found = set(
+        setuptools.find_packages(
+            where=str(ROOT / find.get("where", ["."])[0]),
+            include=find.get("include", ["*"]),
+            exclude=find.get("exclude", []),
+        )
+    )
     assert {name.split(".")[0] for name in found} == PRODUCT  # so not devtools, tests, bench or demo
     assert (ROOT / "devtools" / "__init__.py").is_file()  # a package: only the include list keeps it out
     # every folder of Python code under the product packages ships: none lacks its __init__.py
-    folders = {".".join(d.relative_to(ROOT).parts) for top in PRODUCT for d in [ROOT / top, *(ROOT / top).rglob("*")]
-               if d.is_dir() and any(d.glob("*.py"))}
+    folders = {
+        ".".join(d.relative_to(ROOT).parts)
+        for top in PRODUCT
+        for d in [ROOT / top, *(ROOT / top).rglob("*")]
+        if d.is_dir() and any(d.glob("*.py"))
+    }
     assert found == folders

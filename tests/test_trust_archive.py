@@ -58,9 +58,9 @@ def surrogate_root(tmp_path: Path) -> tuple[Path, Path, str]:
     return tmp_path, path, url
 
 
-def test_readers_repair_a_lone_surrogate_line_with_one_warning(surrogate_root: tuple[Path, Path, str],
-                                                               caplog: pytest.LogCaptureFixture,
-                                                               tmp_path: Path) -> None:
+def test_readers_repair_a_lone_surrogate_line_with_one_warning(
+    surrogate_root: tuple[Path, Path, str], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     root, path, url = surrogate_root
     caplog.set_level(logging.WARNING, "archive")
     records = list(Archive(root).records())
@@ -79,8 +79,9 @@ def test_readers_repair_a_lone_surrogate_line_with_one_warning(surrogate_root: t
         assert sum(1 for _ in csv.reader(f)) == 6
 
 
-def test_search_reindex_and_cat_survive_a_lone_surrogate_line(surrogate_root: tuple[Path, Path, str],
-                                                              capsys: Any) -> None:
+def test_search_reindex_and_cat_survive_a_lone_surrogate_line(
+    surrogate_root: tuple[Path, Path, str], capsys: Any
+) -> None:
     root, _, url = surrogate_root
     code, out, err = cli(capsys, "--root", str(root), "search", "lonely", "surrogate")
     assert code == 0 and url in out, err
@@ -93,8 +94,9 @@ def test_search_reindex_and_cat_survive_a_lone_surrogate_line(surrogate_root: tu
     assert len([x for x in err.splitlines() if "surrogate" in x]) == 1
 
 
-def test_verify_flags_a_lone_surrogate_and_repair_quarantines_it(surrogate_root: tuple[Path, Path, str],
-                                                                  capsys: Any) -> None:
+def test_verify_flags_a_lone_surrogate_and_repair_quarantines_it(
+    surrogate_root: tuple[Path, Path, str], capsys: Any
+) -> None:
     root, path, url = surrogate_root
     original = path.read_bytes().splitlines(keepends=True)[3]
     code, out, _ = cli(capsys, "--root", str(root), "verify")
@@ -118,8 +120,7 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield site
 
 
-def test_a_crawl_into_an_archive_with_a_lone_surrogate_line_archives_normally(small_site: Site,
-                                                                               tmp_path: Path) -> None:
+def test_a_crawl_into_an_archive_with_a_lone_surrogate_line_archives_normally(small_site: Site, tmp_path: Path) -> None:
     root = tmp_path / "data"
     append_surrogate_line(write(root, [make_record(1)], run_id="old"))
     result = run_crawl("news", ["-a", f"site={small_site.url}"], root)
@@ -219,7 +220,8 @@ def gz_bytes() -> bytes:
 
 @pytest.mark.parametrize("fraction", [0.02, 0.3, 0.49, 0.5, 0.51, 0.75, 0.97, 0.9999])
 def test_every_whole_line_before_gz_damage_is_read_and_the_damage_reported_once(
-        fraction: float, gz_bytes: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: Any) -> None:
+    fraction: float, gz_bytes: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
     cut = int(len(gz_bytes) * fraction)
     (tmp_path / DAY).mkdir()
     gz = tmp_path / DAY / "news-cut.jsonl.gz"
@@ -242,8 +244,9 @@ def test_every_whole_line_before_gz_damage_is_read_and_the_damage_reported_once(
     assert code == 0 and len(out.splitlines()) == expected
 
 
-def test_an_intact_multi_member_gz_reads_whole(gz_bytes: bytes, tmp_path: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_an_intact_multi_member_gz_reads_whole(
+    gz_bytes: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / DAY).mkdir()
     (tmp_path / DAY / "news-whole.jsonl.gz").write_bytes(gz_bytes)
     caplog.set_level(logging.WARNING, "archive")
@@ -265,8 +268,10 @@ CJK = {
 
 @pytest.fixture
 def cjk_root(tmp_path: Path) -> Path:
-    write(tmp_path, [make_record(i, url=f"https://x.example/{k}", title=t, text=x)
-                     for i, (k, (t, x)) in enumerate(CJK.items())])
+    write(
+        tmp_path,
+        [make_record(i, url=f"https://x.example/{k}", title=t, text=x) for i, (k, (t, x)) in enumerate(CJK.items())],
+    )
     return tmp_path
 
 
@@ -274,21 +279,24 @@ def _found(root: Path, query: str) -> set[str]:
     return {h.url.rsplit("/", 1)[1] for h in Archive(root).search(query, 20)}
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("北京", {"beijing"}),
-    ("知事", {"governor"}),
-    ("記者会見", {"governor"}),
-    ("京", {"beijing", "governor", "kyoto"}),
-    ("紅葉", {"kyoto"}),
-    ("京都の秋", {"kyoto"}),
-    ("title:京都", {"kyoto"}),
-    ("东京", set()),
-    ("人民大会堂", {"chinese"}),
-    ("北京 olympics", {"beijing"}),
-    ("オリンピック", {"beijing"}),
-    ("olympics", {"beijing", "english"}),
-    ("beijing ferry", {"english"}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("北京", {"beijing"}),
+        ("知事", {"governor"}),
+        ("記者会見", {"governor"}),
+        ("京", {"beijing", "governor", "kyoto"}),
+        ("紅葉", {"kyoto"}),
+        ("京都の秋", {"kyoto"}),
+        ("title:京都", {"kyoto"}),
+        ("东京", set()),
+        ("人民大会堂", {"chinese"}),
+        ("北京 olympics", {"beijing"}),
+        ("オリンピック", {"beijing"}),
+        ("olympics", {"beijing", "english"}),
+        ("beijing ferry", {"english"}),
+    ],
+)
 def test_cjk_words_are_found(cjk_root: Path, query: str, expected: set[str]) -> None:
     assert _found(cjk_root, query) == expected
 
@@ -308,11 +316,14 @@ def test_an_index_of_an_older_version_is_rebuilt_for_cjk(cjk_root: Path) -> None
 
 @pytest.fixture
 def ferry_root(tmp_path: Path) -> Path:
-    write(tmp_path, [
-        make_record(1, title="Ferry strike ends", text="Crossings resume on Monday after talks."),
-        make_record(2, title="Harbour works", text="The ferry terminal will close for repairs."),
-        make_record(3, title="Budget vote", text="Councillors approved the budget."),
-    ])
+    write(
+        tmp_path,
+        [
+            make_record(1, title="Ferry strike ends", text="Crossings resume on Monday after talks."),
+            make_record(2, title="Harbour works", text="The ferry terminal will close for repairs."),
+            make_record(3, title="Budget vote", text="Councillors approved the budget."),
+        ],
+    )
     return tmp_path
 
 
@@ -335,8 +346,22 @@ def test_an_unusable_search_query_is_a_usage_error(ferry_root: Path, capsys: Any
         assert "title" in line and "text" in line  # names the columns that work
 
 
-@pytest.mark.parametrize("query", ['"ferry', "ferry AND OR", "NEAR(ferry", "ferry*", "^ferry", "a:b:c",
-                                   "(ferry)", "-ferry", "title:", "{title text}:ferry", "ferry OR budget"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"ferry',
+        "ferry AND OR",
+        "NEAR(ferry",
+        "ferry*",
+        "^ferry",
+        "a:b:c",
+        "(ferry)",
+        "-ferry",
+        "title:",
+        "{title text}:ferry",
+        "ferry OR budget",
+    ],
+)
 def test_fts_syntax_in_a_query_never_raises(ferry_root: Path, capsys: Any, query: str) -> None:
     code, out, err = cli(capsys, "--root", str(ferry_root), "search", query)
     assert code in (0, 2) and "Traceback" not in err
@@ -354,12 +379,15 @@ def test_cat_with_an_unknown_field_is_a_usage_error(ferry_root: Path, capsys: An
     assert code == 0 and len(out.splitlines()) == 3
 
 
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=0, max_value=10**9), members=st.integers(min_value=1, max_value=3))
 def test_any_cut_of_a_gz_keeps_every_whole_line_before_it(cut: int, members: int, tmp_path: Path) -> None:
-    parts = [gzip.compress(b"".join(json.dumps({"n": m * 100 + i, "pad": "x" * i}).encode() + b"\n"
-                                    for i in range(100)), mtime=0) for m in range(members)]
+    parts = [
+        gzip.compress(
+            b"".join(json.dumps({"n": m * 100 + i, "pad": "x" * i}).encode() + b"\n" for i in range(100)), mtime=0
+        )
+        for m in range(members)
+    ]
     data = b"".join(parts)
     cut %= len(data) + 1
     gz = tmp_path / DAY / f"news-cut{cut}-{members}.jsonl.gz"

@@ -29,7 +29,8 @@ def _crawl(site: Site, paths: list[str], tmp_path: Path) -> Crawl:
 
 
 def test_xhtml_with_xml_declaration_and_whitespace_padded_pages_are_archived_in_full(
-        site: Site, tmp_path: Path) -> None:
+    site: Site, tmp_path: Path
+) -> None:
     result = _crawl(site, ["2026/05/04/cafe-du-port/", "2026/05/04/padded-page/"], tmp_path)
     records = {r["url"].removeprefix(site.url): r for r in result.records()}
     assert set(records) == {"2026/05/04/cafe-du-port/", "2026/05/04/padded-page/"}, result.stderr[-3000:]
@@ -54,13 +55,11 @@ def test_xhtml_with_xml_declaration_and_whitespace_padded_pages_are_archived_in_
 ROYALTIES_TEXT = [
     "The family of the late songwriter Maggie Rowe won the first round of their fight over unpaid royalties at "
     "the county court on Tuesday.",
-    "Copyright lawyers for the songwriter's family said the label had kept back more than £300,000 over twelve "
-    "years.",
-    "Photographs by the band's former drummer, taken on the night the song was first played, were shown to the "
-    "court.",
+    "Copyright lawyers for the songwriter's family said the label had kept back more than £300,000 over twelve years.",
+    "Photographs by the band's former drummer, taken on the night the song was first played, were shown to the court.",
     "Video by a fan who attended the 1994 concert was also played, and the judge watched it twice.",
     "Photo: Harbour Gazette archive",  # a credit with no image to go to stays in the text
-    "\"We use cookies to give every listener a better experience,\" the label's own terms said, a line the "
+    '"We use cookies to give every listener a better experience," the label\'s own terms said, a line the '
     "family's barrister read aloud.",
     "Latest",
     "The judge adjourned the case until June.",
@@ -75,17 +74,30 @@ def test_prose_that_looks_like_boilerplate_is_archived_whole(site: Site, tmp_pat
     [record] = result.records()
     assert record["text"].split("\n\n") == ROYALTIES_TEXT
     assert record["image"] is None
-    for furniture in ("Leave a Comment", "Required fields", "Save my name", "Share this", "WhatsApp", "Read more",
-                      "Tags:", "cookie policy", "All rights reserved", "Scroll to Top", "Post Comment"):
+    for furniture in (
+        "Leave a Comment",
+        "Required fields",
+        "Save my name",
+        "Share this",
+        "WhatsApp",
+        "Read more",
+        "Tags:",
+        "cookie policy",
+        "All rights reserved",
+        "Scroll to Top",
+        "Post Comment",
+    ):
         assert furniture not in record["text"]
 
 
 def test_operator_patterns_remove_what_they_match_even_prose(site: Site, tmp_path: Path) -> None:
     urls = tmp_path / "urls.txt"
     urls.write_text(f"{site.url}2026/05/05/royalties-ruling/\n", "utf-8")
-    result = run_crawl("article", ["-a", f"urls_file={urls}", "-s",
-                                   'BOILERPLATE_EXTRA_PATTERNS=["the label declined to comment\\\\."]'],
-                       tmp_path / "data")
+    result = run_crawl(
+        "article",
+        ["-a", f"urls_file={urls}", "-s", 'BOILERPLATE_EXTRA_PATTERNS=["the label declined to comment\\\\."]'],
+        tmp_path / "data",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     [record] = result.records()
     assert record["text"].split("\n\n") == [p for p in ROYALTIES_TEXT if p != "The label declined to comment."]

@@ -165,12 +165,18 @@ def test_a_revisit_needs_changed_text_and_waits_for_the_revisit_window(tmp_path:
 
 
 def test_volatile_lines_are_no_part_of_the_text() -> None:
-    text = "\n\n".join([
-        "Updated 5 minutes ago. Read by 1,204 people.", "The ferry will run until January.",
-        "This article has been viewed 1,204 times.", "1.2k views · 34 comments", "Last updated: 25 Nov 2026, 10:14 GMT",
-        "Updated guidance was published in 2024 after 12 comments from residents.", "Views: 1204",
-        "She said she had read the report 3 times.",
-    ])
+    text = "\n\n".join(
+        [
+            "Updated 5 minutes ago. Read by 1,204 people.",
+            "The ferry will run until January.",
+            "This article has been viewed 1,204 times.",
+            "1.2k views · 34 comments",
+            "Last updated: 25 Nov 2026, 10:14 GMT",
+            "Updated guidance was published in 2024 after 12 comments from residents.",
+            "Views: 1204",
+            "She said she had read the report 3 times.",
+        ]
+    )
     assert without_volatile(text).split("\n\n") == [
         "The ferry will run until January.",
         "Updated guidance was published in 2024 after 12 comments from residents.",
@@ -178,40 +184,64 @@ def test_volatile_lines_are_no_part_of_the_text() -> None:
     ]
 
 
-@pytest.mark.parametrize(("url", "canonical", "problem"), [
-    ("https://www.x.com/2026/11/20/story/", "https://x.com/", "home"),
-    ("https://x.com/2026/11/20/story/", "https://x.com/index.html", "home"),
-    ("https://x.com/news/local/story-about-the-ferry", "https://x.com/news/", "section"),
-    ("https://x.com/2026/11/20/story-about-the-ferry/", "https://x.com/tag/ferry/", "section"),
-    ("https://x.com/2026/11/20/story/", "https://y.org/2026/11/20/story/", "other_site"),
-    ("https://a.wordpress.com/2026/11/20/story/", "https://b.wordpress.com/2026/11/20/story/", "other_site"),
-    ("https://m.x.com/2026/11/20/story/", "https://www.x.com/2026/11/20/story/", None),  # the mobile page's own
-    ("https://x.com/2026/11/20/story/amp/", "https://x.com/2026/11/20/story/", None),  # AMP: named by its article
-    ("https://x.com/a/ok-story/", "https://x.com/?p=123", None),  # WordPress short link: an article
-])
+@pytest.mark.parametrize(
+    ("url", "canonical", "problem"),
+    [
+        ("https://www.x.com/2026/11/20/story/", "https://x.com/", "home"),
+        ("https://x.com/2026/11/20/story/", "https://x.com/index.html", "home"),
+        ("https://x.com/news/local/story-about-the-ferry", "https://x.com/news/", "section"),
+        ("https://x.com/2026/11/20/story-about-the-ferry/", "https://x.com/tag/ferry/", "section"),
+        ("https://x.com/2026/11/20/story/", "https://y.org/2026/11/20/story/", "other_site"),
+        ("https://a.wordpress.com/2026/11/20/story/", "https://b.wordpress.com/2026/11/20/story/", "other_site"),
+        ("https://m.x.com/2026/11/20/story/", "https://www.x.com/2026/11/20/story/", None),  # the mobile page's own
+        ("https://x.com/2026/11/20/story/amp/", "https://x.com/2026/11/20/story/", None),  # AMP: named by its article
+        ("https://x.com/a/ok-story/", "https://x.com/?p=123", None),  # WordPress short link: an article
+    ],
+)
 def test_canonical_problem(url: str, canonical: str, problem: str | None) -> None:
     assert canonical_problem(url, canonical) == problem
 
 
-_HEAD = '<html><head>{}</head><body>{}</body></html>'
+_HEAD = "<html><head>{}</head><body>{}</body></html>"
 
 
-@pytest.mark.parametrize(("url", "head", "body", "signal"), [
-    ("https://x.com/a/s/", '<meta property="article:published_time" content="2026-11-20">', "",
-     "article:published_time"),
-    ("https://x.com/a/s/", '<script type="application/ld+json">{"@type": "BlogPosting"}</script>', "", "json-ld"),
-    ("https://x.com/a/s/", '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/a/s"}</script>'
-     '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/b/t"}</script>', "", "json-ld"),
-    ("https://x.com/a/s/", '<meta property="og:type" content="article">', "<article>x</article>", "og:type"),
-    ("https://x.com/a/s/", "", '<article><p>By A, <time datetime="2026-11-20">20 Nov</time></p></article>',
-     "dated <article>"),
-    # listings: teasers in an ItemList, several dated <article>s, og:type=article on a list, the home page
-    ("https://x.com/sport/", '<script type="application/ld+json">{"@type": "ItemList", "itemListElement": ['
-     '{"@type": "NewsArticle", "url": "/a/s/"}, {"@type": "NewsArticle", "url": "/a/t/"}]}</script>', "", None),
-    ("https://x.com/sport/", "", "<article><time>1</time></article><article><time>2</time></article>", None),
-    ("https://x.com/sport/", '<meta property="og:type" content="article">', "<article></article>" * 3, None),
-    ("https://x.com/", '<script type="application/ld+json">{"@type": "NewsArticle"}</script>', "", None),
-])
+@pytest.mark.parametrize(
+    ("url", "head", "body", "signal"),
+    [
+        (
+            "https://x.com/a/s/",
+            '<meta property="article:published_time" content="2026-11-20">',
+            "",
+            "article:published_time",
+        ),
+        ("https://x.com/a/s/", '<script type="application/ld+json">{"@type": "BlogPosting"}</script>', "", "json-ld"),
+        (
+            "https://x.com/a/s/",
+            '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/a/s"}</script>'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/b/t"}</script>',
+            "",
+            "json-ld",
+        ),
+        ("https://x.com/a/s/", '<meta property="og:type" content="article">', "<article>x</article>", "og:type"),
+        (
+            "https://x.com/a/s/",
+            "",
+            '<article><p>By A, <time datetime="2026-11-20">20 Nov</time></p></article>',
+            "dated <article>",
+        ),
+        # listings: teasers in an ItemList, several dated <article>s, og:type=article on a list, the home page
+        (
+            "https://x.com/sport/",
+            '<script type="application/ld+json">{"@type": "ItemList", "itemListElement": ['
+            '{"@type": "NewsArticle", "url": "/a/s/"}, {"@type": "NewsArticle", "url": "/a/t/"}]}</script>',
+            "",
+            None,
+        ),
+        ("https://x.com/sport/", "", "<article><time>1</time></article><article><time>2</time></article>", None),
+        ("https://x.com/sport/", '<meta property="og:type" content="article">', "<article></article>" * 3, None),
+        ("https://x.com/", '<script type="application/ld+json">{"@type": "NewsArticle"}</script>', "", None),
+    ],
+)
 def test_article_signal(url: str, head: str, body: str, signal: str | None) -> None:
     assert article_signal(lxml.html.document_fromstring(_HEAD.format(head, body)), url) == signal
 
@@ -221,12 +251,29 @@ def test_an_older_record_naming_another_sites_article_as_canonical_does_not_stop
     article; the incremental check must not take that article as archived."""
     archive = tmp_path / "data"
     with serve(TRUST / "other", host="127.0.0.8") as other:
-        teaser = {"schema_version": 1, "url": "http://127.0.0.7:8000/2026/11/26/ferry-fares-frozen-teaser/",
-                  "canonical_url": other.url.rstrip("/") + FERRY, "site": "127.0.0.7", "site_name": None,
-                  "title": "Ferry fares frozen", "description": None, "authors": [], "published_at": None,
-                  "modified_at": None, "language": "en", "section": None, "tags": [], "image": None,
-                  "text": "A teaser.", "word_count": 2, "content_hash": "0" * 64,
-                  "crawled_at": "2026-11-01T10:00:00+00:00", "spider": "news", "run_id": "old", "http_status": 200}
+        teaser = {
+            "schema_version": 1,
+            "url": "http://127.0.0.7:8000/2026/11/26/ferry-fares-frozen-teaser/",
+            "canonical_url": other.url.rstrip("/") + FERRY,
+            "site": "127.0.0.7",
+            "site_name": None,
+            "title": "Ferry fares frozen",
+            "description": None,
+            "authors": [],
+            "published_at": None,
+            "modified_at": None,
+            "language": "en",
+            "section": None,
+            "tags": [],
+            "image": None,
+            "text": "A teaser.",
+            "word_count": 2,
+            "content_hash": "0" * 64,
+            "crawled_at": "2026-11-01T10:00:00+00:00",
+            "spider": "news",
+            "run_id": "old",
+            "http_status": 200,
+        }
         day = archive / "2026-11-01"
         day.mkdir(parents=True)
         (day / "news-old.jsonl").write_text(json.dumps(teaser) + "\n", encoding="utf-8")

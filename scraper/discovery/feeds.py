@@ -20,8 +20,15 @@ from scraper.discovery.xml import (
 from scraper.extract.dates import parse_date
 from scraper.urls import usable_url
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
-              "application/rdf+xml", "application/xml", "text/xml")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+)
 
 
 class FeedError(ValueError):
@@ -57,8 +64,9 @@ def _atom_link(entry: etree._Element) -> str | None:
 
 def _xml_entries(body: bytes, base_url: str, entities: IgnoredEntities) -> Iterator[FeedEntry]:
     body, entities.declared = without_entities(body)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, recover=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, recover=False
+    )
     try:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -99,9 +107,12 @@ def _json_entries(body: bytes, base_url: str) -> Iterator[FeedEntry]:
         link, date, title = item.get("url") or item.get("external_url"), item.get("date_published"), item.get("title")
         modified = item.get("date_modified")
         if isinstance(link, str) and (url := usable_url(link, base_url)):
-            yield FeedEntry(url, parse_date(date) if isinstance(date, str) else None,
-                            (" ".join(title.split()) or None) if isinstance(title, str) else None,
-                            parse_date(modified) if isinstance(modified, str) else None)
+            yield FeedEntry(
+                url,
+                parse_date(date) if isinstance(date, str) else None,
+                (" ".join(title.split()) or None) if isinstance(title, str) else None,
+                parse_date(modified) if isinstance(modified, str) else None,
+            )
 
 
 def parse_feed(body: bytes, base_url: str, entities: IgnoredEntities | None = None) -> list[FeedEntry]:

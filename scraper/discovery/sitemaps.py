@@ -88,9 +88,12 @@ def _entry(element: etree._Element, kind: str, report: IgnoredEntities) -> Sitem
         return None
     if not loc:
         return None
-    return SitemapEntry(loc=loc, is_sitemap=kind == "sitemap",
-                        lastmod=parse_date(_child_text(element, "lastmod", deep=False)),
-                        news=_news_of(element) if kind == "url" else {})
+    return SitemapEntry(
+        loc=loc,
+        is_sitemap=kind == "sitemap",
+        lastmod=parse_date(_child_text(element, "lastmod", deep=False)),
+        news=_news_of(element) if kind == "url" else {},
+    )
 
 
 def _release(element: etree._Element) -> None:
@@ -101,8 +104,9 @@ def _release(element: etree._Element) -> None:
         del parent[0]
 
 
-def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: IgnoredEntities | None = None
-                  ) -> Iterator[SitemapEntry]:
+def parse_sitemap(
+    body: bytes, max_size: int = 50 * 1024 * 1024, entities: IgnoredEntities | None = None
+) -> Iterator[SitemapEntry]:
     """Yield the entries of a sitemap or sitemap index (plain or gzipped), element by element.
 
     Entities are never expanded and no DTD or network resource is loaded (billion laughs, XXE): a document
@@ -116,8 +120,16 @@ def parse_sitemap(body: bytes, max_size: int = 50 * 1024 * 1024, entities: Ignor
     body, declared = without_entities(body)
     report = entities if entities is not None else IgnoredEntities()
     report.declared = declared
-    parser = etree.iterparse(io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False, remove_comments=True, recover=False)
+    parser = etree.iterparse(
+        io.BytesIO(body),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        recover=False,
+    )
     first = True
     try:
         for _event, element in parser:

@@ -96,7 +96,8 @@ def article_signal(tree: HtmlElement, url: str) -> str | None:
         return None
     articles = [(o, _own_url(o)) for o in json_ld_objects(tree) if is_article(o)]
     if any(own is not None and host_and_path(own)[1].rstrip("/") == path for _, own in articles) or (
-            len(articles) == 1 and articles[0][1] is None):
+        len(articles) == 1 and articles[0][1] is None
+    ):
         return "json-ld"
     meta = meta_tags(tree)
     if meta.get("article:published_time"):

@@ -33,8 +33,14 @@ class IgnoredEntities:
     declared: bool = False  # the document declared or referenced entities: they were ignored
     skipped: int = 0  # entries whose URL held an entity reference: not used
 
-    def report(self, kind: str, url: str, site: str, stats: StatsCollector | None,
-               log: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> None:
+    def report(
+        self,
+        kind: str,
+        url: str,
+        site: str,
+        stats: StatsCollector | None,
+        log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+    ) -> None:
         """Count (`site/<id>/discovery/entities_ignored`, `.../entity_urls_skipped`) and log one WARNING."""
         if not self.declared:
             return
@@ -42,8 +48,13 @@ class IgnoredEntities:
             stats.inc_value(f"site/{site}/discovery/entities_ignored")
             if self.skipped:
                 stats.inc_value(f"site/{site}/discovery/entity_urls_skipped", self.skipped)
-        log.warning("%s %s declares XML entities: ignored, never expanded; its plain URLs are used "
-                    "(%d URL(s) holding an entity reference skipped)", kind.capitalize(), url, self.skipped)
+        log.warning(
+            "%s %s declares XML entities: ignored, never expanded; its plain URLs are used "
+            "(%d URL(s) holding an entity reference skipped)",
+            kind.capitalize(),
+            url,
+            self.skipped,
+        )
 
 
 def _doctype_end(body: bytes, start: int) -> int | None:
@@ -51,7 +62,7 @@ def _doctype_end(body: bytes, start: int) -> int | None:
     subset `[...]` included; None if it does not end within _MAX_DOCTYPE bytes."""
     i, quote, subset = start + len(b"<!DOCTYPE"), b"", False
     while i < min(len(body), start + _MAX_DOCTYPE):
-        char = body[i:i + 1]
+        char = body[i : i + 1]
         if quote:
             quote = b"" if char == quote else quote
         elif char in {b'"', b"'"}:
@@ -86,8 +97,9 @@ def without_entities(body: bytes) -> tuple[bytes, bool]:
     end = _doctype_end(body, start)
     if end is None:
         return body, False
-    rest = b"".join(part if part.startswith(b"<![CDATA[") else _mark_references(part)
-                    for part in _CDATA.split(body[end:]))
+    rest = b"".join(
+        part if part.startswith(b"<![CDATA[") else _mark_references(part) for part in _CDATA.split(body[end:])
+    )
     declared = b"<!ENTITY" in body[start:end] or _MARKER_REF in rest
     return body[:start] + rest, declared
 

@@ -17,8 +17,9 @@ from scraper.record import Record
 class ConciseLogFormatter(LogFormatter):
     """Scrapy's formatter, but items are named by URL instead of dumped whole."""
 
-    def dropped(self, item: Page, exception: BaseException, response: Response | Failure | None,
-                spider: Spider) -> LogFormatterResult:
+    def dropped(
+        self, item: Page, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
         """INFO `Dropped: too_short (12 words < 50): https://...`."""
         return {"level": logging.INFO, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
@@ -26,8 +27,9 @@ class ConciseLogFormatter(LogFormatter):
         """DEBUG `Archived https://...`."""
         return {"level": logging.DEBUG, "msg": "Archived %(url)s", "args": {"url": item["url"]}}
 
-    def item_error(self, item: Page, exception: BaseException, response: Response | Failure | None,
-                   spider: Spider) -> LogFormatterResult:
+    def item_error(
+        self, item: Page, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
         """ERROR naming the page whose item failed in a pipeline."""
         return {"level": logging.ERROR, "msg": "Error processing %(url)s", "args": {"url": item.url}}
 

@@ -52,9 +52,13 @@ def site_line(site: str, c: dict[str, int]) -> str:
 def site_problem(c: dict[str, int]) -> str | None:
     """Why a site's run is unhealthy (no article found at all, or mostly errors), else None."""
     failed, _ = _by_prefix(c, "failed/")
-    found = (c.get("archived", 0) + c.get("already_archived", 0) + _by_prefix(c, "dropped/duplicate")[0]
-             + c.get("dropped/unchanged", 0)  # fetched again after a lastmod, same text
-             + c.get("dropped/archive_error", 0))  # found, but the archive could not take it: not the site's fault
+    found = (
+        c.get("archived", 0)
+        + c.get("already_archived", 0)
+        + _by_prefix(c, "dropped/duplicate")[0]
+        + c.get("dropped/unchanged", 0)  # fetched again after a lastmod, same text
+        + c.get("dropped/archive_error", 0)
+    )  # found, but the archive could not take it: not the site's fault
     if found == 0:
         return "no article found (nothing archived now or before)"
     if failed > c.get("responses", 0):
@@ -110,10 +114,17 @@ class RunSummary:
         archived = stats.get("articles/archived", 0)
         dropped, why_dropped = _by_prefix(stats, "articles/dropped/")
         failed, why_failed = _by_prefix(stats, "pages/failed/")
-        log.info("Run %s finished (%s): %d responses, %d articles archived, %d pages dropped%s, "
-                 "%d requests failed%s", stats.get("archive/run_id", "?"), reason,
-                 stats.get("response_received_count", 0), archived, dropped,
-                 f" ({why_dropped})" if dropped else "", failed, f" ({why_failed})" if failed else "")
+        log.info(
+            "Run %s finished (%s): %d responses, %d articles archived, %d pages dropped%s, %d requests failed%s",
+            stats.get("archive/run_id", "?"),
+            reason,
+            stats.get("response_received_count", 0),
+            archived,
+            dropped,
+            f" ({why_dropped})" if dropped else "",
+            failed,
+            f" ({why_failed})" if failed else "",
+        )
         for path in stats.get("archive/files") or []:
             log.info("Archive: %s", path)
         self.stats.set_value("summary/unhealthy_sites", unhealthy)

@@ -80,9 +80,11 @@ class PipelineWatchdog:
             now = time.monotonic()  # oldest first: the page that is stuck, not the ones queued behind it
             ages = sorted(((now - self.received.get(r, now), r.url) for r in list(slot.active)), reverse=True)
             if ages:
-                lines.append(f"{len(ages)} page(s) not done, oldest first: "
-                             + ", ".join(f"{url} ({age:.0f} s)" for age, url in ages[:5])
-                             + (" ..." if len(ages) > 5 else ""))
+                lines.append(
+                    f"{len(ages)} page(s) not done, oldest first: "
+                    + ", ".join(f"{url} ({age:.0f} s)" for age, url in ages[:5])
+                    + (" ..." if len(ages) > 5 else "")
+                )
             for pipeline in getattr(scraper.itemproc, "middlewares", ()):
                 waiting_on = getattr(pipeline, "waiting_on", None)
                 if callable(waiting_on):
@@ -127,9 +129,13 @@ class PipelineWatchdog:
                 waiting = self.waiting()
             except Exception:  # the engine changed under us (it is shutting down): look again later
                 continue
-            log.error("Watchdog: the crawl made no progress for %.0f s (CRAWL_WATCHDOG_TIMEOUT); "
-                      "waiting on: %s. Stopping the crawl with exit status %d.",
-                      stuck, "; ".join(waiting) or "nothing it can name", EXIT_STUCK)
+            log.error(
+                "Watchdog: the crawl made no progress for %.0f s (CRAWL_WATCHDOG_TIMEOUT); "
+                "waiting on: %s. Stopping the crawl with exit status %d.",
+                stuck,
+                "; ".join(waiting) or "nothing it can name",
+                EXIT_STUCK,
+            )
             for handler in logging.getLogger().handlers:
                 handler.flush()
             os._exit(EXIT_STUCK)

@@ -35,9 +35,17 @@ class Extraction:
     removed_lines: int = 0
 
 
-_MAGIC = ((b"%PDF", "application/pdf"), (b"\x89PNG", "image/png"), (b"GIF8", "image/gif"),
-          (b"\xff\xd8\xff", "image/jpeg"), (b"PK\x03\x04", "application/zip"), (b"\x1f\x8b", "application/gzip"),
-          (b"OggS", "audio/ogg"), (b"ID3", "audio/mpeg"), (b"\x00\x00\x00", "video/mp4"))
+_MAGIC = (
+    (b"%PDF", "application/pdf"),
+    (b"\x89PNG", "image/png"),
+    (b"GIF8", "image/gif"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"OggS", "audio/ogg"),
+    (b"ID3", "audio/mpeg"),
+    (b"\x00\x00\x00", "video/mp4"),
+)
 _MARKUP_TYPES = ("html", "xml", "text/plain")
 
 
@@ -79,9 +87,14 @@ def _verdict(record: dict[str, Any], article_markup: bool, non_article: str | No
     return None
 
 
-def analyse_page(html: str | bytes, url: str, *, content_type: str | None = None,
-                 hints: Mapping[str, object] | None = None,
-                 stripper: BoilerplateStripper | None = DEFAULT_STRIPPER) -> Extraction:
+def analyse_page(
+    html: str | bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    hints: Mapping[str, object] | None = None,
+    stripper: BoilerplateStripper | None = DEFAULT_STRIPPER,
+) -> Extraction:
     """Extract the record of the page at `url` and judge whether it is an article.
 
     `html` is the body as fetched (bytes are decoded by BOM, `content_type`'s charset, `<meta charset>`,
@@ -123,7 +136,8 @@ def strip_boilerplate(record: dict[str, Any], stripper: BoilerplateStripper) -> 
     return cleaned.removed
 
 
-def extract_article(html: str | bytes, url: str, *, content_type: str | None = None,
-                    hints: Mapping[str, object] | None = None) -> dict[str, Any]:
+def extract_article(
+    html: str | bytes, url: str, *, content_type: str | None = None, hints: Mapping[str, object] | None = None
+) -> dict[str, Any]:
     """The article record of a page: every field of schema version 1 but the crawl fields."""
     return analyse_page(html, url, content_type=content_type, hints=hints).record

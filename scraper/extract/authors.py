@@ -25,7 +25,8 @@ _BYLINE_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _LEADING_LABEL = re.compile(
-    r"^(?:authors?|autor(?:in|en)?|auteur|byline|posted by|written by|redaktion)\s*[:\-]\s*", re.IGNORECASE)
+    r"^(?:authors?|autor(?:in|en)?|auteur|byline|posted by|written by|redaktion)\s*[:\-]\s*", re.IGNORECASE
+)
 _SPLIT = re.compile(r"\s*(?:,|;|\||&|·|•|\n|\s[-–—]\s|\s+(?:and|und|et|y|e|en|og|och|i)\s+)\s*", re.IGNORECASE)
 _PAREN = re.compile(r"\s*[(\[].*?[)\]]\s*")
 # A date or time after the name in the same byline: "By Jane Doe March 25, 2015", "Jane Doe 14:00, 28 Apr".
@@ -76,8 +77,11 @@ def _is_person_name(name: str, outlets: set[str]) -> bool:
     if re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", name):  # a URL slug
         return False
     key = name.casefold()
-    if key in outlets or re.sub(r"\W", "", key) in outlets or any(
-            w.casefold().strip(".") in outlets for w in words if len(w) > 2):
+    if (
+        key in outlets
+        or re.sub(r"\W", "", key) in outlets
+        or any(w.casefold().strip(".") in outlets for w in words if len(w) > 2)
+    ):
         return False  # the outlet's name, or a desk named after it ("MDR Thüringen")
     if not any(ch.isalpha() for ch in name):
         return False
@@ -143,7 +147,8 @@ def structured_authors(page: Page) -> tuple[list[str], bool]:
                 continue
             persons = persons and "person" in kinds
             name = text_of(person.get("name")) or " ".join(
-                filter(None, [text_of(person.get("givenName")), text_of(person.get("familyName"))]))
+                filter(None, [text_of(person.get("givenName")), text_of(person.get("familyName"))])
+            )
             if name:
                 names.append(name)
         elif isinstance(person, str):
@@ -153,8 +158,18 @@ def structured_authors(page: Page) -> tuple[list[str], bool]:
 
 
 #: `<meta>` names that carry the author, in the order they are trusted.
-META_AUTHORS = ("author", "article:author", "byl", "parsely-author", "sailthru.author", "dc.creator",
-                "dcterms.creator", "cxenseparse:author", "citation_author", "og:article:author")
+META_AUTHORS = (
+    "author",
+    "article:author",
+    "byl",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "dcterms.creator",
+    "cxenseparse:author",
+    "citation_author",
+    "og:article:author",
+)
 
 
 def byline_sources(page: Page) -> Iterator[list[str]]:
@@ -215,7 +230,7 @@ def _names_beside_dates(dates: list[HtmlElement]) -> list[str]:
         if parent is None:
             continue
         line = node_text(parent)
-        if len(line) <= 160 and (m := _NAME_BESIDE_DATE.match(line)) and parse_visible_date(line[m.end():]):
+        if len(line) <= 160 and (m := _NAME_BESIDE_DATE.match(line)) and parse_visible_date(line[m.end() :]):
             out.append(m.group(1))
     return out
 

@@ -44,12 +44,18 @@ def _trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
     """trafilatura's paragraphs (with its readability/jusText comparison on pages of normal size)."""
     elements = sum(1 for _ in tree.iter())
     if elements > MAX_TRAFILATURA_ELEMENTS:
-        log.warning("%s: %d elements, more than %d: not passed to trafilatura", url, elements,
-                    MAX_TRAFILATURA_ELEMENTS)
+        log.warning("%s: %d elements, more than %d: not passed to trafilatura", url, elements, MAX_TRAFILATURA_ELEMENTS)
         return []
-    doc = trafilatura.bare_extraction(tree, url=url, fast=elements > FAST_TRAFILATURA_ELEMENTS,
-                                      include_comments=False, include_tables=True, include_images=False,
-                                      with_metadata=False, deduplicate=False)
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=elements > FAST_TRAFILATURA_ELEMENTS,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        with_metadata=False,
+        deduplicate=False,
+    )
     body = getattr(doc, "body", None)
     if body is None:
         return []
@@ -144,8 +150,9 @@ def _paragraphs(page: Page) -> list[str]:
     if found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table:
         other = _trafilatura_paragraphs(page.tree, page.url)
         ours = sum(map(len, paragraphs))
-        if (sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
-                and _covers(other, paragraphs)):
+        if sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours) and _covers(
+            other, paragraphs
+        ):
             paragraphs = other
     ld_body = _structured_body(page)
     if not ld_body and sum(map(len, paragraphs)) < _UNSURE_CHARS:

@@ -86,7 +86,9 @@ _QUOTED = re.compile(r'"[^"]*"|“[^”]*[”“]|„[^“”]*[“”]|«[^»]*
 _SITE_VOICE = re.compile(
     r"\b(?=[yYmMwWoOtTaAsSIuU])"  # (a quick first-letter test: this runs on every line of every article)
     r"(?:you|your|yours|me|my|we|our|this (?:web)?site|all rights reserved|(?:article|story) continues"
-    r"|(?-i:I|us|Us))\b", re.IGNORECASE)  # not "US", the country
+    r"|(?-i:I|us|Us))\b",
+    re.IGNORECASE,
+)  # not "US", the country
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -126,9 +128,13 @@ class BoilerplateStripper:
     `boilerplate_patterns`): a line they match goes even when it reads as a sentence.
     """
 
-    def __init__(self, patterns: Iterable[str] = DEFAULT_PATTERNS,
-                 block_starts: Iterable[str] = DEFAULT_BLOCK_STARTS,
-                 credits: Iterable[str] = CREDIT_PATTERNS, explicit: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        patterns: Iterable[str] = DEFAULT_PATTERNS,
+        block_starts: Iterable[str] = DEFAULT_BLOCK_STARTS,
+        credits: Iterable[str] = CREDIT_PATTERNS,
+        explicit: Iterable[str] = (),
+    ) -> None:
         self.line = _compile(patterns)
         self.block = _compile(block_starts)
         self.credit = _compile(credits)
@@ -140,8 +146,12 @@ class BoilerplateStripper:
         Credit lines ("Photo: Jane Doe/Reuters") are set aside for the image caption when
         `credits_to_caption`, else kept in the text: with no image to credit, they are all that says whose it is.
         """
-        lines = [(n, raw.strip()) for n, paragraph in enumerate(text.split("\n\n"))
-                 for raw in paragraph.split("\n") if raw.strip()]
+        lines = [
+            (n, raw.strip())
+            for n, paragraph in enumerate(text.split("\n\n"))
+            for raw in paragraph.split("\n")
+            if raw.strip()
+        ]
         prose = [is_prose(line) for _, line in lines]
         kept: dict[int, list[str]] = {}
         credits: list[str] = []

@@ -1,6 +1,6 @@
 """`python -m scraper.extract` and `news-extract`: saved pages in, one JSON record per line out.
 
-    python -m scraper.extract [--url URL] FILE.html [FILE.html ...]
+python -m scraper.extract [--url URL] FILE.html [FILE.html ...]
 """
 
 from __future__ import annotations

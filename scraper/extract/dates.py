@@ -103,31 +103,37 @@ def date_from_url(url: str) -> str | None:
 
 
 _MONTHS: dict[str, int] = {}
-for _number, _names in enumerate((
-    "january jan januar janvier enero gennaio janeiro januari jänner ocak styczeń",
-    "february feb februar février fevrier febrero febbraio fevereiro februari şubat luty",
-    "march mar märz maerz mars marzo março maart mart marzec",
-    "april apr avril abril aprile nisan kwiecień",
-    "may mai mayo maggio maio mei mayıs maj",
-    "june jun juni juin junio giugno junho haziran czerwiec",
-    "july jul juli juillet julio luglio julho temmuz lipiec",
-    "august aug août aout agosto augustus ağustos sierpień",
-    "september sep sept septembre septiembre settembre setembro eylül wrzesień",
-    "october oct oktober octobre octubre ottobre outubro okt ekim październik",
-    "november nov novembre noviembre novembro kasım listopad",
-    "december dec dezember décembre decembre diciembre dicembre dezembro dez aralık grudzień",
-), start=1):
+for _number, _names in enumerate(
+    (
+        "january jan januar janvier enero gennaio janeiro januari jänner ocak styczeń",
+        "february feb februar février fevrier febrero febbraio fevereiro februari şubat luty",
+        "march mar märz maerz mars marzo março maart mart marzec",
+        "april apr avril abril aprile nisan kwiecień",
+        "may mai mayo maggio maio mei mayıs maj",
+        "june jun juni juin junio giugno junho haziran czerwiec",
+        "july jul juli juillet julio luglio julho temmuz lipiec",
+        "august aug août aout agosto augustus ağustos sierpień",
+        "september sep sept septembre septiembre settembre setembro eylül wrzesień",
+        "october oct oktober octobre octubre ottobre outubro okt ekim październik",
+        "november nov novembre noviembre novembro kasım listopad",
+        "december dec dezember décembre decembre diciembre dicembre dezembro dez aralık grudzień",
+    ),
+    start=1,
+):
     for _name in _names.split():
         _MONTHS[_name] = _number
 _MONTH = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
 _TIME = r"(?:\D{0,12}?(?P<h>[01]?\d|2[0-3])[:.h](?P<mi>[0-5]\d)(?:[:.][0-5]\d)?\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
 _VISIBLE = (
     # 13. Mai 2026 um 15:44 / 13 May 2026, 15:44 / 3 de mayo de 2026
-    re.compile(rf"\b(?P<d>[0-3]?\d)\.?\s*(?:de\s+)?(?P<mon>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>(?:19|20)\d\d){_TIME}",
-               re.IGNORECASE),
+    re.compile(
+        rf"\b(?P<d>[0-3]?\d)\.?\s*(?:de\s+)?(?P<mon>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>(?:19|20)\d\d){_TIME}",
+        re.IGNORECASE,
+    ),
     # May 13, 2026 3:44 PM
-    re.compile(rf"\b(?P<mon>{_MONTH})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d){_TIME}",
-               re.IGNORECASE),
+    re.compile(
+        rf"\b(?P<mon>{_MONTH})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d){_TIME}", re.IGNORECASE
+    ),
     # 13.05.2026, 15:44 Uhr (dotted dates are day first wherever they are written)
     re.compile(rf"(?<![\d.])(?P<d>[0-3]?\d)\.(?P<m>[01]?\d)\.(?P<y>(?:19|20)\d\d){_TIME}"),
     re.compile(rf"(?<![\d.])(?P<d>[0-3]\d)\.(?P<m>[01]\d)\.(?P<y>\d\d)(?![\d.]){_TIME}"),  # 25.04.24

@@ -25,36 +25,112 @@ from scraper.record import CJK_CHARS
 log = logging.getLogger(__name__)
 
 # Elements whose content is never article text.
-SKIP_TAGS = frozenset({
-    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "video",
-    "audio", "button", "input", "select", "textarea", "option", "label", "nav", "aside", "figure", "figcaption",
-    "picture", "img", "head", "title", "meta", "link", "map", "dialog", "source", "track", "menu", "footer",
-})
+SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "math",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "video",
+        "audio",
+        "button",
+        "input",
+        "select",
+        "textarea",
+        "option",
+        "label",
+        "nav",
+        "aside",
+        "figure",
+        "figcaption",
+        "picture",
+        "img",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "map",
+        "dialog",
+        "source",
+        "track",
+        "menu",
+        "footer",
+    }
+)
 # Elements that flow inside a line of text; every other element starts a new block.
-INLINE_TAGS = frozenset({
-    "a", "span", "strong", "b", "em", "i", "u", "small", "sup", "sub", "mark", "abbr", "cite", "code", "q", "time",
-    "font", "s", "strike", "del", "ins", "br", "wbr", "bdi", "bdo", "dfn", "kbd", "samp", "var", "big", "tt",
-    "data", "ruby", "rt", "rp", "nobr", "acronym",
-})
+INLINE_TAGS = frozenset(
+    {
+        "a",
+        "span",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "small",
+        "sup",
+        "sub",
+        "mark",
+        "abbr",
+        "cite",
+        "code",
+        "q",
+        "time",
+        "font",
+        "s",
+        "strike",
+        "del",
+        "ins",
+        "br",
+        "wbr",
+        "bdi",
+        "bdo",
+        "dfn",
+        "kbd",
+        "samp",
+        "var",
+        "big",
+        "tt",
+        "data",
+        "ruby",
+        "rt",
+        "rp",
+        "nobr",
+        "acronym",
+    }
+)
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Containers that are page furniture whatever theme draws them, matched on class/id tokens. Strong furniture
 # (consent notices, comment sections, newsletter boxes, pop-ups) never holds the article; weak furniture
 # names (share, related, caption, ad...) are trusted only while they hold a minor part of the page's prose.
 _TOKEN = r"(?:^|[\s_-])(?:{})(?:$|[\s_-])"
-STRONG_FURNITURE = re.compile(_TOKEN.format(
-    r"cookies?|consent|gdpr|cmp|newsletter|subscribe|subscription|comments?|respond|comment-respond|"
-    r"comment-form|disqus|modal|popup|onetrust|didomi|usercentrics|sourcepoint"), re.IGNORECASE)
-WEAK_FURNITURE = re.compile(_TOKEN.format(
-    r"share|sharing|sharebar|sharedaddy|social|socials|related|relatedposts|jp-relatedposts|yarpp|crp_related|"
-    r"scroll-?to-?top|back-?to-?top|scrollup|breadcrumbs?|advert|advertisement|ads|ad|adslot|ad-slot|"
-    r"adsbygoogle|adunit|dfp|promo|outbrain|taboola|sponsored|author-box|authorbox|about-author|author-bio|"
-    r"post-navigation|nav-links|pagination|more-stories|read-?more|recommended|recommendations|popular|"
-    r"most-read|trending|byline|bylines|caption|credits?|tags|tag-list|taglist|keywords|toolbar|rating|"
-    r"survey|poll|donate|donation|visually-hidden|sr-only|screen-reader-text|"
-    r"image|images|img|photo|photos|picture|gallery|lightbox|slideshow|carousel|video|player|audio|media|"
-    r"tweet|twitter-tweet|instagram-media|tiktok-embed|embed|embedded|oembed"),
-    re.IGNORECASE)
+STRONG_FURNITURE = re.compile(
+    _TOKEN.format(
+        r"cookies?|consent|gdpr|cmp|newsletter|subscribe|subscription|comments?|respond|comment-respond|"
+        r"comment-form|disqus|modal|popup|onetrust|didomi|usercentrics|sourcepoint"
+    ),
+    re.IGNORECASE,
+)
+WEAK_FURNITURE = re.compile(
+    _TOKEN.format(
+        r"share|sharing|sharebar|sharedaddy|social|socials|related|relatedposts|jp-relatedposts|yarpp|crp_related|"
+        r"scroll-?to-?top|back-?to-?top|scrollup|breadcrumbs?|advert|advertisement|ads|ad|adslot|ad-slot|"
+        r"adsbygoogle|adunit|dfp|promo|outbrain|taboola|sponsored|author-box|authorbox|about-author|author-bio|"
+        r"post-navigation|nav-links|pagination|more-stories|read-?more|recommended|recommendations|popular|"
+        r"most-read|trending|byline|bylines|caption|credits?|tags|tag-list|taglist|keywords|toolbar|rating|"
+        r"survey|poll|donate|donation|visually-hidden|sr-only|screen-reader-text|"
+        r"image|images|img|photo|photos|picture|gallery|lightbox|slideshow|carousel|video|player|audio|media|"
+        r"tweet|twitter-tweet|instagram-media|tiktok-embed|embed|embedded|oembed"
+    ),
+    re.IGNORECASE,
+)
 _CJK = re.compile(CJK_CHARS)
 _SENTENCE_END = re.compile(r"[.!?。！？…؟।][\"'”’»«“)\]]*$")
 
@@ -216,8 +292,9 @@ def _inline(el: HtmlElement, line: _Line, in_link: bool, scan: Scan, aside: bool
         line.add(child.tail, in_link)
 
 
-def _emit(walk: Scan, line: _Line, node: HtmlElement, tag: str,
-          furniture: tuple[tuple[HtmlElement, bool], ...]) -> None:
+def _emit(
+    walk: Scan, line: _Line, node: HtmlElement, tag: str, furniture: tuple[tuple[HtmlElement, bool], ...]
+) -> None:
     if not line.parts:
         return
     raw = "".join(line.parts)
@@ -346,8 +423,19 @@ class MainText:
     @property
     def in_list_or_table(self) -> bool:
         """The best container is a piece of a table or a list: the article may be the whole table or list."""
-        return self.container is not None and self.container.tag in {"table", "tbody", "thead", "tr", "td", "th",
-                                                                     "ul", "ol", "li", "dl", "dd"}
+        return self.container is not None and self.container.tag in {
+            "table",
+            "tbody",
+            "thead",
+            "tr",
+            "td",
+            "th",
+            "ul",
+            "ol",
+            "li",
+            "dl",
+            "dd",
+        }
 
     @property
     def coverage(self) -> float:
@@ -409,7 +497,7 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     first = _teasers_start(kept, first, last, reverse=True)
     if first and kept[first - 1].heading:
         first -= 1
-    return [b for b in kept[first:last + 1] if b.link_density <= 0.5 and not _is_stamp(b)]
+    return [b for b in kept[first : last + 1] if b.link_density <= 0.5 and not _is_stamp(b)]
 
 
 # A slide counter at the start of a caption: "3/50", "3 of 50", "Bild 3 von 12".
@@ -447,14 +535,18 @@ _STAMP = re.compile(r"\b(?:[01]?\d|2[0-3])[:.][0-5]\d\b|\b\d{1,2}[./]\d{1,2}[./]
 
 def _is_stamp(block: Block) -> bool:
     """A short line that is a date or time stamp with a label or a name ("20:42 KEY EVENT", "Stand: 22.04.2024")."""
-    return (not block.heading and block.chars < 60 and not _SENTENCE_END.search(block.text)
-            and _STAMP.search(block.text) is not None)
+    return (
+        not block.heading
+        and block.chars < 60
+        and not _SENTENCE_END.search(block.text)
+        and _STAMP.search(block.text) is not None
+    )
 
 
 def _near_prose(blocks: list[Block], i: int) -> list[Block]:
     """The paragraphs of prose nearest before and after block `i`."""
     before = next((b for b in reversed(blocks[:i]) if is_prose(b)), None)
-    after = next((b for b in blocks[i + 1:] if is_prose(b)), None)
+    after = next((b for b in blocks[i + 1 :] if is_prose(b)), None)
     return [b for b in (before, after) if b is not None]
 
 
@@ -485,9 +577,12 @@ def _teasers_start(blocks: list[Block], first: int, last: int, reverse: bool) ->
         block = blocks[i]
         if is_prose(block):
             beside = i + step
-            link = next((b for b in reversed(blocks[max(0, i - 2):i]) if b.link_density > 0.5), None)
-            if (link is None or (first <= beside <= last and is_prose(blocks[beside]))
-                    or (block.chars > TEASER_CHARS and not _in_card(block, link, _near_prose(blocks, i)))):
+            link = next((b for b in reversed(blocks[max(0, i - 2) : i]) if b.link_density > 0.5), None)
+            if (
+                link is None
+                or (first <= beside <= last and is_prose(blocks[beside]))
+                or (block.chars > TEASER_CHARS and not _in_card(block, link, _near_prose(blocks, i)))
+            ):
                 break
             lone += 1
         i += step

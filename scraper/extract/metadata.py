@@ -52,30 +52,85 @@ def _publisher(page: Page) -> object:
 
 
 SITE_NAME: tuple[Source, ...] = (meta("og:site_name"), _website_name, _publisher, meta("application-name"))
-DESCRIPTION: tuple[Source, ...] = (ld("description"), meta("og:description"), meta("description"),
-                                   meta("twitter:description"), hint("description"))
-LANGUAGE: tuple[Source, ...] = (ld("inLanguage"), _html_lang, meta("content-language"), meta("og:locale"),
-                                meta("dc.language"), hint("language"))
-SECTION: tuple[Source, ...] = (ld("articleSection"), meta("article:section"), meta("section"),
-                               meta("parsely-section"))
+DESCRIPTION: tuple[Source, ...] = (
+    ld("description"),
+    meta("og:description"),
+    meta("description"),
+    meta("twitter:description"),
+    hint("description"),
+)
+LANGUAGE: tuple[Source, ...] = (
+    ld("inLanguage"),
+    _html_lang,
+    meta("content-language"),
+    meta("og:locale"),
+    meta("dc.language"),
+    hint("language"),
+)
+SECTION: tuple[Source, ...] = (ld("articleSection"), meta("article:section"), meta("section"), meta("parsely-section"))
 #: Dates: the first that a source states, made precise by a later source of the same day (see `best_date`).
 PUBLISHED_AT: tuple[Source, ...] = (
-    ld("datePublished"), *map(meta, (
-        "article:published_time", "datepublished", "og:published_time", "publishdate", "pubdate", "publish-date",
-        "publication_date", "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date",
-        "dcterms.created", "date", "citation_publication_date", "article.published", "cxenseparse:recs:publishtime",
-        "article:published:time")),
-    ld("dateCreated"))
-MODIFIED_AT: tuple[Source, ...] = (ld("dateModified"), *map(meta, (
-    "article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified")))
+    ld("datePublished"),
+    *map(
+        meta,
+        (
+            "article:published_time",
+            "datepublished",
+            "og:published_time",
+            "publishdate",
+            "pubdate",
+            "publish-date",
+            "publication_date",
+            "parsely-pub-date",
+            "sailthru.date",
+            "dc.date.issued",
+            "dcterms.issued",
+            "dc.date",
+            "dcterms.created",
+            "date",
+            "citation_publication_date",
+            "article.published",
+            "cxenseparse:recs:publishtime",
+            "article:published:time",
+        ),
+    ),
+    ld("dateCreated"),
+)
+MODIFIED_AT: tuple[Source, ...] = (
+    ld("dateModified"),
+    *map(meta, ("article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified")),
+)
 #: `<meta>` names of the lead image, when the JSON-LD has none.
 IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 
 #: The Metadata fields that are record fields.
-RECORD_FIELDS = ("canonical_url", "site_name", "title", "description", "authors", "published_at", "modified_at",
-                 "language", "section", "tags", "image")
-_NOT_ARTICLE_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage", "aboutpage", "contactpage",
-                                "itemlist", "faqpage", "imagegallery", "mediagallery", "videogallery"})
+RECORD_FIELDS = (
+    "canonical_url",
+    "site_name",
+    "title",
+    "description",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "section",
+    "tags",
+    "image",
+)
+_NOT_ARTICLE_TYPES = frozenset(
+    {
+        "collectionpage",
+        "profilepage",
+        "searchresultspage",
+        "aboutpage",
+        "contactpage",
+        "itemlist",
+        "faqpage",
+        "imagegallery",
+        "mediagallery",
+        "videogallery",
+    }
+)
 _NOT_ARTICLE_OG_TYPES = frozenset({"profile", "video.other", "music.song", "product", "book", "place"})
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}|[A-Za-z]{4}))?")
 
@@ -150,11 +205,17 @@ def title(page: Page) -> str | None:
     h1s = [t for node in page.tree.iter("h1") if (t := node_text(node))][:5]
     title_tag = next((node_text(t) for t in page.tree.iter("title")), None)
     host_label = host_and_path(page.url)[0].removeprefix("www.").split(".")[0]
-    return choose_title(headline=text_of(page.article.get("headline")), name=text_of(page.article.get("name")),
-                        og=page.meta_value("og:title"), twitter=page.meta_value("twitter:title"),
-                        dc=page.meta_value("dc.title"), h1s=h1s, title_tag=title_tag,
-                        site_names=[*_outlets(page), page.meta_value("application-name") or "", host_label],
-                        hint=text_of(page.hints.get("title")))
+    return choose_title(
+        headline=text_of(page.article.get("headline")),
+        name=text_of(page.article.get("name")),
+        og=page.meta_value("og:title"),
+        twitter=page.meta_value("twitter:title"),
+        dc=page.meta_value("dc.title"),
+        h1s=h1s,
+        title_tag=title_tag,
+        site_names=[*_outlets(page), page.meta_value("application-name") or "", host_label],
+        hint=text_of(page.hints.get("title")),
+    )
 
 
 def description(page: Page) -> str | None:
@@ -172,8 +233,12 @@ def authors(page: Page) -> list[str]:
 
 def published_at(page: Page) -> str | None:
     """Structured dates and `<time>`, else the date the page shows, discovery's date, the URL's date."""
-    return (best_date([*_dates(page, PUBLISHED_AT), _time_element(page, updated=False)]) or _visible_date(page)
-            or parse_date(page.hints.get("published_at")) or date_from_url(page.url))
+    return (
+        best_date([*_dates(page, PUBLISHED_AT), _time_element(page, updated=False)])
+        or _visible_date(page)
+        or parse_date(page.hints.get("published_at"))
+        or date_from_url(page.url)
+    )
 
 
 def modified_at(page: Page) -> str | None:
@@ -193,9 +258,12 @@ def section(page: Page) -> str | None:
 
 def tags(page: Page) -> list[str]:
     """The article's tags or keywords, from the first source that has any."""
-    return _tags(_strings(page.article.get("keywords")) + page.meta.get("article:tag", []),
-                 page.meta.get("news_keywords", []), page.meta.get("keywords", []),
-                 _strings(page.hints.get("keywords")))
+    return _tags(
+        _strings(page.article.get("keywords")) + page.meta.get("article:tag", []),
+        page.meta.get("news_keywords", []),
+        page.meta.get("keywords", []),
+        _strings(page.hints.get("keywords")),
+    )
 
 
 def image(page: Page) -> dict[str, str | None] | None:
@@ -208,8 +276,14 @@ def image(page: Page) -> dict[str, str | None] | None:
 
 def canonical_url(page: Page) -> str | None:
     """The page's canonical URL: its `<link rel=canonical>`, `og:url` or the JSON-LD's, made absolute."""
-    link = next((link.get("href") for link in page.tree.iter("link")
-                 if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")), None)
+    link = next(
+        (
+            link.get("href")
+            for link in page.tree.iter("link")
+            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")
+        ),
+        None,
+    )
     url = link or page.meta_value("og:url") or text_of(page.article.get("url"))
     return usable_url(url, page.url) if url else None
 
@@ -302,7 +376,8 @@ def _time_element(page: Page, *, updated: bool) -> str | None:
             continue
         marker = " ".join([prop, node.get("class") or ""]).lower()
         if ("modified" in marker or "updated" in marker) == updated and (
-                found := parse_date(node.get("datetime") or node.get("content") or node_text(node))):
+            found := parse_date(node.get("datetime") or node.get("content") or node_text(node))
+        ):
             return found
     return None
 

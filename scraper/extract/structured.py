@@ -13,12 +13,29 @@ from scraper.urls import host_and_path
 
 JsonObject = dict[str, Any]
 
-ARTICLE_TYPES = frozenset({
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-    "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle", "blogposting", "liveblogposting",
-    "socialmediaposting", "scholarlyarticle", "techarticle", "report", "satiricalarticle", "medicalscholarlyarticle",
-    "advertisertcontentarticle", "posting", "discussionforumposting",
-})
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "askpublicnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "socialmediaposting",
+        "scholarlyarticle",
+        "techarticle",
+        "report",
+        "satiricalarticle",
+        "medicalscholarlyarticle",
+        "advertisertcontentarticle",
+        "posting",
+        "discussionforumposting",
+    }
+)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

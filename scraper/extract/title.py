@@ -30,8 +30,11 @@ def _clean(text: str | None) -> str | None:
 def _keys(name: str) -> set[str]:
     """Comparable forms of a site name: letters and digits only, with and without German transliteration."""
     base = name.casefold()
-    forms = {base, base.translate(_GERMAN),
-             "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))}
+    forms = {
+        base,
+        base.translate(_GERMAN),
+        "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c)),
+    }
     return {k for f in forms if (k := re.sub(r"\W", "", f))}
 
 
@@ -169,9 +172,18 @@ def _from_title_tag(title: str, h1s: Sequence[str]) -> str:
     return tail if len(_words(tail)) >= 3 else title
 
 
-def choose_title(*, headline: str | None, name: str | None, og: str | None, twitter: str | None,
-                 dc: str | None, h1s: Sequence[str], title_tag: str | None, site_names: Iterable[str],
-                 hint: str | None) -> str | None:
+def choose_title(
+    *,
+    headline: str | None,
+    name: str | None,
+    og: str | None,
+    twitter: str | None,
+    dc: str | None,
+    h1s: Sequence[str],
+    title_tag: str | None,
+    site_names: Iterable[str],
+    hint: str | None,
+) -> str | None:
     """The article's title from every source the page offers (see the module docstring).
 
     Order: the structured headline (JSON-LD; its `name` instead when that is closer to `<title>`, as on
@@ -183,13 +195,21 @@ def choose_title(*, headline: str | None, name: str | None, og: str | None, twit
     title_tag = _clean(title_tag)
     h1_list = [h for h in (_clean(h) for h in h1s) if h]
     headline, name = _clean(headline), _clean(name)
-    if (headline and name and title_tag and not _same(headline, name)
-            and similar(name, title_tag) > similar(headline, title_tag)):
+    if (
+        headline
+        and name
+        and title_tag
+        and not _same(headline, name)
+        and similar(name, title_tag) > similar(headline, title_tag)
+    ):
         headline = name
     headline = headline or name
     is_site = _site_matcher(names)
-    structured = [t for t in (headline, _clean(og), _clean(twitter), _clean(dc))
-                  if t and not all(is_site(p) for p in _split(t).parts)]  # an og:title that is the site's name
+    structured = [
+        t
+        for t in (headline, _clean(og), _clean(twitter), _clean(dc))
+        if t and not all(is_site(p) for p in _split(t).parts)
+    ]  # an og:title that is the site's name
     stripped = [strip_site(t, names) for t in structured]
     pool = [*stripped, *h1_list, *([strip_site(title_tag, names)] if title_tag else [])]
     for i, candidate in enumerate(stripped):

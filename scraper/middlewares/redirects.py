@@ -27,8 +27,13 @@ def check_redirect(result: Request | Response, request: Request, crawler: Crawle
         if any(_defrag(url) == target for url in result.meta.get("redirect_urls", [])):
             raise IgnoreRequest(f"redirect loop: {request.url} redirects back to {result.url}")
         offsite = crawler.get_downloader_middleware(OffsiteMiddleware)  # its policy, applied now
-        if offsite is not None and crawler.spider is not None and not result.meta.get("allow_offsite") \
-                and not result.dont_filter and not offsite.should_follow(result, crawler.spider):
+        if (
+            offsite is not None
+            and crawler.spider is not None
+            and not result.meta.get("allow_offsite")
+            and not result.dont_filter
+            and not offsite.should_follow(result, crawler.spider)
+        ):
             if crawler.stats is not None:
                 crawler.stats.inc_value("offsite/filtered")  # as Scrapy's OffsiteMiddleware counts them
             raise IgnoreRequest(f"offsite redirect to {result.url} not followed")

@@ -60,8 +60,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return super().process_response(request, response)
         delay = self._delay(request, response)
         if delay is None:
-            log.warning("%s asks to wait %s s before retrying, more than RETRY_BACKOFF_MAX (%g s): giving up",
-                        request.url, (response.headers.get(b"Retry-After") or b"?").decode("latin-1"), self.max)
+            log.warning(
+                "%s asks to wait %s s before retrying, more than RETRY_BACKOFF_MAX (%g s): giving up",
+                request.url,
+                (response.headers.get(b"Retry-After") or b"?").decode("latin-1"),
+                self.max,
+            )
             return response
         retry = super().process_response(request, response)
         if isinstance(retry, Request) and delay > 0:

@@ -10,9 +10,17 @@ from devtools.faultserver import Route, page
 from tests.support.crawl import Served
 
 
-def article_html(title: str, paragraphs: list[str], *, lang: str = "en", charset: str | None = "utf-8",
-                 published: str = "2026-05-04T09:00:00+00:00", head: str = "", body: str = "",
-                 doctype: str = "<!DOCTYPE html>") -> str:
+def article_html(
+    title: str,
+    paragraphs: list[str],
+    *,
+    lang: str = "en",
+    charset: str | None = "utf-8",
+    published: str = "2026-05-04T09:00:00+00:00",
+    head: str = "",
+    body: str = "",
+    doctype: str = "<!DOCTYPE html>",
+) -> str:
     """A plain news article page: og:type article, a publication date, a headline and paragraphs."""
     meta = f'<meta charset="{charset}">' if charset else ""
     text = "\n".join(f"<p>{p}</p>" for p in paragraphs)
@@ -30,9 +38,12 @@ def article_html(title: str, paragraphs: list[str], *, lang: str = "en", charset
 
 def english(topic: str, n: int = 6) -> list[str]:
     """`n` distinct English paragraphs about `topic` (60+ words in all)."""
-    return [f"Paragraph {i} about {topic}: the harbour council met on Tuesday evening and agreed that the "
-            f"sea wall along Quay Street would be repaired before the winter storms, at a cost of {i + 2} "
-            f"hundred thousand pounds shared between the county and the port trust." for i in range(n)]
+    return [
+        f"Paragraph {i} about {topic}: the harbour council met on Tuesday evening and agreed that the "
+        f"sea wall along Quay Street would be repaired before the winter storms, at a cost of {i + 2} "
+        f"hundred thousand pounds shared between the county and the port trust."
+        for i in range(n)
+    ]
 
 
 GOOD = {

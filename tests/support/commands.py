@@ -19,8 +19,9 @@ def archive_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, st
 
 def python_m_archive(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m archive ARGS`` in a real subprocess."""
-    return subprocess.run([PYTHON, "-m", "archive", *args], capture_output=True, text=True, env=subprocess_env(),
-                          timeout=120, check=False)
+    return subprocess.run(
+        [PYTHON, "-m", "archive", *args], capture_output=True, text=True, env=subprocess_env(), timeout=120, check=False
+    )
 
 
 def news_archive(*args: str) -> subprocess.CompletedProcess[str]:

@@ -57,8 +57,12 @@ class Crawl:
 
     def records(self) -> list[dict[str, Any]]:
         """Every archived record, in file order."""
-        return [json.loads(line) for f in sorted(self.archive.glob("*/*.jsonl"))
-                for line in f.read_bytes().split(b"\n") if line]
+        return [
+            json.loads(line)
+            for f in sorted(self.archive.glob("*/*.jsonl"))
+            for line in f.read_bytes().split(b"\n")
+            if line
+        ]
 
     def paths(self, site: Served) -> list[str]:
         """The URL paths of the records of `site`, sorted, one per record (a URL archived twice shows twice)."""
@@ -74,8 +78,11 @@ class Crawl:
         """Log lines above DEBUG that name `url` (exactly: not as a prefix of a longer URL). DOWNLOAD_WARNSIZE's
         warning is left out: it is the documented early signal of a large response, whatever becomes of it."""
         pattern = re.compile(rf"{re.escape(url)}(?=$|[\s>)\],:'\"])")
-        return [line for line in self.stderr.splitlines()
-                if " DEBUG: " not in line and pattern.search(line) and "download warn size" not in line]
+        return [
+            line
+            for line in self.stderr.splitlines()
+            if " DEBUG: " not in line and pattern.search(line) and "download warn size" not in line
+        ]
 
 
 def crawl_command(spider: str, args: list[str], archive: Path) -> list[str]:
@@ -114,14 +121,25 @@ def descendants(pid: int) -> set[int]:
 def start_crawl(spider: str, args: list[str], archive: Path) -> subprocess.Popen[str]:
     """Start a crawl in the background, in its own process group (so `os.killpg` ends its workers too); its
     log is on `.stderr`."""
-    return subprocess.Popen(crawl_command(spider, args, archive), cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=subprocess_env(), start_new_session=True)
+    return subprocess.Popen(
+        crawl_command(spider, args, archive),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        start_new_session=True,
+    )
 
 
 def archived_urls(archive: Path) -> list[str]:
     """URLs of the whole lines archived so far (a crawl still running may be half-way through writing one)."""
-    return [json.loads(line)["url"] for f in sorted(archive.glob("*/*.jsonl"))
-            for line in f.read_text("utf-8").splitlines(keepends=True) if line.endswith("\n")]
+    return [
+        json.loads(line)["url"]
+        for f in sorted(archive.glob("*/*.jsonl"))
+        for line in f.read_text("utf-8").splitlines(keepends=True)
+        if line.endswith("\n")
+    ]
 
 
 def wait_for_records(archive: Path, count: int, process: subprocess.Popen[str], limit: float = 60) -> None:

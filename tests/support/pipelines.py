@@ -1,9 +1,9 @@
 """An item pipeline that never finishes the items of some pages, to test the crawl watchdog on a real crawl.
 
-    -s ITEM_PIPELINES=... with "tests.support.pipelines.StallPipeline": 450
-    -s STALL_URLS_CONTAINING=story-7-   # which pages stall
-    -s STALL_MODE=await|block           # wait forever on the event loop, or block the reactor thread itself
-    -s STALL_NOTICE_FILE=path           # created when the first item is held, so a test knows the stall began
+-s ITEM_PIPELINES=... with "tests.support.pipelines.StallPipeline": 450
+-s STALL_URLS_CONTAINING=story-7-   # which pages stall
+-s STALL_MODE=await|block           # wait forever on the event loop, or block the reactor thread itself
+-s STALL_NOTICE_FILE=path           # created when the first item is held, so a test knows the stall began
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ class StallPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StallPipeline:
         settings = crawler.settings
-        return cls(settings.get("STALL_URLS_CONTAINING", ""), settings.get("STALL_MODE", "await"),
-                   settings.get("STALL_NOTICE_FILE", ""))
+        return cls(
+            settings.get("STALL_URLS_CONTAINING", ""),
+            settings.get("STALL_MODE", "await"),
+            settings.get("STALL_NOTICE_FILE", ""),
+        )
 
     async def process_item(self, item: Page | Article) -> Page | Article:
         """Stall on marked pages, pass every other item on (it runs between the extract and archive pipelines)."""

@@ -12,8 +12,26 @@ from typing import Any
 from archive import ArchiveWriter
 
 WORDS = [
-    "harbour", "council", "budget", "river", "election", "school", "storm", "market", "vaccine", "railway",
-    "bridge", "court", "festival", "museum", "energy", "drought", "housing", "minister", "library", "ferry",
+    "harbour",
+    "council",
+    "budget",
+    "river",
+    "election",
+    "school",
+    "storm",
+    "market",
+    "vaccine",
+    "railway",
+    "bridge",
+    "court",
+    "festival",
+    "museum",
+    "energy",
+    "drought",
+    "housing",
+    "minister",
+    "library",
+    "ferry",
 ]
 
 
@@ -23,9 +41,18 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(norm.encode()).hexdigest()
 
 
-def make_record(i: int, *, site: str = "example", text: str | None = None, url: str | None = None,
-                title: str | None = None, crawled_at: str = "2026-02-01T10:00:00+00:00",
-                spider: str = "news", run_id: str = "run1", **extra: Any) -> dict[str, Any]:
+def make_record(
+    i: int,
+    *,
+    site: str = "example",
+    text: str | None = None,
+    url: str | None = None,
+    title: str | None = None,
+    crawled_at: str = "2026-02-01T10:00:00+00:00",
+    spider: str = "news",
+    run_id: str = "run1",
+    **extra: Any,
+) -> dict[str, Any]:
     """A valid schema-v1 record; ``i`` makes url, title and text unique unless given."""
     if text is None:
         words = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(40)]
@@ -61,7 +88,6 @@ def clock(day: str, hour: int = 12) -> Callable[[], datetime]:
     """A writer clock fixed at ``day`` (YYYY-MM-DD) ``hour``:00 UTC."""
     when = datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
     return lambda: when
-
 
 
 def write_records(root: Path, records: list[dict[str, Any]], run_id: str = "r1", day: str = "2026-02-01") -> Path:
