@@ -1,21 +1,21 @@
 """What flows from spiders through the pipelines: a fetched Page, then, from the extract pipeline on, an Article.
 
 The spiders yield Pages; the extract pipeline turns each into an Article (its Page inside), which every later
-pipeline passes on, the archive pipeline included. So Scrapy's item signals always carry the same types: a
-dropped or failed item is the Page the spider yielded (Scrapy reports the item as it entered the pipelines),
-an archived one is an Article (as it left them).
+pipeline passes on; the archive pipeline, the last, passes on the record it wrote. So Scrapy's item signals
+always carry the same types: a dropped or failed item is the Page the spider yielded (Scrapy reports the item
+as it entered the pipelines), an archived one is its record (`scraper.record.Record`, what `-o FILE` exports).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from scraper.record import Record
 from scraper.urls import strip_tracking
 
 
@@ -63,7 +63,7 @@ class Article:
     """A page after extraction: its record, and why it is not an article when it is not one. The archive
     pipeline adds the crawl fields (`crawled_at`, `spider`, `run_id`, `http_status`) to `record`."""
 
-    record: dict[str, Any]
+    record: Record
     page: Page
     not_article: str | None = None
 
