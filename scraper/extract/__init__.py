@@ -14,7 +14,7 @@ from scraper.extract.body import extract_body
 from scraper.extract.boilerplate import DEFAULT_STRIPPER, BoilerplateStripper
 from scraper.extract.encoding import decode_html
 from scraper.extract.metadata import extract_metadata
-from scraper.extract.page import Page
+from scraper.extract.page import ParsedPage
 from scraper.extract.text import clean_fields
 from scraper.record import content_hash, empty_record, word_count
 from scraper.urls import site_of
@@ -107,7 +107,7 @@ def analyse_page(
     record["site"] = site_of(url) or "unknown"
     if reason := not_html(html, content_type):
         return Extraction(record, reason)
-    page = Page.parse(_decoded(html, url, content_type), url, hints)
+    page = ParsedPage.parse(_decoded(html, url, content_type), url, hints)
     if page is None:
         return Extraction(record, "empty")
     meta = extract_metadata(page)

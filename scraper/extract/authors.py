@@ -9,7 +9,7 @@ from lxml.html import HtmlElement
 
 from scraper.extract.dates import parse_visible_date
 from scraper.extract.maintext import Block
-from scraper.extract.page import Page
+from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
 from scraper.extract.text import node_text
 
@@ -134,7 +134,7 @@ def first_names(sources: Iterable[Iterable[str]], outlets: Iterable[str]) -> lis
     return []
 
 
-def structured_authors(page: Page) -> tuple[list[str], bool]:
+def structured_authors(page: ParsedPage) -> tuple[list[str], bool]:
     """The author names the article's JSON-LD gives, and whether every one of them is typed Person."""
     raw = page.article.get("author") or page.article.get("creator") or []
     names: list[str] = []
@@ -172,7 +172,7 @@ META_AUTHORS = (
 )
 
 
-def byline_sources(page: Page) -> Iterator[list[str]]:
+def byline_sources(page: ParsedPage) -> Iterator[list[str]]:
     """Where the page names its authors, most trusted first: `<meta>` authors, each byline element's text,
     each line that begins "By ...", names beside a date, a signature after the text. Made as they are asked
     for (`first_names` stops at the first that has a person's name)."""

@@ -12,7 +12,7 @@ from lxml.html import HtmlElement
 from scraper.extract.encoding import parse_html
 from scraper.extract.maintext import main_text, scan_page
 from scraper.extract.metadata import Metadata
-from scraper.extract.page import Page
+from scraper.extract.page import ParsedPage
 from scraper.extract.text import clean_line
 
 __all__ = ["extract_body"]
@@ -123,13 +123,13 @@ def _drop_repeats(paragraphs: list[str], title: str | None, description: str | N
     return paragraphs
 
 
-def _structured_body(page: Page) -> str | None:
+def _structured_body(page: ParsedPage) -> str | None:
     """The article's text as its JSON-LD `articleBody` states it."""
     text = page.article.get("articleBody")
     return text.strip() or None if isinstance(text, str) else None
 
 
-def extract_body(page: Page, meta: Metadata) -> str:
+def extract_body(page: ParsedPage, meta: Metadata) -> str:
     """Clean body text of the page, paragraphs parted by a blank line (its tree is not modified). A first line
     that repeats the title or the description, and a last line that is only an author's name (a signature),
     are left out."""
@@ -139,7 +139,7 @@ def extract_body(page: Page, meta: Metadata) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _paragraphs(page: Page) -> list[str]:
+def _paragraphs(page: ParsedPage) -> list[str]:
     """Our finder's paragraphs; trafilatura's, a script's or the JSON-LD `articleBody` where ours are unsure
     or those hold much more."""
     found = page.found

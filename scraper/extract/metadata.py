@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 from scraper.extract.authors import byline_sources, clean_authors, first_names, structured_authors
 from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
-from scraper.extract.page import Page
+from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
 from scraper.extract.text import clean_line, node_text
 from scraper.extract.title import choose_title
 from scraper.urls import host_and_path, usable_url
 
 #: A source of a field's value: reads one thing of the page.
-Source = Callable[[Page], object]
+Source = Callable[[ParsedPage], object]
 
 
 def ld(key: str) -> Source:
@@ -39,15 +39,15 @@ def hint(key: str) -> Source:
     return lambda page: page.hints.get(key)
 
 
-def _html_lang(page: Page) -> object:
+def _html_lang(page: ParsedPage) -> object:
     return page.tree.get("lang") or page.tree.get("xml:lang")
 
 
-def _website_name(page: Page) -> object:
+def _website_name(page: ParsedPage) -> object:
     return page.website.get("name")
 
 
-def _publisher(page: Page) -> object:
+def _publisher(page: ParsedPage) -> object:
     return page.publisher
 
 
@@ -158,7 +158,7 @@ class Metadata:
         return {name: getattr(self, name) for name in RECORD_FIELDS}
 
 
-def extract_metadata(page: Page) -> Metadata:
+def extract_metadata(page: ParsedPage) -> Metadata:
     """Every metadata field of the page (its tree is not modified)."""
     return Metadata(
         title=title(page),
@@ -182,25 +182,25 @@ def _first_text(values: Iterable[object]) -> str | None:
     return next((t for v in values if (t := text_of(v))), None)
 
 
-def _first(page: Page, sources: tuple[Source, ...]) -> str | None:
+def _first(page: ParsedPage, sources: tuple[Source, ...]) -> str | None:
     return _first_text(source(page) for source in sources)
 
 
-def _dates(page: Page, sources: tuple[Source, ...]) -> list[str | None]:
+def _dates(page: ParsedPage, sources: tuple[Source, ...]) -> list[str | None]:
     return [parse_date(text_of(source(page))) for source in sources]
 
 
-def site_name(page: Page) -> str | None:
+def site_name(page: ParsedPage) -> str | None:
     """The outlet's name: OpenGraph's, the JSON-LD WebSite's or publisher's, the web app's."""
     return _first(page, SITE_NAME)
 
 
-def _outlets(page: Page) -> list[str]:
+def _outlets(page: ParsedPage) -> list[str]:
     """Names the outlet goes by (never a title's headline, never a person)."""
     return [site_name(page) or "", text_of(page.publisher) or "", text_of(page.website.get("name")) or ""]
 
 
-def title(page: Page) -> str | None:
+def title(page: ParsedPage) -> str | None:
     """The headline: JSON-LD, OpenGraph, Twitter, Dublin Core, `<h1>` and `<title>` compared, site names out."""
     h1s = [t for node in page.tree.iter("h1") if (t := node_text(node))][:5]
     title_tag = next((node_text(t) for t in page.tree.iter("title")), None)
@@ -218,12 +218,12 @@ def title(page: Page) -> str | None:
     )
 
 
-def description(page: Page) -> str | None:
+def description(page: ParsedPage) -> str | None:
     """The standfirst or summary the page states."""
     return _first(page, DESCRIPTION)
 
 
-def authors(page: Page) -> list[str]:
+def authors(page: ParsedPage) -> list[str]:
     """The JSON-LD's authors, else the people the first of the page's bylines names (see `byline_sources`)."""
     outlets = [*_outlets(page), host_and_path(page.url)[0]]
     names, persons = structured_authors(page)
@@ -231,7 +231,7 @@ def authors(page: Page) -> list[str]:
     return clean_authors(names, [] if persons else outlets) or first_names(byline_sources(page), outlets)
 
 
-def published_at(page: Page) -> str | None:
+def published_at(page: ParsedPage) -> str | None:
     """Structured dates and `<time>`, else the date the page shows, discovery's date, the URL's date."""
     return (
         best_date([*_dates(page, PUBLISHED_AT), _time_element(page, updated=False)])
@@ -241,22 +241,22 @@ def published_at(page: Page) -> str | None:
     )
 
 
-def modified_at(page: Page) -> str | None:
+def modified_at(page: ParsedPage) -> str | None:
     """The last update the structured data or a `<time>` element states."""
     return best_date([*_dates(page, MODIFIED_AT), _time_element(page, updated=True)])
 
 
-def language(page: Page) -> str | None:
+def language(page: ParsedPage) -> str | None:
     """The language tag (`de`, `en-US`) the page declares."""
     return normalise_language(_first(page, LANGUAGE))
 
 
-def section(page: Page) -> str | None:
+def section(page: ParsedPage) -> str | None:
     """The section of the site the article is filed in."""
     return _first(page, SECTION)
 
 
-def tags(page: Page) -> list[str]:
+def tags(page: ParsedPage) -> list[str]:
     """The article's tags or keywords, from the first source that has any."""
     return _tags(
         _strings(page.article.get("keywords")) + page.meta.get("article:tag", []),
@@ -266,7 +266,7 @@ def tags(page: Page) -> list[str]:
     )
 
 
-def image(page: Page) -> dict[str, str | None] | None:
+def image(page: ParsedPage) -> dict[str, str | None] | None:
     """The lead image (JSON-LD's, else OpenGraph's or Twitter's) and its caption."""
     url, caption = _structured_image(page)
     url = url or page.meta_value(*IMAGE_META)
@@ -274,7 +274,7 @@ def image(page: Page) -> dict[str, str | None] | None:
     return {"url": url, "caption": _caption(caption, _captions(page.scan.captions))} if url else None
 
 
-def canonical_url(page: Page) -> str | None:
+def canonical_url(page: ParsedPage) -> str | None:
     """The page's canonical URL: its `<link rel=canonical>`, `og:url` or the JSON-LD's, made absolute."""
     link = next(
         (
@@ -288,12 +288,12 @@ def canonical_url(page: Page) -> str | None:
     return usable_url(url, page.url) if url else None
 
 
-def article_markup(page: Page) -> bool:
+def article_markup(page: ParsedPage) -> bool:
     """Whether the page marks itself up as an article (JSON-LD, or an OpenGraph article with a date)."""
     return bool(page.article) or (_og_type(page) == "article" and bool(page.meta_value("article:published_time")))
 
 
-def non_article_markup(page: Page) -> str | None:
+def non_article_markup(page: ParsedPage) -> str | None:
     """What the markup of a page without an article says it is instead (`collectionpage`, `og:type product`)."""
     if page.article:
         return None
@@ -304,7 +304,7 @@ def non_article_markup(page: Page) -> str | None:
     return kind
 
 
-def _og_type(page: Page) -> str:
+def _og_type(page: ParsedPage) -> str:
     return (page.meta_value("og:type") or "").lower()
 
 
@@ -316,7 +316,7 @@ def _strings(value: object) -> list[str]:
     return [text] if text else []
 
 
-def _structured_image(page: Page) -> tuple[str | None, str | None]:
+def _structured_image(page: ParsedPage) -> tuple[str | None, str | None]:
     """The URL and caption of the article's JSON-LD image (the first, when it lists several)."""
     value = page.resolve(page.article.get("image"))
     if isinstance(value, list):
@@ -344,7 +344,7 @@ def _caption(stated: str | None, on_page: list[str]) -> str | None:
     return next((c for c in on_page if stated in c), stated)
 
 
-def _visible_date(page: Page) -> str | None:
+def _visible_date(page: ParsedPage) -> str | None:
     """The first date the page shows in a date-like element (`<time>`, class "date"...), read in words."""
     scan = page.scan
     for node in scan.dates[:30]:
@@ -367,7 +367,7 @@ def _visible_date(page: Page) -> str | None:
     return None
 
 
-def _time_element(page: Page, *, updated: bool) -> str | None:
+def _time_element(page: ParsedPage, *, updated: bool) -> str | None:
     """The first date stated by a `<time datetime>` or an itemprop date element: of the last update when
     `updated` (its itemprop or class says "modified" or "updated"), else of publication."""
     for node in page.scan.dates:

@@ -15,7 +15,7 @@ from scraper.extract.structured import JsonObject, json_ld_objects, meta_tags, p
 
 
 @dataclass(eq=False)
-class Page:
+class ParsedPage:
     """One page: what was fetched, its parsed tree, and what one walk over its body found.
 
     `root` is the `<body>` (the whole tree when there is none); `scan` the walk over it (text blocks, bylines,
@@ -37,7 +37,7 @@ class Page:
         self.found = main_text(self.scan)
 
     @classmethod
-    def parse(cls, html: str, url: str, hints: Mapping[str, object] | None) -> Page | None:
+    def parse(cls, html: str, url: str, hints: Mapping[str, object] | None) -> ParsedPage | None:
         """The page of decoded markup `html` at `url`, or None when there is no markup to parse. `hints` are
         what discovery learned about it (`published_at`, `title`, `language`...)."""
         tree = parse_html(html)
