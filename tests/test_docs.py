@@ -89,8 +89,12 @@ def _file_names() -> set[str]:
 def test_every_file_the_docs_name_without_its_folder_exists() -> None:
     """`maintext.py`, `sites.toml`: a bare file name in the docs names a file of the project."""
     names = _file_names()
-    bare = {(doc.name, span) for doc in DOCS for span in _SPAN.findall(_FENCE.sub("", _read(doc)))
-            if re.fullmatch(r"[\w.-]+\.(?:py|toml|cfg|json)", span)}
+    bare = {
+        (doc.name, span)
+        for doc in DOCS
+        for span in _SPAN.findall(_FENCE.sub("", _read(doc)))
+        if re.fullmatch(r"[\w.-]+\.(?:py|toml|cfg|json)", span)
+    }
     assert not {b for b in bare if b[1] not in names}, sorted(b for b in bare if b[1] not in names)
 
 
@@ -124,8 +128,7 @@ def _exists(path: str) -> bool:
 
 def test_every_path_the_docs_name_exists() -> None:
     top_dirs = _top_dirs()
-    missing = {f"{doc.name}: {path}" for doc in DOCS for path in _repo_paths(_read(doc), top_dirs)
-               if not _exists(path)}
+    missing = {f"{doc.name}: {path}" for doc in DOCS for path in _repo_paths(_read(doc), top_dirs) if not _exists(path)}
     assert not missing, sorted(missing)
 
 
@@ -225,8 +228,12 @@ def _stats_keys_counted() -> set[str]:
     modules = [*(ROOT / "scraper").rglob("*.py"), *(ROOT / "spiders").glob("*.py"), *(ROOT / "pipelines").glob("*.py")]
     for module in modules:
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
-                    and node.func.attr in {"inc_value", "set_value", "max_value", "min_value"}):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.args
+                and node.func.attr in {"inc_value", "set_value", "max_value", "min_value"}
+            ):
                 continue
             key = node.args[0]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -239,8 +246,12 @@ def _stats_keys_counted() -> set[str]:
 def test_every_stats_key_the_product_counts_is_documented() -> None:
     """Each key counted in scraper/, spiders/ or pipelines/ matches a key of operations.md's "Stats keys" table."""
     section = _read(OPERATIONS).split("\n## Stats keys\n", 1)[1].split("\n## ", 1)[0]
-    documented = {re.sub(r"<[^>]+>", "<*>", key) for line in section.splitlines() if line.startswith("| `")
-                  for key in re.findall(r"`([^`]+)`", line.split("|")[1])}
+    documented = {
+        re.sub(r"<[^>]+>", "<*>", key)
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for key in re.findall(r"`([^`]+)`", line.split("|")[1])
+    }
     counted = _stats_keys_counted()
     assert counted, "no stats key found in the product"
     patterns = {k: re.compile(re.escape(k).replace("<\\*>", "[^/]+")) for k in counted}
@@ -255,8 +266,12 @@ def _make_targets() -> set[str]:
 
 def test_every_make_target_the_docs_name_exists() -> None:
     targets = _make_targets()
-    named = {(doc.name, t) for doc in DOCS for code in _code(_read(doc))
-             for t in re.findall(r"(?<![\w-])make ([a-z][\w-]*)", code)}
+    named = {
+        (doc.name, t)
+        for doc in DOCS
+        for code in _code(_read(doc))
+        for t in re.findall(r"(?<![\w-])make ([a-z][\w-]*)", code)
+    }
     assert named, "the docs name no make target"
     assert not {n for n in named if n[1] not in targets}, sorted(n for n in named if n[1] not in targets)
 
@@ -269,8 +284,12 @@ def _archive_commands() -> set[str]:
 
 def test_every_news_archive_command_the_docs_name_exists() -> None:
     commands = _archive_commands()
-    named = {(doc.name, c) for doc in DOCS for code in _code(_read(doc))
-             for c in re.findall(r"news-archive(?:\s+--root\s+\S+)?\s+([a-z][\w-]*)", code)}
+    named = {
+        (doc.name, c)
+        for doc in DOCS
+        for code in _code(_read(doc))
+        for c in re.findall(r"news-archive(?:\s+--root\s+\S+)?\s+([a-z][\w-]*)", code)
+    }
     assert named, "the docs name no news-archive command"
     assert not {n for n in named if n[1] not in commands}, sorted(n for n in named if n[1] not in commands)
 
@@ -279,9 +298,12 @@ def _spider_names() -> set[str]:
     names: set[str] = set()
     for module in (ROOT / "spiders").glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-                    and isinstance(node.value.value, str)
-                    and any(isinstance(t, ast.Name) and t.id == "name" for t in node.targets)):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                and any(isinstance(t, ast.Name) and t.id == "name" for t in node.targets)
+            ):
                 names.add(node.value.value)
     return names
 
@@ -292,12 +314,19 @@ def test_every_spider_module_and_script_the_docs_name_exists() -> None:
     problems = []
     for doc in DOCS:
         for code in _code(_read(doc)):
-            problems += [f"{doc.name}: spider {s}" for s in re.findall(r"scrapy crawl ([a-z]\w*)", code)
-                         if s not in spiders]
-            problems += [f"{doc.name}: python -m {m}" for m in re.findall(r"python -m ([\w.]+)", code)
-                         if m not in {"pytest", "pip", "venv"} and importlib.util.find_spec(m) is None]
-            problems += [f"{doc.name}: {s}" for s in re.findall(r"(?<![\w/-])(news-[a-z]+)\b", code)
-                         if s not in scripts and s != "news-archiver"]
+            problems += [
+                f"{doc.name}: spider {s}" for s in re.findall(r"scrapy crawl ([a-z]\w*)", code) if s not in spiders
+            ]
+            problems += [
+                f"{doc.name}: python -m {m}"
+                for m in re.findall(r"python -m ([\w.]+)", code)
+                if m not in {"pytest", "pip", "venv"} and importlib.util.find_spec(m) is None
+            ]
+            problems += [
+                f"{doc.name}: {s}"
+                for s in re.findall(r"(?<![\w/-])(news-[a-z]+)\b", code)
+                if s not in scripts and s != "news-archiver"
+            ]
     assert not problems, problems
 
 
