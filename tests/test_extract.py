@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from archive.export import COLUMNS
 from archive.schema import load_schema
 from scraper.extract import analyse_page, extract_article
 from scraper.extract.cli import main as extract_cli
@@ -25,6 +26,13 @@ def test_every_field_is_present_with_its_one_type(page: Any) -> None:
     errors = list(Draft202012Validator(load_schema()).iter_errors({**record, **crawl}))
     assert errors == []
     assert set(CRAWL_FIELDS).isdisjoint(record)
+
+
+def test_the_record_schema_and_the_archive_export_list_the_record_fields_in_order() -> None:
+    # the archive package cannot import scraper, so it names the fields itself: the three lists must not drift
+    fields = [*EXTRACTED_FIELDS, *CRAWL_FIELDS]
+    assert list(load_schema()["properties"]) == fields
+    assert fields == COLUMNS
 
 
 def test_json_ld_graph_resolves_references_and_skips_organisation_authors(page: Any) -> None:
