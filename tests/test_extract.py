@@ -149,6 +149,20 @@ def test_cli_uses_the_canonical_link_and_reads_stdin() -> None:
     assert json.loads(done.stdout)["url"] == "https://citylights.example/culture/night-market-returns"
 
 
+def test_cli_stops_quietly_when_its_reader_goes_away() -> None:
+    # `news-extract saved/*.html | head -1`: more output than a pipe holds, and the reader closes after a line
+    page = str(PAGES / "og-only.html")
+    with subprocess.Popen(
+        [NEWS_EXTRACT, *[page] * 300], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+    ) as child:
+        assert child.stdout is not None and child.stderr is not None
+        first = child.stdout.readline()
+        child.stdout.close()
+        err = child.stderr.read().decode()
+        assert child.wait(timeout=60) == 0, err
+    assert json.loads(first)["title"] and "Traceback" not in err and "BrokenPipe" not in err
+
+
 def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert extract_cli(["/nonexistent/page.html"]) == 2
     out, err = capsys.readouterr()

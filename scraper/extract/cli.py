@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from scraper.extract import analyse_page
@@ -50,5 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         result = analyse_page(data, url)
         if result.not_article:
             print(f"{name}: not an article: {result.not_article}", file=sys.stderr)
-        print(json.dumps(result.record, ensure_ascii=False))
+        try:
+            print(json.dumps(result.record, ensure_ascii=False), flush=True)
+        except BrokenPipeError:  # the reader went away (`news-extract *.html | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return status
     return status
