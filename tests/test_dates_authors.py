@@ -89,6 +89,24 @@ def test_clean_authors_rejects_what_is_not_a_person(raw: list[str], expected: li
     assert clean_authors(raw, ["mdr.de", "Hessenschau"]) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["ByTravis Haney"], ["Travis Haney"]),  # "By" glued to the name
+        (["Byby JOSH HASKELL"], ["Josh Haskell"]),  # "By" said twice
+        (["By by Mia Lund"], ["Mia Lund"]),
+        (["Gina TrapaniCEO"], ["Gina Trapani"]),  # a role glued after the name
+        (["Meg WagnerNEW YORK DAILY NEWSDec 25, 2015"], ["Meg Wagner"]),  # the outlet and a date glued on
+        (["About The AuthorPaul Smith"], ["Paul Smith"]),  # a label glued before the name
+        (["Ronald McDonald", "Anna MacKenzie", "LeBron James"], ["Ronald McDonald", "Anna MacKenzie", "LeBron James"]),
+        (["Jeff VanderMeer", "Scott FitzGerald"], ["Jeff VanderMeer", "Scott FitzGerald"]),
+        (["Byron Smith"], ["Byron Smith"]),
+    ],
+)
+def test_clean_authors_cuts_words_glued_to_a_name(raw: list[str], expected: list[str]) -> None:
+    assert clean_authors(raw, []) == expected
+
+
 def test_iso_moment_reads_sitemap_and_record_dates_as_aware_times() -> None:
     # sitemap lastmods and archived crawl times: a bare date is its first second, or its last for a cut-off
     assert iso_moment("2026-05-03") == datetime(2026, 5, 3, tzinfo=UTC)

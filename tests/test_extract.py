@@ -258,3 +258,10 @@ def test_news_extract_refuses_a_bad_url_with_one_line_and_status_2() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "error: --url" in done.stderr and "not an http(s) URL" in done.stderr
+
+
+def test_byline_elements_glued_without_spaces_are_read_as_separate_words(page: Any) -> None:
+    """ "<span>By</span><span>by</span><a>NADIA OKAFOR</a><span>HARBOUR CITY GAZETTE</span><span>Jun 3</span>":
+    each element's edge is a word's edge, "By by" is one "By", and the outlet after the name is not a name."""
+    record = extract_article(page("byline-glued.html"), "https://harbourcity.example/news/ferry-timetable")
+    assert record["authors"] == ["Nadia Okafor"]

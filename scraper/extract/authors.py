@@ -24,6 +24,12 @@ _BYLINE_PREFIX = re.compile(
     rf"(?:{_WORDS})\s*[:\-]?\s+",
     re.IGNORECASE,
 )
+# "By" glued to the name ("ByTravis Haney") or said twice ("By by JOSH HASKELL", "Byby ...").
+_GLUED_BY = re.compile(r"^(?:By|Von|Par|Por)(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
+_DOUBLED_BY = re.compile(r"^by\s*(?=by\s)", re.IGNORECASE)
+# Two words glued where a lowercase run of 3+ letters meets a capital ("TrapaniCEO", "AuthorPaul"), not the
+# capitals inside a name ("McDonald", "MacKenzie", "DeShawn", "FitzGerald", "VanderMeer").
+_GLUE = re.compile(r"(?<!Fitz)(?<!Vander)(?<!Vanden)(?<=[a-zà-öø-ÿ]{3})(?=[A-ZÀ-ÖØ-Þ])")
 _LEADING_LABEL = re.compile(
     r"^(?:authors?|autor(?:in|en)?|auteur|byline|posted by|written by|redaktion)\s*[:\-]\s*", re.IGNORECASE
 )
@@ -46,7 +52,7 @@ _ROLE_SUFFIX = re.compile(
 _NOT_A_NAME = re.compile(
     r"@|https?:|www\.|\.com\b|\w\.[a-z]{2,6}\b|/|\d|"
     r"\b(?:e-?mail|follow|view\s+all|all\s+posts|posts\s+by|more\s+(?:from|by)|contact|twitter|facebook|"
-    r"instagram|linkedin|subscribe|newsletter|read\s+more|profile|bio|staff|editors?|editorial|admin|"
+    r"instagram|linkedin|subscribe|newsletter|read\s+more|profile|bio|about|staff|editors?|editorial|admin|"
     r"administrator|newsroom|news\s*desk|desk|team|redaktion|rédaction|redacción|redazione|"
     r"agency|agencies|press|wire|correspondent|contributor|guest|anonymous|unknown|updated|published|"
     r"minutes?|min\s+read|hours?\s+ago|comments?|image|images|photo|foto|getty|reuters|afp|dpa|agentur|agence|"
@@ -92,6 +98,35 @@ def _is_person_name(name: str, outlets: set[str]) -> bool:
     return True
 
 
+def _unglue(name: str, outlets: set[str]) -> str:
+    """The name in two words glued together, when a lowercase run meets a capital inside a word: the part
+    before the glue ("Gina TrapaniCEO", "Meg WagnerNEW YORK DAILY NEWS"), else the part after it ("About The
+    AuthorPaul Smith"), whichever is a person's name; else `name` as it is."""
+    for _ in range(3):
+        glue = _GLUE.search(name)
+        if glue is None:
+            return name
+        before = _titlecase_shouted(name[: glue.start()].strip())
+        after = _titlecase_shouted(_ROLE_SUFFIX.sub("", name[glue.start() :]).strip())
+        if _is_person_name(before, outlets):
+            return before
+        if not _is_person_name(after, outlets) and _GLUE.search(after) is None:
+            return name
+        name = after
+    return name
+
+
+def _without_outlet(name: str, outlets: set[str]) -> str:
+    """The name without the outlet's name written after it ("Jane Doe Harbour City Gazette")."""
+    key = name.casefold()
+    if len(key) != len(name):
+        return name
+    for outlet in outlets:
+        if " " in outlet and key.endswith(" " + outlet):
+            return name[: -len(outlet)].strip(" ,-|")
+    return name
+
+
 def _outlet_keys(outlets: Iterable[str]) -> set[str]:
     keys: set[str] = set()
     for outlet in outlets:
@@ -112,11 +147,13 @@ def clean_authors(raw: Iterable[str], outlets: Iterable[str]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for line in (line for byline in raw for line in str(byline).split("\n")):
-        text = _DATE_TAIL.sub("", _PAREN.sub(" ", " ".join(line.split())))
+        line = _DOUBLED_BY.sub("", _GLUED_BY.sub(r"\g<0> ", " ".join(line.split())))
+        text = _DATE_TAIL.sub("", _PAREN.sub(" ", line))
         text = _LEADING_LABEL.sub("", _BYLINE_PREFIX.sub("", text.strip(" -–—:|·•")))
         for part in _SPLIT.split(text):
             name = _BYLINE_PREFIX.sub("", part.strip(" -–—:|·•.\"'")).strip(" -–—:|·•.\"'")
-            name = _titlecase_shouted(_ROLE_SUFFIX.sub("", name).strip(" ,"))
+            name = _unglue(_titlecase_shouted(_ROLE_SUFFIX.sub("", name).strip(" ,")), outlet_keys)
+            name = _without_outlet(name, outlet_keys)
             key = name.casefold()
             if key and key not in seen and _is_person_name(name, outlet_keys):
                 seen.add(key)
@@ -203,23 +240,39 @@ def _lines_text(node: HtmlElement) -> str:
         if el.tag == "br":
             parts.append("\x00")
         elif isinstance(el.tag, str):
+            parts.append(" ")  # an element's edge is a word's edge: "<span>By</span><a>Jane Doe</a>"
             parts.append(el.text or "")
             for child in el:
                 walk(child)
+                parts.append(" ")
                 parts.append(child.tail or "")
 
     walk(node)
     return "\n".join(line for raw in "".join(parts).split("\x00") if (line := " ".join(raw.split())))
 
 
+_STARTS_WITH_WORD = re.compile(rf"^(?:{_WORDS})", re.IGNORECASE)
 _NAME_BESIDE_DATE = re.compile(r"^\s*([^|\d]{4,60}?)\s*\|")
 
 
 def _labelled_bylines(blocks: list[Block], container: HtmlElement | None) -> list[str]:
     """Short lines that begin with a byline word ("By Jane Doe", "Von: Max Muster, Erika Muster"), those
     nearest the article's text first: bylines drawn without an author or byline class."""
-    found = [b for b in blocks[:400] if b.chars <= 120 and not b.heading and is_byline(b.text)]
-    return [b.text for b in sorted(found, key=lambda b: -_closeness(b.node, container))[:5]]
+    found = [
+        (b, text)
+        for b in blocks[:400]
+        if b.chars <= 120 and not b.heading and _STARTS_WITH_WORD.match(b.text) and is_byline(text := _spaced(b))
+    ]
+    return [text for b, text in sorted(found, key=lambda bt: -_closeness(bt[0].node, container))[:5]]
+
+
+def _spaced(block: Block) -> str:
+    """The block's text read with its elements' edges as word edges ("<b>By</b>Jane Doe" is "By Jane Doe"),
+    when its element holds that text and no more; a "By" glued to a capitalised name is set apart."""
+    text = _lines_text(block.node)
+    if "".join(text.split()) != "".join(block.text.split()):
+        text = block.text
+    return _GLUED_BY.sub(r"\g<0> ", text)
 
 
 def _names_beside_dates(dates: list[HtmlElement]) -> list[str]:
