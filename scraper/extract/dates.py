@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+import warnings
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
 
@@ -13,6 +16,89 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?(Z|[+
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
+
+# Time-zone abbreviations as news pages write them after a time, to their UTC offset (hours). The choices:
+# - one reading per abbreviation, the one news pages mean overwhelmingly: BST is British Summer Time
+#   (+01:00), not Bangladesh; MST/MDT are US Mountain, not Malaysia; CDT is US Central Daylight, not Cuba;
+#   ADT is Atlantic Daylight (Arabia keeps no daylight time); IDT is Israel Daylight;
+# - German MEZ/MESZ are CET/CEST; UT, UTC, GMT and Z are +00:00;
+# - an abbreviation that several zones use alike is in AMBIGUOUS_ZONES and gets no offset: the time stays
+#   the page's wall clock (IST: India +05:30, Ireland +01:00, Israel +02:00; CST: US Central -06:00, China
+#   +08:00, Cuba; AST: Atlantic -04:00, Arabia +03:00; GST: Gulf +04:00, South Georgia; SST: Samoa,
+#   Singapore; ECT: Ecuador, Eastern Caribbean; MET: Middle European, Middle East);
+# - ET, CT, MT and PT (US time without standard/daylight) follow the US zone's rules on the date stated.
+_ZONE_HOURS: dict[str, float] = {
+    **dict.fromkeys(("UT", "UTC", "GMT", "Z", "WET"), 0),
+    **dict.fromkeys(("BST", "WEST", "CET", "MEZ", "WAT"), 1),
+    **dict.fromkeys(("CEST", "MESZ", "EET", "CAT", "SAST"), 2),
+    **dict.fromkeys(("EEST", "MSK", "EAT", "IDT"), 3),
+    "PKT": 5,
+    "NPT": 5.75,
+    **dict.fromkeys(("WIB", "ICT"), 7),
+    **dict.fromkeys(("SGT", "HKT", "PHT", "MYT", "WITA", "AWST"), 8),
+    **dict.fromkeys(("JST", "KST", "WIT"), 9),
+    "ACST": 9.5,
+    "AEST": 10,
+    "ACDT": 10.5,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "NDT": -2.5,
+    **dict.fromkeys(("ADT", "BRT", "ART"), -3),
+    "NST": -3.5,
+    "EDT": -4,
+    **dict.fromkeys(("EST", "CDT"), -5),
+    **dict.fromkeys(("MDT",), -6),
+    **dict.fromkeys(("MST", "PDT"), -7),
+    **dict.fromkeys(("PST", "AKDT"), -8),
+    "AKST": -9,
+    "HST": -10,
+}
+AMBIGUOUS_ZONES = frozenset({"IST", "CST", "AST", "GST", "SST", "ECT", "MET"})
+_US_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver", "PT": "America/Los_Angeles"}
+
+
+def _zone_table() -> dict[str, tzinfo]:
+    table: dict[str, tzinfo] = {name: timezone(timedelta(hours=hours)) for name, hours in _ZONE_HOURS.items()}
+    for name, key in _US_ZONES.items():
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # no zone database: ET stays wall clock
+            table[name] = ZoneInfo(key)
+    return table
+
+
+#: Known abbreviation -> its zone (a fixed offset, or the US zone for ET/CT/MT/PT).
+ZONES = _zone_table()
+#: What email.utils reads itself (RFC 2822); any other named zone goes through our table.
+_RFC2822_ZONES = frozenset({"UT", "UTC", "GMT", "Z", "EST", "EDT", "CDT", "MST", "MDT", "PST", "PDT", "ADT"})
+_RFC2822 = re.compile(
+    r"^(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d\d(?::\d\d)?(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?$"
+)
+_UPPER_WORD = re.compile(r"(?<![A-Za-z])[A-Z]{1,5}(?![A-Za-z])")
+# GMT+3 / UTC-05:30 mean UTC plus the offset (dateutil would read them the POSIX way round)
+_GMT_OFFSET = re.compile(r"(?<![A-Za-z])(?:GMT|UTC)\s?([+-])(\d{1,2})(?::?(\d\d))?(?!\d)")
+_NUMERIC_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+def zone(name: str | None) -> tzinfo | None:
+    """The zone a page's abbreviation (`EDT`, `(CEST)`), `GMT+2` or `+0100` states; None when it is unknown
+    or ambiguous (`IST`, `CST`): such a time is kept as the page's wall clock, never given a guessed offset."""
+    text = (name or "").strip("() ")
+    if found := ZONES.get(text.upper() if len(text) <= 5 else ""):
+        return found
+    m = _NUMERIC_OFFSET.match(_GMT_OFFSET.sub(_offset_text, text))
+    return _from_offset(m[1], m[2] + m[3]) if m else None
+
+
+def _offset_text(m: re.Match[str]) -> str:
+    return f"{m[1]}{int(m[2]):02d}:{m[3] or '00'}"
+
+
+def _dateutil_zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's `tzinfos`: every abbreviation has an answer (None when unknown or ambiguous), so dateutil
+    never falls back to the machine's local zone nor warns."""
+    if name and (name in AMBIGUOUS_ZONES or name in ZONES):
+        return ZONES.get(name)
+    return timezone(timedelta(seconds=offset)) if offset is not None and not name else None
 
 
 def _fmt(dt: datetime | date) -> str:
@@ -40,6 +126,7 @@ def parse_date(value: object) -> str | None:
     text = " ".join(str(value).split())
     if not text or len(text) > 64:
         return None
+    text = _GMT_OFFSET.sub(lambda m: " " + _offset_text(m), text).strip()
     if _ISO_DATE.match(text):
         try:
             return date.fromisoformat(text).isoformat() if _plausible(date.fromisoformat(text)) else None
@@ -65,15 +152,20 @@ def _parse_datetime(text: str) -> datetime | date | None:
     if _EPOCH.match(text):
         seconds = int(text[:10])
         return datetime.fromtimestamp(seconds, tz=UTC)
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        pass
+    named = {w for w in _UPPER_WORD.findall(text) if w in ZONES or w in AMBIGUOUS_ZONES}
+    # email.utils reads RFC 2822 only (it takes "PM" for a zone), gives CST -06:00 and drops BST: not those
+    if _RFC2822.match(text) and named <= _RFC2822_ZONES:
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
     if re.match(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", text):
         return None  # 03/02/2026: day-first or month-first cannot be told; no guess
     try:
-        first = dateutil_parser.parse(text, default=datetime(2000, 1, 1, 0, 0))
-        second = dateutil_parser.parse(text, default=datetime(2001, 2, 2, 1, 1))
+        with warnings.catch_warnings():  # a parser's warning is ours to handle, never the user's terminal's
+            warnings.simplefilter("ignore")
+            first = dateutil_parser.parse(text, default=datetime(2000, 1, 1, 0, 0), tzinfos=_dateutil_zone)
+            second = dateutil_parser.parse(text, default=datetime(2001, 2, 2, 1, 1), tzinfos=_dateutil_zone)
     except (ValueError, OverflowError, TypeError):
         return None
     if first.date() != second.date():
@@ -123,7 +215,15 @@ for _number, _names in enumerate(
     for _name in _names.split():
         _MONTHS[_name] = _number
 _MONTH = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
-_TIME = r"(?:\D{0,12}?(?P<h>[01]?\d|2[0-3])[:.h](?P<mi>[0-5]\d)(?:[:.][0-5]\d)?\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
+# the zone after the time: an abbreviation (`EDT`, `(CEST)`, `Uhr MESZ`), `GMT+2`, `UTC-05:30` or `+0100`
+_TIME_ZONE = (
+    r"(?:\s*(?:Uhr\s*)?\(?(?P<tz>(?-i:(?:GMT|UTC)\s?[+-]\d{1,2}(?::?\d\d)?(?!\d)|[A-Z]{1,5}(?![A-Za-z]))"
+    r"|[+-]\d\d:?\d\d(?!\d)))?"
+)
+_TIME = (
+    r"(?:\D{0,12}?(?P<h>[01]?\d|2[0-3])[:.h](?P<mi>[0-5]\d)(?:[:.][0-5]\d)?\s*(?P<ampm>[ap]\.?\s?m\.?)?"
+    rf"{_TIME_ZONE})?"
+)
 _VISIBLE = (
     # 13. Mai 2026 um 15:44 / 13 May 2026, 15:44 / 3 de mayo de 2026
     re.compile(
@@ -145,7 +245,8 @@ _VISIBLE = (
 def parse_visible_date(text: str) -> str | None:
     """A date (and time) as a page shows it in words or dotted digits, in several languages, else None.
 
-    `Veröffentlicht am 13. Mai 2026 um 15:44` -> `2026-05-13T15:44:00`. No offset is invented; slashed
+    `Veröffentlicht am 13. Mai 2026 um 15:44` -> `2026-05-13T15:44:00`; a zone after the time gives its offset
+    (`3:44 PM EDT` -> `-04:00`, see `zone`). No offset is invented; slashed
     numeric dates (`03/02/2026`) stay refused, dotted ones are read day first.
     """
     text = " ".join(text.split())
@@ -172,5 +273,5 @@ def parse_visible_date(text: str) -> str | None:
             hour += 12
         elif ampm == "am" and hour == 12:
             hour = 0
-        return _fmt(datetime(day.year, day.month, day.day, hour, int(groups["mi"])))
+        return _fmt(datetime(day.year, day.month, day.day, hour, int(groups["mi"]), tzinfo=zone(groups.get("tz"))))
     return None
