@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
+from scraper.extract import extract_article
 from scraper.extract.authors import clean_authors
 from scraper.extract.dates import date_from_url, iso_moment, parse_date, parse_visible_date
 
@@ -114,3 +117,77 @@ def test_iso_moment_reads_sitemap_and_record_dates_as_aware_times() -> None:
     assert iso_moment("2026-05-03T10:00:00+02:00") == datetime(2026, 5, 3, 8, tzinfo=UTC)
     assert iso_moment("2026-05-03T10:00:00", end_of_day=True) == datetime(2026, 5, 3, 10, tzinfo=UTC)
     assert iso_moment("yesterday") is None and iso_moment("") is None
+
+
+# --- time zones: a known abbreviation is its offset, an ambiguous one keeps the wall clock, none warns ----
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2012-10-29T14:00EDT", "2012-10-29T14:00:00-04:00"),
+        ("Mon Jul 23 21:11:10 PDT 2012", "2012-07-23T21:11:10-07:00"),
+        ("July 24, 2012 11:45 PM EST", "2012-07-24T23:45:00-05:00"),  # "PM" is not a zone
+        ("July 31, 2012, 2:38 pm", "2012-07-31T14:38:00"),
+        ("Tue, 03 Feb 2026 10:00:00 BST", "2026-02-03T10:00:00+01:00"),  # British Summer Time, as stated
+        ("3 June 2026 09:15 CEST", "2026-06-03T09:15:00+02:00"),
+        ("3 June 2026 09:15 JST", "2026-06-03T09:15:00+09:00"),
+        ("3 June 2026 09:15 AEST", "2026-06-03T09:15:00+10:00"),
+        ("3 June 2026 09:15 NZDT", "2026-06-03T09:15:00+13:00"),
+        ("2026-02-03 10:00 GMT+3", "2026-02-03T10:00:00+03:00"),  # UTC plus three, not POSIX's minus
+        ("2026-02-03 10:00 UTC-05:30", "2026-02-03T10:00:00-05:30"),
+        ("Jan 5, 2026 10:00 AM ET", "2026-01-05T10:00:00-05:00"),  # ET follows the US rules on that day
+        ("Jul 5, 2026 10:00 AM ET", "2026-07-05T10:00:00-04:00"),
+        ("Jul 5, 2026 10:00 AM PT", "2026-07-05T10:00:00-07:00"),
+        ("Tue, 03 Feb 2026 10:00:00 CST", "2026-02-03T10:00:00"),  # US Central or China: wall clock
+        ("Tue, 03 Feb 2026 10:00:00 AST", "2026-02-03T10:00:00"),  # Atlantic or Arabia
+        ("3 June 2026 09:15 IST", "2026-06-03T09:15:00"),  # India, Ireland or Israel
+        ("3 June 2026 09:15 WGST", "2026-06-03T09:15:00"),  # not in the table: no offset
+    ],
+)
+def test_parse_date_zone_abbreviations(raw: str, expected: str) -> None:
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Published July 24, 2012 11:45 PM EDT", "2012-07-24T23:45:00-04:00"),
+        ("Monday 29 October 2012 14.00 GMT", "2012-10-29T14:00:00+00:00"),
+        ("13.05.2026, 15:44 Uhr MESZ", "2026-05-13T15:44:00+02:00"),
+        ("13 May 2026 15:44 (CET)", "2026-05-13T15:44:00+01:00"),
+        ("May 13, 2026 3:44 PM GMT+2", "2026-05-13T15:44:00+02:00"),
+        ("13 May 2026 15:44 +0530", "2026-05-13T15:44:00+05:30"),
+        ("March 11, 2015 3:46 PM (IST)", "2015-03-11T15:46:00"),
+        ("May 13, 2026 3:44 PM CST", "2026-05-13T15:44:00"),
+        ("May 13, 2026 3:44 PM By Jane Doe", "2026-05-13T15:44:00"),
+    ],
+)
+def test_parse_visible_date_zones(raw: str, expected: str) -> None:
+    assert parse_visible_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "published", "modified"),
+    [
+        ("date-zone-named.html", "2026-07-14T21:40:00-04:00", None),  # <time datetime="...T21:40EDT">
+        ("date-zone-visible.html", "2026-07-20T14:05:00+01:00", None),  # "Monday 20 July 2026 14.05 BST"
+        ("date-zone-ambiguous.html", "2026-03-10T14:05:00", "2026-03-10T16:20:00"),  # IST; unknown WGST
+    ],
+)
+def test_zone_abbreviations_on_pages(
+    page: Callable[[str], bytes], name: str, published: str, modified: str | None
+) -> None:
+    record = extract_article(page(name), "https://news.example/2026/story")
+    assert (record["published_at"], record["modified_at"]) == (published, modified)
+
+
+def test_no_parser_warning_reaches_the_terminal(page: Callable[[str], bytes]) -> None:
+    # dateutil warns (UnknownTimezoneWarning) about every zone name it does not know, unless told them all
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name in ("date-zone-named.html", "date-zone-visible.html", "date-zone-ambiguous.html"):
+            extract_article(page(name), "https://news.example/story")
+        for raw in ("3 June 2026 09:15 WGST", "3 June 2026 09:15 IST", "Mon Jul 23 21:11:10 PDT 2012", "10:00 XYZ"):
+            parse_date(raw)
+    assert [str(w.message) for w in caught] == []
