@@ -23,6 +23,8 @@ from .reader import Archive, date_range
 PROG = "news-archive"
 DEFAULT_ROOT = "data"
 MAX_PROBLEMS_SHOWN = 200
+#: List fields added within schema version 1: records archived before them lack them; `cat --fields` gives [].
+ADDED_LISTS: dict[str, list[str]] = {"organizations": []}
 
 
 class UsageError(Exception):
@@ -145,7 +147,9 @@ def cmd_cat(args: argparse.Namespace) -> int:
     for line, rec in archive.lines(lo, hi, args.site, args.spider):
         if fields is not None:
             try:
-                data = (dumps({f: rec.get(f) for f in fields}) + "\n").encode("utf-8", "surrogatepass")
+                data = (dumps({f: rec.get(f, ADDED_LISTS.get(f)) for f in fields}) + "\n").encode(
+                    "utf-8", "surrogatepass"
+                )
             except ValueError:
                 continue
         elif line.endswith(b"}\n") and not needs_reencode(line):

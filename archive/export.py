@@ -29,7 +29,7 @@ STRING_FIELDS = [
     "run_id",
 ]
 INT_FIELDS = ["schema_version", "word_count", "http_status"]
-LIST_FIELDS = ["authors", "tags"]
+LIST_FIELDS = ["authors", "organizations", "tags"]
 COLUMNS = [
     "schema_version",
     "url",
@@ -39,6 +39,7 @@ COLUMNS = [
     "title",
     "description",
     "authors",
+    "organizations",
     "published_at",
     "modified_at",
     "language",

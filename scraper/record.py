@@ -22,6 +22,7 @@ EXTRACTED_FIELDS: tuple[str, ...] = (
     "title",
     "description",
     "authors",
+    "organizations",
     "published_at",
     "modified_at",
     "language",
@@ -35,7 +36,7 @@ EXTRACTED_FIELDS: tuple[str, ...] = (
 #: Fields that the crawl adds when it archives the record.
 CRAWL_FIELDS: tuple[str, ...] = ("crawled_at", "spider", "run_id", "http_status")
 
-_LIST_FIELDS = {"authors", "tags"}
+_LIST_FIELDS = {"authors", "organizations", "tags"}
 #: A regular-expression class of the characters of scripts written without spaces between words (kana,
 #: CJK ideographs, Hangul syllables): each counts as a word.
 CJK_CHARS = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from scraper.extract import extract_article
-from scraper.extract.authors import clean_authors
+from scraper.extract.authors import clean_authors, clean_organizations, only_credits
 from scraper.extract.dates import date_from_url, iso_moment, parse_date, parse_visible_date
 
 
@@ -108,6 +108,27 @@ def test_clean_authors_rejects_what_is_not_a_person(raw: list[str], expected: li
 )
 def test_clean_authors_cuts_words_glued_to_a_name(raw: list[str], expected: list[str]) -> None:
     assert clean_authors(raw, []) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Associated Press"], ["Associated Press"]),
+        (["von Konstantin Furrer , Deutsche Presse-Agentur"], ["Deutsche Presse-Agentur"]),
+        (["Reuters, Thorsten Kramer"], ["Reuters"]),
+        (["dpa  "], ["dpa"]),
+        (["Par Le Figaro et AFP"], ["AFP"]),  # the outlet is left out when someone else is credited
+        (["Le Figaro"], ["Le Figaro"]),  # the outlet as the only credit
+        (["Guardian staff reporter"], ["Guardian staff reporter"]),
+        (["MM-Redaktion"], ["MM-Redaktion"]),
+        (["von David Straub, MDR THÜRINGEN"], ["MDR THÜRINGEN"]),  # a desk named after the outlet
+        (["Jane Doe", "Photo: Reuters", "Pa Smith"], []),  # people, a photo credit, "Pa" not in capitals
+    ],
+)
+def test_clean_organizations(raw: list[str], expected: list[str]) -> None:
+    outlets = ["Le Figaro", "mdr.de", "The Guardian"]
+    found = clean_organizations(raw, outlets)
+    assert only_credits(found, persons=bool(clean_authors(raw, outlets))) == expected
 
 
 def test_iso_moment_reads_sitemap_and_record_dates_as_aware_times() -> None:

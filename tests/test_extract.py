@@ -265,3 +265,34 @@ def test_byline_elements_glued_without_spaces_are_read_as_separate_words(page: A
     each element's edge is a word's edge, "By by" is one "By", and the outlet after the name is not a name."""
     record = extract_article(page("byline-glued.html"), "https://harbourcity.example/news/ferry-timetable")
     assert record["authors"] == ["Nadia Okafor"]
+
+
+def test_organisations_credited_as_authors_are_their_own_field(page: Any) -> None:
+    """JSON-LD authors: a person, an agency typed Person ("AP") and the outlet typed Organization; the outlet
+    is left out because others are credited. A byline of an agency and a desk: no person at all."""
+    record = extract_article(page("byline-organizations.html"), "https://harbourcity.example/news/coast-road")
+    assert record["authors"] == ["Lena Brandt"]
+    assert record["organizations"] == ["AP"]
+    record = extract_article(page("byline-agency-only.html"), "https://harbourcity.example/news/rail-strike")
+    assert record["authors"] == []
+    assert record["organizations"] == ["Associated Press", "Harbour City Gazette Staff"]
+    assert extract_article(page("og-only.html"), "https://citylights.example/a")["organizations"] == []
+
+
+def test_records_archived_before_organizations_existed_stay_valid(tmp_path: Any, capsys: Any) -> None:
+    """`organizations` is additive within schema version 1: not required, and `cat --fields` gives []."""
+    from archive import ArchiveWriter
+    from archive.schema import validate
+    from tests.support.commands import archive_cli
+    from tests.support.records import clock, make_record
+
+    old = make_record(1)
+    assert "organizations" not in old and validate(old) == []
+    assert validate({**old, "organizations": ["Reuters"]}) == []
+    assert validate({**old, "organizations": "Reuters"}) != []
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as writer:
+        writer.write(old)
+    code, out, _ = archive_cli(capsys, "--root", str(tmp_path), "cat", "--fields", "url,organizations")
+    assert code == 0 and json.loads(out)["organizations"] == []
+    code, out, _ = archive_cli(capsys, "--root", str(tmp_path), "verify")
+    assert code == 0

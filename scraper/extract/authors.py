@@ -1,4 +1,5 @@
-"""Author names from structured data and the page's bylines: person names only."""
+"""Who a page credits as its authors, from structured data and the page's bylines: person names
+(`clean_authors`) and organisations (`clean_organizations`: agencies, desks, the outlet)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from scraper.extract.dates import parse_visible_date
 from scraper.extract.maintext import Block
 from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
-from scraper.extract.text import node_text
+from scraper.extract.text import clean_line, node_text
 
 #: Words that open a byline ("By Jane Doe", "Von: Max Muster", "Par ...", "przez ..."), in every language we meet.
 BYLINE_WORDS = ("by", "von", "par", "por", "di", "da", "de la", "door", "af", "av", "przez", "от", "של")
@@ -37,7 +38,7 @@ _SPLIT = re.compile(r"\s*(?:,|;|\||&|·|•|\n|\s[-–—]\s|\s+(?:and|und|et|y|
 _PAREN = re.compile(r"\s*[(\[].*?[)\]]\s*")
 # A date or time after the name in the same byline: "By Jane Doe March 25, 2015", "Jane Doe 14:00, 28 Apr".
 _DATE_TAIL = re.compile(
-    r"\s+(?:(?:on|am|le|el|il|updated|published|posted|aktualisiert|veröffentlicht)\s+)?"
+    r"\s+(?:(?:on|am|le|el|il|updated|published|posted|aktualisiert|veröffentlicht|stand):?\s+)?"
     r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?\d.*$",
     re.IGNORECASE,
 )
@@ -141,23 +142,159 @@ def _outlet_keys(outlets: Iterable[str]) -> set[str]:
     return {k for k in keys if k}
 
 
-def clean_authors(raw: Iterable[str], outlets: Iterable[str]) -> list[str]:
-    """Split bylines into person names; drop "By", roles, e-mails, URLs, slugs and outlet names."""
-    outlet_keys = _outlet_keys(outlets)
-    names: list[str] = []
-    seen: set[str] = set()
+def _parts(raw: Iterable[str]) -> Iterator[str]:
+    """The credits of bylines, one by one: split at "and", commas..., without "By", dates and brackets."""
     for line in (line for byline in raw for line in str(byline).split("\n")):
         line = _DOUBLED_BY.sub("", _GLUED_BY.sub(r"\g<0> ", " ".join(line.split())))
         text = _DATE_TAIL.sub("", _PAREN.sub(" ", line))
         text = _LEADING_LABEL.sub("", _BYLINE_PREFIX.sub("", text.strip(" -–—:|·•")))
         for part in _SPLIT.split(text):
-            name = _BYLINE_PREFIX.sub("", part.strip(" -–—:|·•.\"'")).strip(" -–—:|·•.\"'")
-            name = _unglue(_titlecase_shouted(_ROLE_SUFFIX.sub("", name).strip(" ,")), outlet_keys)
+            yield _BYLINE_PREFIX.sub("", part.strip(" -–—:|·•.\"'")).strip(" -–—:|·•.\"'")
+
+
+def clean_authors(raw: Iterable[str], outlets: Iterable[str]) -> list[str]:
+    """Split bylines into person names; drop "By", roles, e-mails, URLs, slugs and outlet names."""
+    outlet_keys = _outlet_keys(outlets)
+    names: list[str] = []
+    seen: set[str] = set()
+    for part in _parts(raw):
+        if part:
+            name = _unglue(_titlecase_shouted(_ROLE_SUFFIX.sub("", part).strip(" ,")), outlet_keys)
             name = _without_outlet(name, outlet_keys)
             key = name.casefold()
             if key and key not in seen and _is_person_name(name, outlet_keys):
                 seen.add(key)
                 names.append(name)
+    return names
+
+
+#: News agencies as bylines credit them, case-folded ("dpa", "Associated Press", "Anadolu Ajansı").
+AGENCIES = frozenset(
+    {
+        "associated press",
+        "the associated press",
+        "reuters",
+        "thomson reuters",
+        "agence france-presse",
+        "agence france presse",
+        "afp",
+        "dpa",
+        "deutsche presse-agentur",
+        "dpa-afx",
+        "afx",
+        "pa media",
+        "press association",
+        "ansa",
+        "efe",
+        "agencia efe",
+        "europa press",
+        "kyodo",
+        "kyodo news",
+        "jiji press",
+        "xinhua",
+        "sda",
+        "keystone-sda",
+        "apa",
+        "kna",
+        "epd",
+        "sid",
+        "anp",
+        "belga",
+        "ntb",
+        "ritzau",
+        "ctk",
+        "čtk",
+        "pap",
+        "tass",
+        "ria novosti",
+        "interfax",
+        "ukrinform",
+        "yonhap",
+        "pti",
+        "ians",
+        "aap",
+        "the canadian press",
+        "canadian press",
+        "upi",
+        "bloomberg",
+        "anadolu",
+        "anadolu ajansı",
+        "anadolu agency",
+        "lusa",
+        "agência brasil",
+        "notimex",
+        "telam",
+        "télam",
+        "ap",
+        "pa",
+        "aa",
+        "tt",
+    }
+)
+#: Agencies whose short name is also a word: credited only as written, in capitals ("AP", "PA").
+_SHORT_AGENCIES = frozenset(a for a in AGENCIES if len(a) <= 2)
+# A newsroom or desk credited as author: "Staff", "MM-Redaktion", "Newsroom", "Wire services".
+_DESK = re.compile(
+    r"\b(?:staff|redaktion|rédaction|redacción|redação|redazione|redactie|redakcja|newsroom|news\s*desk|"
+    r"desk|agencies|agencias|agenturen|wire\s+services?|nachrichtenagenturen)\b",
+    re.IGNORECASE,
+)
+_NOT_AN_ORGANIZATION = re.compile(
+    r"@|https?:|www\.|/|\d|\b(?:photos?|foto|image|images|getty|bild|video|comments?|follow|share|e-?mail|"
+    r"sign\s+(?:in|up|out)|log\s*(?:in|out)|menu|search|home|print|subscribe|newsletter)\b",
+    re.IGNORECASE,
+)
+
+
+def _agency(name: str) -> bool:
+    key = name.casefold()
+    words = name.split()
+    if key in AGENCIES and (key not in _SHORT_AGENCIES or name.isupper()):
+        return True
+    first = words[0].casefold()
+    return (first in AGENCIES and (first not in _SHORT_AGENCIES or words[0].isupper())) or any(
+        key.startswith(a + " ") for a in AGENCIES if " " in a
+    )
+
+
+def organization_kind(name: str, outlets: set[str]) -> str | None:
+    """ "agency" (AP, Reuters, dpa...), "desk" (a newsroom, staff, or a desk named after the outlet: "MDR
+    SACHSEN-ANHALT"), "outlet" (the outlet's own name), or None when `name` credits no organisation."""
+    words = name.split()
+    if not words or len(words) > 6 or len(name) > _MAX_CHARS or _NOT_AN_ORGANIZATION.search(name):
+        return None
+    if _agency(name):
+        return "agency"
+    key = name.casefold()
+    if key in outlets or re.sub(r"\W", "", key) in outlets:
+        return "outlet"
+    if _DESK.search(name) or any(w.casefold().strip(".") in outlets for w in re.split(r"[\s-]+", name) if len(w) > 2):
+        return "desk"
+    return None
+
+
+def clean_organizations(raw: Iterable[str], outlets: Iterable[str], *, typed: bool = False) -> list[tuple[str, str]]:
+    """The organisations that bylines credit, in byline order, each with its `organization_kind`; with
+    `typed` (a JSON-LD author typed Organization) a name of no known kind still counts, as "organization"."""
+    outlet_keys = _outlet_keys(outlets)
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for part in _parts(raw):
+        kind = organization_kind(part, outlet_keys) or ("organization" if typed and part else None)
+        if kind and part.casefold() not in seen:
+            seen.add(part.casefold())
+            found.append((part, kind))
+    return found
+
+
+def only_credits(found: list[tuple[str, str]], persons: bool) -> list[str]:
+    """The organisations' names, the outlet's own name only when nothing else (no person) is credited."""
+    others = persons or any(kind != "outlet" for _, kind in found)
+    names: list[str] = []
+    for name, kind in found:
+        name = clean_line(name)
+        if name and not (others and kind == "outlet") and name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
     return names
 
 
@@ -169,6 +306,25 @@ def first_names(sources: Iterable[Iterable[str]], outlets: Iterable[str]) -> lis
         if names:
             return names
     return []
+
+
+def structured_organizations(page: ParsedPage) -> list[tuple[str, bool]]:
+    """Every author the article's JSON-LD names, in order, with whether it is typed as an organisation."""
+    raw = page.article.get("author") or page.article.get("creator") or []
+    out: list[tuple[str, bool]] = []
+    for entry in raw if isinstance(raw, list) else [raw]:
+        for item in entry if isinstance(entry, list) else [entry]:  # [Person, [Person]] happens
+            item = page.resolve(item)
+            if isinstance(item, dict):
+                org = bool(types_of(item) & _ORGANIZATION_TYPES)
+                if name := text_of(item.get("name")):
+                    out.append((name, org))
+            elif isinstance(item, str) and item.strip():
+                out.append((item, False))
+    return out
+
+
+_ORGANIZATION_TYPES = frozenset({"organization", "newsmediaorganization", "corporation", "newsorganization"})
 
 
 def structured_authors(page: ParsedPage) -> tuple[list[str], bool]:

@@ -12,7 +12,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from scraper.extract.authors import byline_sources, clean_authors, first_names, structured_authors
+from scraper.extract.authors import (
+    byline_sources,
+    clean_authors,
+    clean_organizations,
+    first_names,
+    only_credits,
+    structured_authors,
+    structured_organizations,
+)
 from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
 from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
@@ -110,6 +118,7 @@ RECORD_FIELDS = (
     "title",
     "description",
     "authors",
+    "organizations",
     "published_at",
     "modified_at",
     "language",
@@ -142,6 +151,7 @@ class Metadata:
     title: str | None = None
     description: str | None = None
     authors: list[str] = field(default_factory=list)
+    organizations: list[str] = field(default_factory=list)
     published_at: str | None = None
     modified_at: str | None = None
     language: str | None = None
@@ -163,7 +173,8 @@ def extract_metadata(page: ParsedPage) -> Metadata:
     return Metadata(
         title=title(page),
         description=description(page),
-        authors=authors(page),
+        authors=(names := authors(page)),
+        organizations=organizations(page, names),
         published_at=published_at(page),
         modified_at=modified_at(page),
         language=language(page),
@@ -229,6 +240,23 @@ def authors(page: ParsedPage) -> list[str]:
     names, persons = structured_authors(page)
     # A JSON-LD Person is a person even when a personal site bears the same name.
     return clean_authors(names, [] if persons else outlets) or first_names(byline_sources(page), outlets)
+
+
+def organizations(page: ParsedPage, persons: list[str]) -> list[str]:
+    """The organisations credited as authors (agencies, desks; the outlet when it is the only credit): the
+    JSON-LD's authors when it names any, else the first of the page's bylines that credits anyone."""
+    outlets = [*_outlets(page), host_and_path(page.url)[0]]
+    structured = structured_organizations(page)
+    if structured:
+        found = [c for name, typed in structured for c in clean_organizations([name], outlets, typed=typed)]
+        others = bool(clean_authors([n for n, typed in structured if not typed], outlets))
+        if found or others:
+            return only_credits(found, bool(persons) or others)
+    for source in byline_sources(page):
+        found = clean_organizations(source, outlets)
+        if found or clean_authors(source, outlets):
+            return only_credits(found, bool(persons))
+    return []
 
 
 def published_at(page: ParsedPage) -> str | None:
