@@ -12,7 +12,7 @@ def extract(html: str | bytes, url: str) -> dict[str, Any]:
     record = extract_article(html, url)
     return {
         "title": record["title"],
-        "authors": record["authors"],
+        "authors": record["authors"] + record["organizations"],  # fundus's authors mix persons and organisations
         "published": record["published_at"],
         "description": record["description"],
         "site_name": record["site_name"],
