@@ -104,6 +104,8 @@ def test_clean_authors_rejects_what_is_not_a_person(raw: list[str], expected: li
         (["Ronald McDonald", "Anna MacKenzie", "LeBron James"], ["Ronald McDonald", "Anna MacKenzie", "LeBron James"]),
         (["Jeff VanderMeer", "Scott FitzGerald"], ["Jeff VanderMeer", "Scott FitzGerald"]),
         (["Byron Smith"], ["Byron Smith"]),
+        (["Science Desk by Priya Raman"], ["Priya Raman"]),  # the section's name before "by"
+        (["Ann von Trapp", "Lucia Par Soler"], ["Ann von Trapp", "Lucia Par Soler"]),  # only "by" is cut at
     ],
 )
 def test_clean_authors_cuts_words_glued_to_a_name(raw: list[str], expected: list[str]) -> None:

@@ -31,6 +31,8 @@ _DOUBLED_BY = re.compile(r"^by\s*(?=by\s)", re.IGNORECASE)
 # Two words glued where a lowercase run of 3+ letters meets a capital ("TrapaniCEO", "AuthorPaul"), not the
 # capitals inside a name ("McDonald", "MacKenzie", "DeShawn", "FitzGerald", "VanderMeer").
 _GLUE = re.compile(r"(?<!Fitz)(?<!Vander)(?<!Vanden)(?<=[a-zà-öø-ÿ]{3})(?=[A-ZÀ-ÖØ-Þ])")
+# "by", in lower case, after other words: what follows it is the byline ("von", "par" begin surnames).
+_BYLINE_INSIDE = re.compile(r"\S\s+by\s+(\S.*)$")
 _LEADING_LABEL = re.compile(
     r"^(?:authors?|autor(?:in|en)?|auteur|byline|posted by|written by|redaktion)\s*[:\-]\s*", re.IGNORECASE
 )
@@ -160,6 +162,8 @@ def clean_authors(raw: Iterable[str], outlets: Iterable[str]) -> list[str]:
     for part in _parts(raw):
         if part:
             name = _unglue(_titlecase_shouted(_ROLE_SUFFIX.sub("", part).strip(" ,")), outlet_keys)
+            if (inside := _BYLINE_INSIDE.search(name)) and _is_person_name(inside.group(1), outlet_keys):
+                name = inside.group(1)  # "Tech Industry by Steven Musil": a section's name before the byline
             name = _without_outlet(name, outlet_keys)
             key = name.casefold()
             if key and key not in seen and _is_person_name(name, outlet_keys):
