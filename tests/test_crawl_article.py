@@ -77,6 +77,7 @@ def test_one_url_is_archived_with_every_field(news_site: Site, one_url: Crawl) -
         "title": "Old Mill Bridge reopens to traffic after eight months",
         "description": "The Grade II listed bridge was closed in July after a lorry struck its parapet.",
         "authors": ["Hannah Brandt"],
+        "organizations": [],
         "published_at": "2026-03-14T09:30:00+01:00",
         "modified_at": "2026-03-14T16:45:00+01:00",
         "language": "en-US",
