@@ -213,3 +213,38 @@ def test_article_carried_by_a_script_payload_is_read(page: Any) -> None:
     text = _record(page, "script-payload.html")["text"]
     assert text.startswith("The governing party expelled its former leader on Thursday")
     assert len(text.split("\n\n")) == 3
+
+
+# --- titles, third pass: suffixes (issue 11) ----------------------------------------------------------------
+
+
+def test_title_drops_a_colon_separated_section_and_site_suffix(page: Any) -> None:
+    """A "Headline : Blog : Site" (og:site_name "Site"): the site ends it, the `<h1>` states the headline alone."""
+    title = _record(page, "title-colon-suffix.html")["title"]
+    assert title == "Ferry Service Returns To The Island After Storm Repairs"
+
+
+def test_title_colon_without_a_site_name_at_the_end_is_part_of_the_headline() -> None:
+    """French typography puts a space before the colon: " : " alone is no site separator."""
+    from scraper.extract.title import choose_title
+
+    title = "Incendie à Lyon : trois immeubles évacués"
+    chosen = choose_title(
+        headline=None,
+        name=None,
+        og=title,
+        twitter=None,
+        dc=None,
+        h1s=[title],
+        title_tag=f"{title} - Le Journal du Rhône",
+        site_names=["Le Journal du Rhône"],
+        hint=None,
+    )
+    assert chosen == title
+
+
+def test_title_keeps_a_part_every_structured_source_and_the_title_state(page: Any) -> None:
+    """JSON-LD, og, twitter and `<title>` all say "Headline - Tagline" (no site name): the `<h1>` leaving the
+    tagline out does not make it a suffix to cut."""
+    title = _record(page, "title-agreed-suffix.html")["title"]
+    assert title == "Bridge closures this weekend - Traffic update"

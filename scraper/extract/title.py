@@ -15,6 +15,9 @@ from scraper.extract.text import clean_line
 SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|/|\\|\*|>)\s+|\s*[：｜]\s*|\s+\[(?=[^\]]+\]$)|\]$")
 # "Kicker: Headline" (a short label before the headline proper)
 _KICKER = re.compile(r"^(?P<kicker>[^:：]{2,60}?)\s*[:：]\s*(?P<rest>.{10,})$")
+# " : " ends a title with the site's name ("Headline : The Two-Way : NPR"), but also joins a French kicker to its
+# headline ("Guerre en Ukraine : la Russie..."): it is cut only where a site name ends the title.
+_COLON = re.compile(r"\s+:\s+")
 _WORD = re.compile(r"\w+")
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
@@ -115,6 +118,22 @@ def strip_site(title: str, site_names: Iterable[str]) -> str:
     return title if (start, end) == (0, len(split.parts)) else split.join(start, end)
 
 
+def _colon_suffix(title: str, is_site: Callable[[str], bool], others: Sequence[str]) -> str:
+    """Without its " : Site" end ("Headline : Section : Site"), then cut to the leading parts that another
+    source states on its own ("Headline" in an `<h1>`); unchanged when no site name ends it."""
+    parts = _COLON.split(title)
+    end = len(parts)
+    while end > 1 and is_site(parts[end - 1]):
+        end -= 1
+    if end == len(parts):
+        return title
+    for k in range(1, end):
+        if any(_same(" : ".join(parts[:k]), o) for o in others):
+            end = k
+            break
+    return " : ".join(parts[:end])
+
+
 def _consistent(candidate: str, others: Sequence[str]) -> str:
     """`candidate` cut to the part that another source states on its own ("Headline | Site" beside "Headline")."""
     split = _split(candidate)
@@ -187,9 +206,11 @@ def choose_title(
     """The article's title from every source the page offers (see the module docstring).
 
     Order: the structured headline (JSON-LD; its `name` instead when that is closer to `<title>`, as on
-    pages where `headline` is a description), OpenGraph, Twitter, Dublin Core; each stripped of site names,
-    of a part no other source repeats, and of a kicker that another source leaves out. With none of
-    those, the `<title>` cut to the part an `<h1>` repeats, or to its headline part.
+    pages where `headline` is a description), OpenGraph, Twitter, Dublin Core; each stripped of site names
+    (also a " : Section : Site" end, cut to the part an `<h1>` states), of a part no other source repeats
+    (unless every structured source and the `<title>` state the same words), and of a kicker that another
+    source leaves out. With none of those, the `<title>` cut to the part an `<h1>` repeats, or to its
+    headline part.
     """
     names = [n for n in site_names if n]
     title_tag = _clean(title_tag)
@@ -210,16 +231,21 @@ def choose_title(
         for t in (headline, _clean(og), _clean(twitter), _clean(dc))
         if t and not all(is_site(p) for p in _split(t).parts)
     ]  # an og:title that is the site's name
-    stripped = [strip_site(t, names) for t in structured]
-    pool = [*stripped, *h1_list, *([strip_site(title_tag, names)] if title_tag else [])]
+    stripped = [_colon_suffix(strip_site(t, names), is_site, h1_list) for t in structured]
+    tag = [_colon_suffix(strip_site(title_tag, names), is_site, h1_list)] if title_tag else []
+    pool = [*stripped, *h1_list, *tag]
+    # every structured source and the <title> state the same words: a part the <h1> leaves out is the
+    # publisher's own (" - Güncel haberler"), not a site name to cut
+    agreed = len(stripped) > 1 and all(_same(o, stripped[0]) for o in [*stripped, *tag])
     for i, candidate in enumerate(stripped):
         others = [o for j, o in enumerate(pool) if j != i and not _same(o, candidate)]
-        candidate = _consistent(candidate, others)
+        if not agreed:
+            candidate = _consistent(candidate, others)
         candidate = _headline(candidate, others)
         if len(_words(candidate)) >= 1:
             return candidate
     if title_tag:
-        return _from_title_tag(strip_site(title_tag, names), h1_list)
+        return _from_title_tag(tag[0], h1_list)
     if h1_list:
         return h1_list[0]
     return _clean(hint)
