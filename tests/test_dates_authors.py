@@ -214,3 +214,31 @@ def test_no_parser_warning_reaches_the_terminal(page: Callable[[str], bytes]) ->
         for raw in ("3 June 2026 09:15 WGST", "3 June 2026 09:15 IST", "Mon Jul 23 21:11:10 PDT 2012", "10:00 XYZ"):
             parse_date(raw)
     assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "published", "modified"),
+    [
+        # a stated time in a <meta> the common list does not name (CBS style "published", "modified")
+        (
+            "date-meta-named.html",
+            "https://news.example/local/cooling-centre",
+            "2012-07-23T21:11:10-07:00",
+            "2012-07-24T08:02:45-07:00",
+        ),
+        # no date markup at all: the short line under the headline states it
+        ("date-lead-line.html", "https://blog.example/2012/11/five-changes.html", "2012-11-07T14:00:00", None),
+        # a reader comment's <time> comes first in the markup: the post's own line is the date
+        ("date-comment-first.html", "https://blog.example/?p=34524", "2012-03-03", None),
+    ],
+)
+def test_date_classes_on_pages(
+    page: Callable[[str], bytes], name: str, url: str, published: str, modified: str | None
+) -> None:
+    record = extract_article(page(name), url)
+    assert (record["published_at"], record["modified_at"]) == (published, modified)
+
+
+def test_compact_day_is_a_day_not_its_midnight() -> None:
+    assert parse_date("20190806") == "2019-08-06"
+    assert parse_date("20190806103251") == "2019-08-06T10:32:51"

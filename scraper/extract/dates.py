@@ -127,6 +127,8 @@ def parse_date(value: object) -> str | None:
     if not text or len(text) > 64:
         return None
     text = _GMT_OFFSET.sub(lambda m: " " + _offset_text(m), text).strip()
+    if len(text) == 8 and text.isdigit():  # 20260203: a day, not its midnight
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     if _ISO_DATE.match(text):
         try:
             return date.fromisoformat(text).isoformat() if _plausible(date.fromisoformat(text)) else None

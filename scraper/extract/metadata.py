@@ -9,8 +9,11 @@ page (used where the page is silent).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
+
+from lxml.html import HtmlElement
 
 from scraper.extract.authors import (
     byline_sources,
@@ -104,9 +107,87 @@ PUBLISHED_AT: tuple[Source, ...] = (
     ),
     ld("dateCreated"),
 )
+#: Dates other publishers state in `<meta>` (names as htmldate knows them): read after the `<time>` element and
+#: the visible date, which they make precise (or stand in for when the page shows none).
+PUBLISHED_AT_MORE: tuple[Source, ...] = tuple(
+    map(
+        meta,
+        (
+            "published",
+            "article:published",
+            "og:article:published_time",
+            "og:article:published",
+            "og:pubdate",
+            "og:publish_date",
+            "og:datepublished",
+            "article:published_date",
+            "article:publicationdate",
+            "article:post_date",
+            "article.created",
+            "article_date_original",
+            "publish_date",
+            "published_date",
+            "published-date",
+            "publisheddate",
+            "publish_time",
+            "published_time",
+            "date_published",
+            "dateposted",
+            "datecreated",
+            "date_created",
+            "displaydate",
+            "originalpublicationdate",
+            "dc.date.created",
+            "dc.date.publication",
+            "dc.created",
+            "dc:created",
+            "dc:date",
+            "dcterms.date",
+            "rnews:datepublished",
+            "http://ogp.me/ns/article#published_time",
+            "bt:pubdate",
+            "rbpubdate",
+            "ptime",
+            "pdate",
+            "shareaholic:article_published_time",
+            "analyticsattributes.articledate",
+            "dcsext.articlefirstpublished",
+            "mediator_published_time",
+            "vr:published_time",
+            "twt-published-at",
+            "content_create_date",
+            "citation_date",
+        ),
+    )
+)
 MODIFIED_AT: tuple[Source, ...] = (
     ld("dateModified"),
-    *map(meta, ("article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified")),
+    *map(
+        meta,
+        (
+            "article:modified_time",
+            "og:updated_time",
+            "datemodified",
+            "last-modified",
+            "dcterms.modified",
+            "article:modified",
+            "article:modified_date",
+            "article:post_modified",
+            "og:modified_time",
+            "og:article:modified_time",
+            "http://ogp.me/ns/article#modified_time",
+            "modified_time",
+            "updated_time",
+            "dc.modified",
+            "bt:moddate",
+            "modificationdate",
+            "revision_date",
+            "lastmod",
+            "lastmodified",
+            "modified",
+            "dateupdate",
+        ),
+    ),
 )
 #: `<meta>` names of the lead image, when the JSON-LD has none.
 IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
@@ -260,10 +341,12 @@ def organizations(page: ParsedPage, persons: list[str]) -> list[str]:
 
 
 def published_at(page: ParsedPage) -> str | None:
-    """Structured dates and `<time>`, else the date the page shows, discovery's date, the URL's date."""
+    """Structured dates and `<time>`, else the date the page shows, else a date in a less common `<meta>`
+    (`PUBLISHED_AT_MORE`, which also makes the first found precise), discovery's date, the URL's date."""
+    stated = [*_dates(page, PUBLISHED_AT), _time_element(page, updated=False)]
+    more = _dates(page, PUBLISHED_AT_MORE)
     return (
-        best_date([*_dates(page, PUBLISHED_AT), _time_element(page, updated=False)])
-        or _visible_date(page)
+        best_date([*stated, *more] if any(stated) else [_visible_date(page), *more])
         or parse_date(page.hints.get("published_at"))
         or date_from_url(page.url)
     )
@@ -372,10 +455,57 @@ def _caption(stated: str | None, on_page: list[str]) -> str | None:
     return next((c for c in on_page if stated in c), stated)
 
 
+#: A class or id token that begins so names reader comments ("commentlist", "comment-1234", "comments"; not
+#: "byline-comments-count", the article's own counter).
+_COMMENTS = re.compile(r"(?:^|\s)(?:comment|respond|disqus|repl(?:y|ies)|kommentar|comentario)")
+
+
+def _comment_check(page: ParsedPage) -> Callable[[HtmlElement], bool]:
+    """Whether an element sits in reader comments (it or an ancestor of class/id `comment`, `respond`,
+    `disqus`...) below the elements that hold the article's text (its container and their ancestors)."""
+    container = page.found.container
+    article = () if container is None else (container, *container.iterancestors())
+    verdict: dict[HtmlElement, bool] = dict.fromkeys(article, False)
+
+    def in_comments(node: HtmlElement) -> bool:
+        path: list[HtmlElement] = []
+        found = False
+        el: HtmlElement | None = node
+        while el is not None:
+            if el in verdict:
+                found = verdict[el]
+                break
+            cls, ident = el.get("class"), el.get("id")
+            if (cls or ident) and _COMMENTS.search(f"{cls} {ident}".lower()):
+                found = True
+                break
+            path.append(el)
+            el = el.getparent()
+        verdict.update(dict.fromkeys(path, found))
+        return found
+
+    return in_comments
+
+
+def _article_dates(page: ParsedPage, keep: Callable[[HtmlElement], bool] = lambda node: True) -> Iterator[HtmlElement]:
+    """The page's date elements that `keep` accepts, those in reader comments left out (`_comment_check`): a
+    comment's time is never the article's date."""
+    in_comments = _comment_check(page)
+    yield from (node for node in page.scan.dates if keep(node) and not in_comments(node))
+
+
+def _stating(node: HtmlElement) -> bool:
+    """Whether a date element states its date in markup (`<time datetime>`, itemprop date)."""
+    return (node.tag == "time" and bool(node.get("datetime"))) or node.get("itemprop") in {
+        "datePublished",
+        "dateModified",
+    }
+
+
 def _visible_date(page: ParsedPage) -> str | None:
     """The first date the page shows in a date-like element (`<time>`, class "date"...), read in words."""
     scan = page.scan
-    for node in scan.dates[:30]:
+    for node in islice(_article_dates(page), 30):
         text = node_text(node)
         if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
             return found
@@ -392,16 +522,39 @@ def _visible_date(page: ParsedPage) -> str | None:
             return found
         if len(text) > 120:
             break
+    return _lead_date(page)
+
+
+def _lead_date(page: ParsedPage) -> str | None:
+    """A date on a short line just before the article's text (the headline's, the byline's: "Wednesday,
+    November 07, 2012 | 2:00 PM", "Posted by Jane Doe on Tue, Oct 30, 2012"), else on the line just after it
+    (a post's footer); lines that are mostly links (related-article cards, archives) or in reader comments are
+    not read, nor a day other than the URL's `/2012/07/19/`."""
+    found = page.found.blocks
+    if not found:
+        return None
+    blocks = page.scan.blocks
+    first = next((i for i, b in enumerate(blocks) if b is found[0]), None)
+    last = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i] is found[-1]), None)
+    if first is None or last is None:
+        return None
+    near = [*reversed(blocks[max(0, first - 8) : first + 3]), *blocks[last + 1 : last + 3]]
+    url_day = date_from_url(page.url)
+    in_comments = _comment_check(page)
+    for block in near:
+        text = block.text
+        if not (6 <= len(text) <= 120 and block.link_density <= 0.5) or in_comments(block.node):
+            continue
+        if (found_date := parse_visible_date(text)) and (not url_day or found_date[:10] == url_day):
+            return found_date  # a URL's date outvotes another day
     return None
 
 
 def _time_element(page: ParsedPage, *, updated: bool) -> str | None:
     """The first date stated by a `<time datetime>` or an itemprop date element: of the last update when
     `updated` (its itemprop or class says "modified" or "updated"), else of publication."""
-    for node in page.scan.dates:
+    for node in _article_dates(page, _stating):
         prop = node.get("itemprop") or ""
-        if not (node.tag == "time" and node.get("datetime")) and prop not in {"datePublished", "dateModified"}:
-            continue
         marker = " ".join([prop, node.get("class") or ""]).lower()
         if ("modified" in marker or "updated" in marker) == updated and (
             found := parse_date(node.get("datetime") or node.get("content") or node_text(node))
