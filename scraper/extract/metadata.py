@@ -526,19 +526,18 @@ def _visible_date(page: ParsedPage) -> str | None:
 
 
 def _lead_date(page: ParsedPage) -> str | None:
-    """A date on a short line just before the article's text (the headline's, the byline's: "Wednesday,
-    November 07, 2012 | 2:00 PM", "Posted by Jane Doe on Tue, Oct 30, 2012"), else on the line just after it
-    (a post's footer); lines that are mostly links (related-article cards, archives) or in reader comments are
-    not read, nor a day other than the URL's `/2012/07/19/`."""
+    """A date on a short line just before the article's text or at its top (the headline's, the byline's:
+    "Wednesday, November 07, 2012 | 2:00 PM", "Posted by Jane Doe on Tue, Oct 30, 2012"), the nearest first;
+    lines that are mostly links (related-article cards, archives) or in reader comments are not read, nor a
+    day other than the URL's `/2012/07/19/`. (Lines after the text were measured: there they are comments.)"""
     found = page.found.blocks
     if not found:
         return None
     blocks = page.scan.blocks
     first = next((i for i, b in enumerate(blocks) if b is found[0]), None)
-    last = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i] is found[-1]), None)
-    if first is None or last is None:
+    if first is None:
         return None
-    near = [*reversed(blocks[max(0, first - 8) : first + 3]), *blocks[last + 1 : last + 3]]
+    near = [*reversed(blocks[max(0, first - 8) : first + 3])]
     url_day = date_from_url(page.url)
     in_comments = _comment_check(page)
     for block in near:
