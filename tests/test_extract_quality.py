@@ -248,3 +248,32 @@ def test_title_keeps_a_part_every_structured_source_and_the_title_state(page: An
     tagline out does not make it a suffix to cut."""
     title = _record(page, "title-agreed-suffix.html")["title"]
     assert title == "Bridge closures this weekend - Traffic update"
+
+
+# --- body, issue 11: wrong block on short posts, sidebars beside the post, lists after the prose ----------------
+
+
+def test_short_post_wins_over_a_longer_sidebar_blurb(page: Any) -> None:
+    """Our finder picks the sidebar's "About this blog" text (more prose than the four-line post); it sits in
+    a sidebar widget that does not hold the headline, so trafilatura's text outside it replaces it."""
+    text = _text(page, "body-sidebar-blurb.html", "https://news.example/2012/06/lantern-walk")
+    assert "The lantern walk starts at the old lifeboat station" in text
+    assert "hot soup at the end, at the yacht club" in text
+    assert "retired harbour master" not in text and "All rights reserved" not in text
+
+
+def test_sidebar_widget_inside_the_container_is_dropped(page: Any) -> None:
+    """A container that holds the post and, after it, a sidebar widget: the widget's blurb is not the post's."""
+    text = _text(page, "body-widget-inside.html")
+    assert text.startswith("The new footbridge over the canal opened on Monday morning")
+    assert text.endswith("new lighting along the towpath before the winter.")
+    assert "community newsletter" not in text
+
+
+def test_list_after_the_last_paragraph_is_kept(page: Any) -> None:
+    """A recipe's ingredients follow the prose in the same element: short lines, no links; the tag links that
+    end the post are not taken in."""
+    text = _text(page, "body-ingredient-list.html")
+    assert "Ingredients for 4 portions:" in text
+    assert text.endswith("salt and pepper to taste")
+    assert "3 large leeks, sliced" in text

@@ -139,6 +139,21 @@ def extract_body(page: ParsedPage, meta: Metadata) -> str:
     return "\n\n".join(paragraphs)
 
 
+def _key(text: str) -> str:
+    """A paragraph's text with its white space collapsed, case-folded (to compare two extractors' paragraphs)."""
+    return " ".join(text.split()).casefold()
+
+
+def _headlines(page: ParsedPage) -> list[HtmlElement]:
+    """The post's headline: the longest heading whose text the `<title>` holds (a blog's post title is often
+    an `<h2>` or `<h3>`, under an `<h1>` that names the blog, which the title holds too), else the `<h1>`s."""
+    title = clean_line(page.tree.findtext(".//title") or "").casefold()
+    named = [b for b in page.scan.blocks if b.heading and len(b.text) >= 10 and b.text.casefold() in title]
+    if named:
+        return [max(named, key=lambda b: len(b.text)).node]
+    return [b.node for b in page.scan.blocks if b.tag == "h1"]
+
+
 def _paragraphs(page: ParsedPage) -> list[str]:
     """Our finder's paragraphs; trafilatura's, a script's or the JSON-LD `articleBody` where ours are unsure
     or those hold much more."""
@@ -147,12 +162,18 @@ def _paragraphs(page: ParsedPage) -> list[str]:
     # Unsure: little prose, a container that holds a minority of the page's prose (sections the finder
     # split, a list of steps), or one that is a piece of a table or a list. Then trafilatura gets a say,
     # and wins when it finds much more that still includes our text.
-    if found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table:
+    # A container in the page's footer, sidebar, header or a widget that does not hold the headline (an
+    # "About" blurb, a disclaimer, a copyright line) is the wrong block when trafilatura's text is mostly
+    # elsewhere (ours does not cover it): then trafilatura's text, without ours, replaces it.
+    region = found.in_page_region(_headlines(page))
+    if region or found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table:
         other = _trafilatura_paragraphs(page.tree, page.url)
         ours = sum(map(len, paragraphs))
-        if sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours) and _covers(
-            other, paragraphs
-        ):
+        much_more = sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
+        if region and other and not _covers(paragraphs, other):
+            blurb = {_key(p) for p in paragraphs}  # the region's text is not the post's
+            paragraphs = [p for p in other if _key(p) not in blurb] or other
+        elif much_more and _covers(other, paragraphs):
             paragraphs = other
     ld_body = _structured_body(page)
     if not ld_body and sum(map(len, paragraphs)) < _UNSURE_CHARS:

@@ -131,6 +131,12 @@ WEAK_FURNITURE = re.compile(
     ),
     re.IGNORECASE,
 )
+# Page regions around the article: a container inside one of these (a sidebar's "About" blurb, a footer's
+# copyright or disclaimer, a header's tagline, a widget) is likely the wrong block when the post is short.
+PAGE_REGION = re.compile(
+    _TOKEN.format(r"foot|footer|sidebar|sidebars|widget|widgets|header|masthead|colophon|siteinfo|site-info|copyright"),
+    re.IGNORECASE,
+)
 _CJK = re.compile(CJK_CHARS)
 _SENTENCE_END = re.compile(r"[.!?。！？…؟।][\"'”’»«“)\]]*$")
 
@@ -437,10 +443,27 @@ class MainText:
             "dd",
         }
 
+    def in_page_region(self, headlines: list[HtmlElement]) -> bool:
+        """The container sits in a page's footer, sidebar, header or widget (by tag or class/id tokens), one
+        that does not hold the post's headline (`headlines`: its heading elements; a "has-sidebar" layout
+        wrapper around the post is no region)."""
+        if self.container is None:
+            return False
+        for node in (self.container, *self.container.iterancestors()):
+            tokens = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
+            if node.tag in {"header", "footer", "aside"} or (tokens and _in_region(tokens)):
+                return not any(_inside(h, node) for h in headlines)
+        return False
+
     @property
     def coverage(self) -> float:
         """The share of the page's prose that the article holds (low: the finder may have picked a part)."""
         return self.prose_chars / self.page_prose_chars if self.page_prose_chars else 1.0
+
+
+@lru_cache(maxsize=8_192)
+def _in_region(tokens: str) -> bool:
+    return PAGE_REGION.search(tokens) is not None
 
 
 def _inside(node: HtmlElement, container: HtmlElement) -> bool:
@@ -488,6 +511,7 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
 
     # Links stay in the sequence until the end: a headline link between two teasers keeps them apart.
     kept = [b for b in blocks if b.tag != "h1" and not in_furniture(b)]
+    kept = _without_regions(kept, container)
     kept = _without_slideshow(kept)
     prose = [i for i, b in enumerate(kept) if is_prose(b)]
     if not prose:
@@ -497,7 +521,86 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     first = _teasers_start(kept, first, last, reverse=True)
     if first and kept[first - 1].heading:
         first -= 1
+    last = _list_after(kept, last)
     return [b for b in kept[first : last + 1] if b.link_density <= 0.5 and not _is_stamp(b)]
+
+
+# Regions inside the container that are never the post: a sidebar, a widget or a footer beside it.
+_INNER_REGION = re.compile(
+    _TOKEN.format(r"foot|footer|sidebar|sidebars|widget|widgets|colophon|siteinfo|site-info|copyright"),
+    re.IGNORECASE,
+)
+
+
+_REGION_SHARE = 0.2  # a region holding less than this share of the container's text is dropped
+
+
+_REGION_TAGS = frozenset({"div", "section", "ul", "ol", "li", "dl", "table", "td"})  # a box, not a heading
+
+
+def _region_below(node: HtmlElement, container: HtmlElement) -> HtmlElement | None:
+    """The outermost sidebar/widget/footer element between `node` and the container, if any."""
+    found = None
+    el: HtmlElement | None = node
+    while el is not None and el is not container:
+        tokens = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+        if el.tag in {"footer", "aside"} or (el.tag in _REGION_TAGS and tokens and _inner_region(tokens)):
+            found = el
+        el = el.getparent()
+    return found
+
+
+@lru_cache(maxsize=8_192)
+def _inner_region(tokens: str) -> bool:
+    return _INNER_REGION.search(tokens) is not None
+
+
+def _without_regions(blocks: list[Block], container: HtmlElement) -> list[Block]:
+    """The blocks without those in a sidebar, widget or footer inside the container (a container that holds
+    the post and the sidebar beside it), while such a region holds a minor part of the container's prose."""
+    regions = [_region_below(b.node, container) for b in blocks]
+    if not any(r is not None for r in regions):
+        return blocks
+    total = sum(b.chars for b in blocks) or 1
+    chars_in: dict[HtmlElement, int] = {}
+    for b, r in zip(blocks, regions, strict=True):
+        if r is not None:
+            chars_in[r] = chars_in.get(r, 0) + b.chars
+    outer = [k for k, (b, r) in enumerate(zip(blocks, regions, strict=True)) if r is None and is_prose(b)]
+    if not outer:
+        return blocks
+    # A region between two paragraphs of the post (an embedded box) stays: sidebars sit at its ends.
+    return [
+        b
+        for k, (b, r) in enumerate(zip(blocks, regions, strict=True))
+        if r is None or chars_in[r] >= _REGION_SHARE * total or outer[0] < k < outer[-1]
+    ]
+
+
+_MIN_LIST_ITEMS = 3
+_LIST_ITEM_CHARS = 200
+
+
+def _list_after(blocks: list[Block], last: int) -> int:
+    """The index of the last block to keep once a list that follows the last paragraph in the same element
+    (a recipe's ingredients, steps, tour dates) is taken in: a run of at least three short lines, none
+    mostly links, none a date stamp, each sitting under the element that holds the last paragraph."""
+    anchor = blocks[last].node.getparent()
+    if anchor is None:
+        return last
+    j = last + 1
+    while j < len(blocks):
+        block = blocks[j]
+        if block.heading or block.chars > _LIST_ITEM_CHARS or block.link_density > 0.5 or _is_stamp(block):
+            break
+        node: HtmlElement | None = block.node
+        depth = 0
+        while node is not None and node is not anchor and depth < 3:
+            node, depth = node.getparent(), depth + 1
+        if node is not anchor:
+            break
+        j += 1
+    return j - 1 if j - 1 - last >= _MIN_LIST_ITEMS else last
 
 
 # A slide counter at the start of a caption: "3/50", "3 of 50", "Bild 3 von 12".
