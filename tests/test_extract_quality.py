@@ -277,3 +277,20 @@ def test_list_after_the_last_paragraph_is_kept(page: Any) -> None:
     assert "Ingredients for 4 portions:" in text
     assert text.endswith("salt and pepper to taste")
     assert "3 large leeks, sliced" in text
+
+
+def test_several_paragraphs_beat_trafilatura_adding_offers(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post of several paragraphs that holds a minority of the page's prose (offer boxes elsewhere): when
+    trafilatura answers with much more text that includes the post and the offers, the post stays alone."""
+    import scraper.extract.body as body
+
+    real = body._trafilatura_paragraphs
+
+    def with_offers(tree: Any, url: str) -> list[str]:
+        return [*real(tree, url), *(p.text_content().strip() for p in tree.iterfind(".//div[@class='offers']/p"))]
+
+    monkeypatch.setattr(body, "_trafilatura_paragraphs", with_offers)
+    text = _text(page, "body-offers-beside.html")
+    assert text.startswith("My employer's open enrollment period started this week")
+    assert text.endswith("check your balance before the deadline passes.")
+    assert "cash back" not in text and "introductory rate" not in text

@@ -10,7 +10,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from scraper.extract.encoding import parse_html
-from scraper.extract.maintext import main_text, scan_page
+from scraper.extract.maintext import is_prose, main_text, scan_page
 from scraper.extract.metadata import Metadata
 from scraper.extract.page import ParsedPage
 from scraper.extract.text import clean_line
@@ -170,6 +170,15 @@ def _paragraphs(page: ParsedPage) -> list[str]:
         other = _trafilatura_paragraphs(page.tree, page.url)
         ours = sum(map(len, paragraphs))
         much_more = sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
+        # A container of several paragraphs that holds a minority of the page's prose is still the post more
+        # often than trafilatura's much longer text (which adds teasers, offers, other posts); a container
+        # that is one paragraph is a piece of the post.
+        if (
+            found.prose_chars >= _UNSURE_CHARS
+            and not found.in_list_or_table
+            and sum(1 for b in found.blocks if is_prose(b)) > 1
+        ):
+            much_more = False
         if region and other and not _covers(paragraphs, other):
             blurb = {_key(p) for p in paragraphs}  # the region's text is not the post's
             paragraphs = [p for p in other if _key(p) not in blurb] or other
