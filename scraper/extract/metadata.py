@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import islice
 
 from lxml.html import HtmlElement
@@ -29,6 +29,7 @@ from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
 from scraper.extract.text import clean_line, node_text
 from scraper.extract.title import choose_title
+from scraper.record import EXTRACTED_FIELDS
 from scraper.urls import host_and_path, usable_url
 
 #: A source of a field's value: reads one thing of the page.
@@ -192,21 +193,6 @@ MODIFIED_AT: tuple[Source, ...] = (
 #: `<meta>` names of the lead image, when the JSON-LD has none.
 IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 
-#: The Metadata fields that are record fields.
-RECORD_FIELDS = (
-    "canonical_url",
-    "site_name",
-    "title",
-    "description",
-    "authors",
-    "organizations",
-    "published_at",
-    "modified_at",
-    "language",
-    "section",
-    "tags",
-    "image",
-)
 _NOT_ARTICLE_TYPES = frozenset(
     {
         "collectionpage",
@@ -246,7 +232,7 @@ class Metadata:
 
     def record_fields(self) -> dict[str, object]:
         """The fields that go into the record as they are, by name."""
-        return {name: getattr(self, name) for name in RECORD_FIELDS}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in EXTRACTED_FIELDS}
 
 
 def extract_metadata(page: ParsedPage) -> Metadata:
