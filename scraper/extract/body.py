@@ -159,30 +159,30 @@ def _paragraphs(page: ParsedPage) -> list[str]:
     or those hold much more."""
     found = page.found
     paragraphs = [b.text for b in found.blocks]
-    # Unsure: little prose, a container that holds a minority of the page's prose (sections the finder
-    # split, a list of steps), or one that is a piece of a table or a list. Then trafilatura gets a say,
-    # and wins when it finds much more that still includes our text.
+    # Unsure: little prose, a container that holds a minority of the page's prose, or one that is a piece of
+    # a table or a list. Then trafilatura gets a say, and wins when it finds much more that still
+    # includes our text; unless ours is settled: a container of several paragraphs with enough prose is still
+    # the post more often than trafilatura's much longer text (which adds teasers, offers, other posts).
+    settled = (
+        found.prose_chars >= _UNSURE_CHARS
+        and not found.in_list_or_table
+        and sum(1 for b in found.blocks if is_prose(b)) > 1
+    )
+    unsure = not settled and (
+        found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table
+    )
     # A container in the page's footer, sidebar, header or a widget that does not hold the headline (an
     # "About" blurb, a disclaimer, a copyright line) is the wrong block when trafilatura's text is mostly
     # elsewhere (ours does not cover it): then trafilatura's text, without ours, replaces it.
     region = found.in_page_region(_headlines(page))
-    if region or found.prose_chars < _UNSURE_CHARS or found.coverage < _UNSURE_COVERAGE or found.in_list_or_table:
+    if region or unsure:  # trafilatura is the costly step: only called when its answer can be used
         other = _trafilatura_paragraphs(page.tree, page.url)
         ours = sum(map(len, paragraphs))
         much_more = sum(map(len, other)) > (ours if found.prose_chars < _UNSURE_CHARS else _MUCH_MORE * ours)
-        # A container of several paragraphs that holds a minority of the page's prose is still the post more
-        # often than trafilatura's much longer text (which adds teasers, offers, other posts); a container
-        # that is one paragraph is a piece of the post.
-        if (
-            found.prose_chars >= _UNSURE_CHARS
-            and not found.in_list_or_table
-            and sum(1 for b in found.blocks if is_prose(b)) > 1
-        ):
-            much_more = False
         if region and other and not _covers(paragraphs, other):
             blurb = {_key(p) for p in paragraphs}  # the region's text is not the post's
             paragraphs = [p for p in other if _key(p) not in blurb] or other
-        elif much_more and _covers(other, paragraphs):
+        elif not settled and much_more and _covers(other, paragraphs):
             paragraphs = other
     ld_body = _structured_body(page)
     if not ld_body and sum(map(len, paragraphs)) < _UNSURE_CHARS:
