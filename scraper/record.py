@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import re
+import tomllib
 import unicodedata
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict
 
 SCHEMA_VERSION = 1
 
@@ -33,8 +37,9 @@ EXTRACTED_FIELDS: tuple[str, ...] = (
     "word_count",
     "content_hash",
 )
-#: Fields that the crawl adds when it archives the record.
-CRAWL_FIELDS: tuple[str, ...] = ("crawled_at", "spider", "run_id", "http_status")
+#: Fields that the crawl adds when it archives the record: `source` is where the WARC holds the response the
+#: record was extracted from (null without a capture), `extractor` is `extractor_stamp()`.
+CRAWL_FIELDS: tuple[str, ...] = ("crawled_at", "spider", "run_id", "http_status", "source", "extractor")
 
 _LIST_FIELDS = {"authors", "organizations", "tags"}
 #: A regular-expression class of the characters of scripts written without spaces between words (kana,
@@ -63,3 +68,41 @@ def content_hash(text: str) -> str:
 def word_count(text: str) -> int:
     """Words in `text`; each CJK character counts as one word, as in languages written without spaces."""
     return sum(1 for _ in _WORD.finditer(text))
+
+
+class ExtractorStamp(TypedDict):
+    """Which extraction code made a record: the package version and a hash of the extraction sources."""
+
+    version: str
+    revision: str
+
+
+_PACKAGE = "news-archiver"
+_EXTRACT_DIR = Path(__file__).resolve().parent / "extract"
+
+
+@functools.cache
+def extractor_stamp() -> ExtractorStamp:
+    """The record's `extractor` field, computed once per process: `version` is the installed package's version
+    (pyproject.toml's when it is not installed), `revision` the first 12 hex digits of a SHA-256 over the
+    sources of scraper/extract/*.py (by file name) and trafilatura's version, so any change to the extraction
+    code or to trafilatura gives a new revision."""
+    digest = hashlib.sha256()
+    for path in sorted(_EXTRACT_DIR.glob("*.py"), key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(b"trafilatura " + _version("trafilatura").encode())
+    return {"version": _version(_PACKAGE), "revision": digest.hexdigest()[:12]}
+
+
+def _version(distribution: str) -> str:
+    """The installed version of `distribution`; for this package, pyproject.toml's when not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        if distribution != _PACKAGE:
+            return "unknown"
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
