@@ -110,7 +110,7 @@ def test_bad_input_never_raises() -> None:
     assert record["text"] == "" or record["word_count"] == word_count(record["text"])
 
 
-def test_text_is_paragraphs_without_title_or_standfirst_repeated() -> None:
+def test_text_is_paragraphs_without_the_title_repeated() -> None:
     html = """<html><head><title>Tide tables change</title>
     <meta name="description" content="New tables from April."></head><body><article>
     <h1>Tide tables change</h1><p>Tide tables change</p><p>New tables from April.</p>
@@ -120,8 +120,9 @@ def test_text_is_paragraphs_without_title_or_standfirst_repeated() -> None:
     </article></body></html>"""
     record = extract_article(html, "https://x.example/tides")
     paragraphs = record["text"].split("\n\n")
-    assert paragraphs[0].startswith("The harbour office will publish")
-    assert paragraphs[1] == "Line one\nLine two of the same verse, which the poet wanted kept on its own line in print."
+    assert paragraphs[0] == "New tables from April."  # the standfirst is the article's text (issue 11)
+    assert paragraphs[1].startswith("The harbour office will publish")
+    assert paragraphs[2] == "Line one\nLine two of the same verse, which the poet wanted kept on its own line in print."
     assert record["content_hash"] == content_hash(record["text"].upper())  # normalised: case does not count
 
 

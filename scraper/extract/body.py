@@ -112,15 +112,15 @@ def _covers(other: list[str], ours: list[str]) -> bool:
     return len(mine & theirs) >= 0.6 * len(mine)
 
 
-def _drop_repeats(paragraphs: list[str], title: str | None, description: str | None) -> list[str]:
-    """The text never starts with the title or the standfirst again, nor repeats the title as a line."""
-    heads = {clean_line(t).casefold().rstrip(".") for t in (title, description) if t}
-    while paragraphs and paragraphs[0].casefold().rstrip(".") in heads:
+def _drop_repeats(paragraphs: list[str], title: str | None) -> list[str]:
+    """The text never starts with the title again, nor repeats it as a line. (A standfirst or lead that the
+    description repeats stays: it is the article's text, and a short post may be nothing else.)"""
+    if not title:
+        return paragraphs
+    key = clean_line(title).casefold()
+    while paragraphs and paragraphs[0].casefold().rstrip(".") == key.rstrip("."):
         paragraphs = paragraphs[1:]
-    if title:
-        key = clean_line(title).casefold()
-        paragraphs = [p for p in paragraphs if p.casefold() != key]
-    return paragraphs
+    return [p for p in paragraphs if p.casefold() != key]
 
 
 def _structured_body(page: ParsedPage) -> str | None:
@@ -131,9 +131,9 @@ def _structured_body(page: ParsedPage) -> str | None:
 
 def extract_body(page: ParsedPage, meta: Metadata) -> str:
     """Clean body text of the page, paragraphs parted by a blank line (its tree is not modified). A first line
-    that repeats the title or the description, and a last line that is only an author's name (a signature),
+    that repeats the title, and a last line that is only an author's name (a signature),
     are left out."""
-    paragraphs = _drop_repeats(_paragraphs(page), meta.title, meta.description)
+    paragraphs = _drop_repeats(_paragraphs(page), meta.title)
     if paragraphs and meta.authors and paragraphs[-1].casefold() in {a.casefold() for a in meta.authors}:
         paragraphs = paragraphs[:-1]
     return "\n\n".join(paragraphs)
