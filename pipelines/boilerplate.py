@@ -5,8 +5,7 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from scraper.extract import strip_boilerplate
-from scraper.extract.boilerplate import BoilerplateStripper
+from scraper.archivable import Strippers, strip_text
 from scraper.items import Article, Page
 from scraper.patterns import pattern_list
 
@@ -20,10 +19,7 @@ class BoilerplatePipeline:
 
     def __init__(self, stats: StatsCollector, patterns: list[str], explicit: list[str] | None = None) -> None:
         self.stats = stats
-        self.patterns = patterns
-        self.explicit = list(explicit or [])
-        self.stripper = BoilerplateStripper(patterns, explicit=self.explicit)
-        self._site_strippers: dict[tuple[str, ...], BoilerplateStripper] = {}
+        self.strippers = Strippers(patterns, explicit or [])
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BoilerplatePipeline:
@@ -35,16 +31,9 @@ class BoilerplatePipeline:
             pattern_list(settings, "BOILERPLATE_EXTRA_PATTERNS"),
         )
 
-    def _stripper_for(self, extra: tuple[str, ...]) -> BoilerplateStripper:
-        if not extra:
-            return self.stripper
-        if extra not in self._site_strippers:
-            self._site_strippers[extra] = BoilerplateStripper(self.patterns, explicit=self.explicit + list(extra))
-        return self._site_strippers[extra]
-
     def process_item(self, item: Page | Article) -> Page | Article:
         """Clean the text of an Article; other items pass through."""
-        if isinstance(item, Article) and item.record.get("text"):
-            removed = strip_boilerplate(item.record, self._stripper_for(item.page.site_patterns))
+        if isinstance(item, Article):
+            removed = strip_text(item.record, self.strippers.for_site(item.page.site_patterns))
             self.stats.inc_value("boilerplate/lines_removed", removed)
         return item

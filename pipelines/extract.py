@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Mapping
-from types import FrameType
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from scraper.archivable import ExtractionTimeout, error_reason, extract_with_deadline, timeout_reason
 from scraper.extract import Extraction, analyse_page
 from scraper.items import Article, Page
 from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
@@ -17,34 +15,6 @@ from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
 log = logging.getLogger(__name__)
 # Seconds a worker may overrun EXTRACT_TIMEOUT (its own alarm) before the crawler kills it.
 KILL_GRACE = 5.0
-
-
-class ExtractionTimeout(BaseException):
-    """A page took longer than EXTRACT_TIMEOUT to extract. A BaseException, so that no `except Exception`
-    inside the extraction code (ours or a library's) swallows it and carries on."""
-
-
-def _alarm(signum: int, frame: FrameType | None) -> None:
-    raise ExtractionTimeout
-
-
-def extract_with_deadline(
-    body: bytes, url: str, content_type: str | None, hints: Mapping[str, object], timeout: float
-) -> Extraction:
-    """Run extraction in a worker process, interrupted after `timeout` seconds (SIGALRM, repeated every
-    0.1 s after that in case something catches the first one)."""
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout, 0.1)
-    try:
-        return analyse_page(body, url, content_type=content_type, hints=hints, stripper=None)
-    finally:
-        while True:  # an alarm may still arrive while the timer is being stopped
-            try:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
-                break
-            except ExtractionTimeout:
-                continue
 
 
 class ExtractPipeline:
@@ -101,12 +71,11 @@ class ExtractPipeline:
         try:
             result = await self._extract(item)
         except (ExtractionTimeout, WorkerOverdue):  # the Dropped line says so: one line per page
-            return Article(record={}, page=item, not_article=f"extract_timeout (over {self.timeout:g} s)")
+            return Article(record={}, page=item, not_article=timeout_reason(self.timeout))
         except WorkerCrashed as exc:
             log.error("An extraction worker died on %s (%s); a new one takes its place", item.url, exc)
             return Article(record={}, page=item, not_article="extract_crashed")
         except Exception as exc:
-            log.error("Extraction of %s failed: %s: %s", item.url, type(exc).__name__, exc)
-            return Article(record={}, page=item, not_article=f"extract_error ({type(exc).__name__})")
+            return Article(record={}, page=item, not_article=error_reason(item.url, exc))
         self.stats.inc_value("articles/extracted")
         return Article(record=result.record, page=item, not_article=result.not_article)

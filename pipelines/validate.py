@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from scraper.archivable import drop_reason
 from scraper.items import Article, Page, PageDropped
 
 
@@ -24,9 +25,6 @@ class ValidatePipeline:
         """Pass articles on; raise PageDropped for the rest."""
         if not isinstance(item, Article):
             return item
-        if item.not_article:
-            raise PageDropped.counted(self.stats, item, item.not_article)
-        words = item.record["word_count"]
-        if words < self.min_words:
-            raise PageDropped.counted(self.stats, item, f"too_short ({words} words < {self.min_words})")
+        if reason := drop_reason(item.record, item.not_article, self.min_words):
+            raise PageDropped.counted(self.stats, item, reason)
         return item

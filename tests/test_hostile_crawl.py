@@ -436,7 +436,7 @@ def test_deep_nesting_a_million_elements_and_the_extraction_time_limit(tmp_path:
 
 
 def test_the_extraction_time_limit_holds_when_extraction_code_swallows_exceptions(monkeypatch: Any) -> None:
-    import pipelines.extract as pipeline
+    import scraper.archivable as pipeline
 
     def stubborn(*args: Any, **kwargs: Any) -> Any:
         deadline = time.monotonic() + 10  # far past the 0.3 s limit: only an interruption ends it sooner

@@ -15,8 +15,8 @@ import pytest
 
 from archive import Archive
 from devtools.siteserver import Site, serve
-from pipelines.dedupe import canonical_problem, without_volatile
 from scraper.discovery.urlclass import article_signal
+from scraper.stable import canonical_problem, without_volatile
 from tests.support.crawl import run_crawl
 from tests.support.paths import SITES
 
