@@ -15,6 +15,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$")
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
+_URL_MONTH = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
 
 # Time-zone abbreviations as news pages write them after a time, to their UTC offset (hours). The choices:
@@ -185,6 +186,12 @@ def iso_moment(value: str, *, end_of_day: bool = False) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def month_from_url(url: str) -> tuple[int, int] | None:
+    """The (year, month) of an article URL's `/2026/02/` (also the start of `/2026/02/03/`), else None."""
+    m = _URL_MONTH.search(url)
+    return (int(m[1]), int(m[2])) if m else None
+
+
 def date_from_url(url: str) -> str | None:
     """The `/2026/02/03/` date in an article URL, as `2026-02-03`, else None."""
     m = _URL_DATE.search(url)
@@ -229,7 +236,7 @@ _TIME = (
 _VISIBLE = (
     # 13. Mai 2026 um 15:44 / 13 May 2026, 15:44 / 3 de mayo de 2026
     re.compile(
-        rf"\b(?P<d>[0-3]?\d)\.?\s*(?:de\s+)?(?P<mon>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>(?:19|20)\d\d){_TIME}",
+        rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th|\.)?\s*(?:de\s+)?(?P<mon>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>(?:19|20)\d\d){_TIME}",
         re.IGNORECASE,
     ),
     # May 13, 2026 3:44 PM
@@ -237,19 +244,91 @@ _VISIBLE = (
         rf"\b(?P<mon>{_MONTH})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d){_TIME}", re.IGNORECASE
     ),
     # 13.05.2026, 15:44 Uhr (dotted dates are day first wherever they are written)
-    re.compile(rf"(?<![\d.])(?P<d>[0-3]?\d)\.(?P<m>[01]?\d)\.(?P<y>(?:19|20)\d\d){_TIME}"),
-    re.compile(rf"(?<![\d.])(?P<d>[0-3]\d)\.(?P<m>[01]\d)\.(?P<y>\d\d)(?![\d.]){_TIME}"),  # 25.04.24
+    re.compile(rf"(?<![\d.])(?P<d>[0-3]?\d)\.(?P<m>[01]?\d)\.(?P<y>(?:19|20)\d\d){_TIME}", re.IGNORECASE),
+    re.compile(rf"(?<![\d.])(?P<d>[0-3]\d)\.(?P<m>[01]\d)\.(?P<y>\d\d)(?![\d.]){_TIME}", re.IGNORECASE),  # 25.04.24
     # 2026.01.29 18:40 / 2026-01-29 18:40 / 2026年1月29日 18:40
-    re.compile(rf"\b(?P<y>(?:19|20)\d\d)[./年-]\s?(?P<m>[01]?\d)[./月-]\s?(?P<d>[0-3]?\d)日?{_TIME}"),
+    re.compile(rf"\b(?P<y>(?:19|20)\d\d)[./年-]\s?(?P<m>[01]?\d)[./月-]\s?(?P<d>[0-3]?\d)日?{_TIME}", re.IGNORECASE),
+    # 07/28/2012 / 08-17-2012: month or day first (see `_numeric_day`)
+    re.compile(
+        rf"(?<![\d./-])(?P<a>[0-3]?\d)(?P<sep>[/-])(?P<b>[0-3]?\d)(?P=sep)(?P<y>(?:19|20)\d\d)(?![\d/-]){_TIME}",
+        re.IGNORECASE,
+    ),
 )
 
 
-def parse_visible_date(text: str) -> str | None:
-    """A date (and time) as a page shows it in words or dotted digits, in several languages, else None.
+_WEEKDAYS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "monday mon montag lundi lunes lunedì maandag segunda",
+        "tuesday tue tues dienstag mardi martes martedì dinsdag terça",
+        "wednesday wed mittwoch mercredi miércoles mercoledì woensdag quarta",
+        "thursday thu thur thurs donnerstag jeudi jueves giovedì donderdag quinta",
+        "friday fri freitag vendredi viernes venerdì vrijdag sexta",
+        "saturday sat samstag samedi sábado sabato zaterdag",
+        "sunday sun sonntag dimanche domingo domenica zondag",
+    )
+):
+    for _name in _names.split():
+        _WEEKDAYS[_name] = _number
+# the weekday a page writes just before a numeric date ("Tuesday, 11.06.2012", "Mo, 08.09.2012")
+_WEEKDAY_BEFORE = re.compile(rf"\b({'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})\.?,?\s*$", re.IGNORECASE)
+
+
+def _readings(first: int, second: int, year: int) -> list[date]:
+    """The days `first/second/year` can be: day first, then month first (each only when it is a date)."""
+    out: list[date] = []
+    for day, month in ((first, second), (second, first)):
+        with contextlib.suppress(ValueError):
+            if (found := date(year, month, day)) not in out:
+                out.append(found)
+    return out
+
+
+def _numeric_day(
+    first: int, second: int, year: int, *, weekday: int | None, known: tuple[int, int] | None, day_first: bool
+) -> date | None:
+    """The day a numeric date means. A stated weekday, then the (year, month) the URL states, rule out readings
+    (a check that rules out all is ignored): "Tuesday, 11.06.2012" is 6 November, `08/09/2012` under `/2012/08/`
+    is 9 August. Of what stays, a dotted date (`day_first`) is read day first; a slashed one only when one
+    reading is left (`07/28/2012`): `03/02/2026` alone is never guessed."""
+    readings = _readings(first, second, year)
+    for keep in (
+        lambda d: weekday is None or d.weekday() == weekday,
+        lambda d: known is None or (d.year, d.month) == known,
+    ):
+        if len(readings) > 1 and (kept := [d for d in readings if keep(d)]):
+            readings = kept
+    return readings[0] if readings and (day_first or len(readings) == 1) else None
+
+
+def _day(groups: dict[str, str | None], before: str, known: tuple[int, int] | None) -> date | None:
+    """The day a `_VISIBLE` match states (`before`: the text before it, for a weekday), None when it is not a
+    (plausible) date."""
+    year = int(groups["y"] or 0) + (2000 if len(groups["y"] or "") == 2 else 0)
+    name = (groups.get("mon") or "").casefold().rstrip(".")
+    found: date | None
+    if name:
+        try:
+            found = date(year, _MONTHS.get(name) or 0, int(groups["d"] or 0))
+        except ValueError:
+            return None
+    else:
+        stated = _WEEKDAY_BEFORE.search(before[-16:])
+        weekday = _WEEKDAYS[stated[1].casefold()] if stated else None
+        slashed = groups.get("a") is not None
+        first, second = (groups["a"], groups["b"]) if slashed else (groups["d"], groups["m"])
+        found = _numeric_day(
+            int(first or 0), int(second or 0), year, weekday=weekday, known=known, day_first=not slashed
+        )
+    return found if found is not None and _plausible(found) else None
+
+
+def parse_visible_date(text: str, *, known_month: tuple[int, int] | None = None) -> str | None:
+    """A date (and time) as a page shows it in words or digits, in several languages, else None.
 
     `Veröffentlicht am 13. Mai 2026 um 15:44` -> `2026-05-13T15:44:00`; a zone after the time gives its offset
-    (`3:44 PM EDT` -> `-04:00`, see `zone`). No offset is invented; slashed
-    numeric dates (`03/02/2026`) stay refused, dotted ones are read day first.
+    (`3:44 PM EDT` -> `-04:00`, see `zone`). No offset is invented. Numeric dates: see `_numeric_day`;
+    `known_month` is the (year, month) the page's URL states.
     """
     text = " ".join(text.split())
     if not text or len(text) > 120:
@@ -259,13 +338,8 @@ def parse_visible_date(text: str) -> str | None:
         if not m:
             continue
         groups = m.groupdict()
-        month = _MONTHS.get(groups["mon"].casefold().rstrip(".")) if groups.get("mon") else int(groups["m"])
-        year = int(groups["y"]) + (2000 if len(groups["y"]) == 2 else 0)
-        try:
-            day = date(year, month or 0, int(groups["d"]))
-        except ValueError:
-            continue
-        if not _plausible(day):
+        day = _day(groups, text[: m.start()], known_month)
+        if day is None:
             continue
         if groups.get("h") is None:
             return day.isoformat()

@@ -24,7 +24,7 @@ from scraper.extract.authors import (
     structured_authors,
     structured_organizations,
 )
-from scraper.extract.dates import date_from_url, parse_date, parse_visible_date
+from scraper.extract.dates import date_from_url, month_from_url, parse_date, parse_visible_date
 from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
 from scraper.extract.text import clean_line, node_text
@@ -491,31 +491,33 @@ def _stating(node: HtmlElement) -> bool:
 def _visible_date(page: ParsedPage) -> str | None:
     """The first date the page shows in a date-like element (`<time>`, class "date"...), read in words."""
     scan = page.scan
+    known = month_from_url(page.url)
     for node in islice(_article_dates(page), 30):
         text = node_text(node)
-        if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
+        if 6 <= len(text) <= 120 and (found := parse_visible_date(text, known_month=known)):
             return found
     # else: the line that holds the byline ("Do 25.04.24 | 14:07 Uhr | Von Eva Muster"), or the headline's
     for node in scan.bylines[:4]:
         parent = node.getparent()
         text = node_text(parent) if parent is not None else ""
-        if 6 <= len(text) <= 160 and (found := parse_visible_date(text[:120])):
+        if 6 <= len(text) <= 160 and (found := parse_visible_date(text[:120], known_month=known)):
             return found
     h1 = next(page.tree.iter("h1"), None)
     for sibling in h1.itersiblings() if h1 is not None else ():
         text = node_text(sibling)
-        if 6 <= len(text) <= 120 and (found := parse_visible_date(text)):
+        if 6 <= len(text) <= 120 and (found := parse_visible_date(text, known_month=known)):
             return found
         if len(text) > 120:
             break
-    return _lead_date(page)
+    return _lead_date(page, known)
 
 
-def _lead_date(page: ParsedPage) -> str | None:
+def _lead_date(page: ParsedPage, known: tuple[int, int] | None) -> str | None:
     """A date on a short line just before the article's text or at its top (the headline's, the byline's:
     "Wednesday, November 07, 2012 | 2:00 PM", "Posted by Jane Doe on Tue, Oct 30, 2012"), the nearest first;
     lines that are mostly links (related-article cards, archives) or in reader comments are not read, nor a
-    day other than the URL's `/2012/07/19/`. (Lines after the text were measured: there they are comments.)"""
+    day other than the URL's `/2012/07/19/`; `known` is the URL's (year, month), which tells 08-09-2012's month.
+    (Lines after the text were measured: there they are comments.)"""
     found = page.found.blocks
     if not found:
         return None
@@ -530,7 +532,7 @@ def _lead_date(page: ParsedPage) -> str | None:
         text = block.text
         if not (6 <= len(text) <= 120 and block.link_density <= 0.5) or in_comments(block.node):
             continue
-        if (found_date := parse_visible_date(text)) and (not url_day or found_date[:10] == url_day):
+        if (found_date := parse_visible_date(text, known_month=known)) and (not url_day or found_date[:10] == url_day):
             return found_date  # a URL's date outvotes another day
     return None
 

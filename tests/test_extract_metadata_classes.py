@@ -1,0 +1,59 @@
+"""Classes of metadata failure (titles, dates, authors) fixed on pages nobody tuned for, each pinned on a small
+page written for the test (tests/pages) or on the strings such pages hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from scraper.extract import extract_article
+from scraper.extract.dates import parse_visible_date
+
+Page = Callable[[str], bytes]
+
+
+# --- dates ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "published"),
+    [
+        # the URL's /2012/08/ says which number is the month: 08-09-2012 is 9 August
+        ("https://notes.example/2012/08/why-our-seed-round-took-nine-months/", "2012-08-09T14:22:00"),
+        # nothing tells month-first from day-first: no date rather than a guess
+        ("https://notes.example/why-our-seed-round-took-nine-months/", None),
+    ],
+)
+def test_numeric_date_is_read_only_when_the_url_tells_month_from_day(page: Page, url: str, published: str) -> None:
+    assert extract_article(page("date-numeric-month-first.html"), url)["published_at"] == published
+
+
+@pytest.mark.parametrize(
+    ("raw", "known_month", "expected"),
+    [
+        ("Posted on 07/28/2012 by Michael Busch", None, "2012-07-28"),  # 28 is no month: month first
+        ("Posted on 28/07/2012", None, "2012-07-28"),  # and day first
+        ("at 7/18/2012 11:52:00 AM", None, "2012-07-18T11:52:00"),
+        ("10/29/2012 5:25:25 PM", None, "2012-10-29T17:25:00"),
+        ("Posted on: 08-7-2012", (2012, 8), "2012-08-07"),
+        ("Posted on: 08-7-2012", (2012, 7), "2012-07-08"),
+        ("Posted on: 08-7-2012", (2013, 1), None),  # the URL agrees with neither order
+        ("Submitted on 08/09/2012 14:30", None, None),
+        ("Version 1/2/2012-beta", None, None),
+        # a stated weekday tells the order too, also of a dotted date (US sites write 11.06.2012 month first)
+        ("Tuesday, 11.06.2012 / 4:54 PM / News", None, "2012-11-06T16:54:00"),
+        ("Monday, 11/05/2012", None, "2012-11-05"),
+        ("Stand: Montag, 22.04.2024, 06:00 Uhr", None, "2024-04-22T06:00:00"),
+        ("The Sun, 11.06.2012", None, "2012-06-11"),  # a weekday that fits neither reading is no evidence
+    ],
+)
+def test_slashed_and_dashed_dates(raw: str, known_month: tuple[int, int] | None, expected: str | None) -> None:
+    assert parse_visible_date(raw, known_month=known_month) == expected
+
+
+def test_ordinal_day_before_the_month_is_a_date(page: Page) -> None:
+    """ "9th August 2012, 5:28pm": the ordinal suffix hid the whole date (and its time)."""
+    record = extract_article(page("date-ordinal-day.html"), "https://music.example/news/lantern-bay-tour")
+    assert record["published_at"] == "2012-08-09T17:28:00"
+    assert parse_visible_date("By Conner Flynn on Monday 12th November 2012 3:16 pm") == "2012-11-12T15:16:00"
