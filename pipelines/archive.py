@@ -7,27 +7,23 @@ It is the last pipeline and passes on the record it wrote (a plain dict of schem
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import deferred_from_coro
 
 from archive.writer import ArchiveWriteError, ArchiveWriter
 from scraper.items import Article, Page, PageDropped
+from scraper.middlewares.capture import CrawlCapture
+from scraper.record import extractor_stamp
+from scraper.run import run_id, stop_for_archive_error
 
 log = logging.getLogger(__name__)
 
 
-def new_run_id() -> str:
-    """A run id that sorts by start time and is unique across overlapping runs."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
 class ArchivePipeline:
-    """Writes each Article's record to ARCHIVE_DIR/YYYY-MM-DD/<spider>-<run_id>.jsonl."""
+    """Writes each Article's record to ARCHIVE_DIR/YYYY-MM-DD/<spider>-<run_id>.jsonl, with its `source` (where
+    the run's WARC holds the response, written before the page reached the pipelines) and `extractor`."""
 
     def __init__(self, crawler: Crawler, root: str, run_id: str, gzip: bool, fsync_every: int) -> None:
         assert crawler.stats is not None
@@ -39,6 +35,7 @@ class ArchivePipeline:
         self.fsync_every = fsync_every
         self.writer: ArchiveWriter | None = None
         self.failed = False
+        self.capture = CrawlCapture.of(crawler) if crawler.settings.getbool("ARCHIVE_WARC") else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -46,7 +43,7 @@ class ArchivePipeline:
         return cls(
             crawler,
             settings.get("ARCHIVE_DIR") or "data",
-            settings.get("RUN_ID") or new_run_id(),
+            run_id(crawler),
             settings.getbool("ARCHIVE_GZIP"),
             settings.getint("ARCHIVE_FSYNC_EVERY"),
         )
@@ -61,7 +58,9 @@ class ArchivePipeline:
         self.stats.set_value("archive/root", self.root)
 
     def close_spider(self) -> None:
-        """fsync and close the run's files."""
+        """fsync and close the run's files (the WARC fsynced first: the JSONL points into it)."""
+        if self.capture is not None:
+            self.capture.flush()
         if self.writer is not None:
             try:
                 self.writer.close()
@@ -72,7 +71,7 @@ class ArchivePipeline:
         """Archive an Article and pass on its record, crawl fields added; other items pass through."""
         if not isinstance(item, Article) or self.writer is None:
             return item
-        if self.failed:
+        if self.failed or (self.capture is not None and self.capture.failed):
             raise PageDropped.counted(self.stats, item, "archive_error (the archive cannot be written)")
         assert self.crawler.spider is not None
         page = item.page
@@ -83,7 +82,11 @@ class ArchivePipeline:
             "spider": self.crawler.spider.name,
             "run_id": self.run_id,
             "http_status": page.status,
+            "source": page.source,
+            "extractor": extractor_stamp(),
         }
+        if self.capture is not None and self.fsync_every and (self.writer.records_written + 1) % self.fsync_every == 0:
+            self.capture.flush()  # the JSONL is about to be fsynced: the WARC bytes it points at go to disk first
         try:
             path = self.writer.write(item.record)
         except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine
@@ -100,7 +103,4 @@ class ArchivePipeline:
     def _stop(self, exc: OSError) -> None:
         """The archive cannot be written: stop the crawl (finish reason `archive_error`, exit status 1)."""
         self.failed = True
-        log.error("Cannot write the archive, stopping the crawl: %s", exc)
-        self.stats.set_value("archive/error", str(exc))
-        assert self.crawler.engine is not None
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
+        stop_for_archive_error(self.crawler, exc)

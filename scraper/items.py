@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
@@ -17,6 +18,9 @@ from scrapy.statscollectors import StatsCollector
 
 from scraper.record import Record
 from scraper.urls import strip_tracking
+
+if TYPE_CHECKING:
+    from archive.warc import Source
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Page:
     site_patterns: tuple[str, ...] = ()  # the site's own boilerplate patterns (sites.toml `boilerplate_patterns`)
     navigation: str | None = None  # at a navigation URL: what says the page is an article (its markup, a byline)
     revision: bool = False  # fetched again because its sitemap lastmod is newer than our last crawl
+    source: Source | None = None  # where the run's WARC holds the response (the record's `source`); None: no capture
 
     @classmethod
     def from_response(
@@ -61,7 +66,8 @@ class Page:
 @dataclass
 class Article:
     """A page after extraction: its record, and why it is not an article when it is not one. The archive
-    pipeline adds the crawl fields (`crawled_at`, `spider`, `run_id`, `http_status`) to `record`."""
+    pipeline adds the crawl fields (`crawled_at`, `spider`, `run_id`, `http_status`, `source`, `extractor`)
+    to `record`."""
 
     record: Record
     page: Page

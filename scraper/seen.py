@@ -13,19 +13,22 @@ import sqlite3
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler
 
 from archive.index import Index
 from scraper.urls import strip_tracking
 
+if TYPE_CHECKING:
+    from archive.warc import Source
+
 log = logging.getLogger(__name__)
 _STORES: weakref.WeakKeyDictionary[Crawler, SeenStore] = weakref.WeakKeyDictionary()  # one store per crawler
 
 
 class SeenStore:
-    """Archived URLs and content hashes of one archive root, plus this run's."""
+    """Archived URLs, content hashes and WARC captures of one archive root, plus this run's."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -33,6 +36,7 @@ class SeenStore:
         self._urls: set[str] = set()
         self._canonicals: set[str] = set()
         self._hashes: set[str] = set()
+        self._captures: dict[str, Source] = {}
         self._opened = False
         self._usable = True
 
@@ -110,6 +114,20 @@ class SeenStore:
             self._canonicals.add(strip_tracking(record["canonical_url"]))
         if record.get("content_hash"):
             self._hashes.add(record["content_hash"])
+
+    def last_capture(self, url: str) -> Source | None:
+        """Where the WARC holds the latest response captured for `url` (tracking parameters aside): this run's
+        capture, else the one the latest archived record of `url` points at; None if there is none."""
+        url = strip_tracking(url)
+        if url in self._captures:
+            return self._captures[url]
+        if not self._indexed or not hasattr(self.index, "last_capture"):  # TEMP until archive.index has it
+            return None
+        return self.index.last_capture(url)  # type: ignore[no-any-return]
+
+    def add_capture(self, url: str, source: Source) -> None:
+        """Remember the response this run captured for `url` (for revisits of an unchanged page)."""
+        self._captures[strip_tracking(url)] = source
 
     def only_named(self, url: str) -> bool:
         """Whether `url` is known only as the canonical a page of this run named, not as an archived page."""

@@ -43,6 +43,7 @@ DOWNLOADER_MIDDLEWARES = {  # ours replace Scrapy's user agent, retry and redire
     "scraper.middlewares.redirects.CheckedMetaRefreshMiddleware": 580,  # redirect loops and offsite redirects fail with
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,  # a reason: `redirect_loop`, `offsite`
     "scraper.middlewares.redirects.CheckedRedirectMiddleware": 600,
+    "scraper.middlewares.capture.CaptureDownloaderMiddleware": 595,  # after redirects, before gzip is decoded
 }
 EXTENSIONS = {  # the end-of-run summary and the one-line-per-failure log policy
     "scraper.extensions.summary.RunSummary": 500,
@@ -52,6 +53,7 @@ EXTENSIONS = {  # the end-of-run summary and the one-line-per-failure log policy
 SPIDER_MIDDLEWARES = {  # request policies: incremental runs, per-site page budgets
     "scraper.middlewares.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
     "scraper.middlewares.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
+    "scraper.middlewares.capture.CaptureSpiderMiddleware": 930,  # writes the WARC capture before the callback
 }
 ITEM_PIPELINES = {  # Page -> Article, one job each, in this order
     "pipelines.extract.ExtractPipeline": 100,
@@ -87,3 +89,5 @@ ARCHIVE_DIR = "data"  # archive root: ARCHIVE_DIR/YYYY-MM-DD/<spider>-<run_id>.j
 ARCHIVE_GZIP = False  # compress each run's files to .jsonl.gz when the run ends
 ARCHIVE_FSYNC_EVERY = 100  # records between fsyncs (every record is flushed to the OS at once)
 RUN_ID = ""  # this run's id in file names; empty makes one from the start time
+ARCHIVE_WARC = True  # keep each article response as sent in ARCHIVE_DIR/YYYY-MM-DD/<spider>-<run_id>.warc.gz
+ARCHIVE_WARC_ALL = False  # also keep sitemaps, feeds, robots.txt and navigation pages in the WARC

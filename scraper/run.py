@@ -1,0 +1,36 @@
+"""What the archive pipeline and the capture middleware share about one run: its id, and how it stops when the
+archive (JSONL or WARC) cannot be written."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import weakref
+from datetime import UTC, datetime
+
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
+
+log = logging.getLogger(__name__)
+_RUN_IDS: weakref.WeakKeyDictionary[Crawler, str] = weakref.WeakKeyDictionary()
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time and is unique across overlapping runs."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_id(crawler: Crawler) -> str:
+    """The crawl's run id (RUN_ID, else one made at first use): the JSONL and the WARC files of a run share it."""
+    if crawler not in _RUN_IDS:
+        _RUN_IDS[crawler] = crawler.settings.get("RUN_ID") or new_run_id()
+    return _RUN_IDS[crawler]
+
+
+def stop_for_archive_error(crawler: Crawler, exc: OSError) -> None:
+    """The archive cannot be written: log it, note it in the stats (`archive/error`) and stop the crawl with
+    finish reason `archive_error` (exit status 1)."""
+    log.error("Cannot write the archive, stopping the crawl: %s", exc)
+    assert crawler.stats is not None and crawler.engine is not None
+    crawler.stats.set_value("archive/error", str(exc))
+    deferred_from_coro(crawler.engine.close_spider_async(reason="archive_error"))
