@@ -8,6 +8,8 @@ valid when the plain part is compressed into the gz part.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import io
 import operator
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
+from .locking import acquire
 from .names import GZ_SUFFIX, QUARANTINE_DIR, SUFFIX, is_day
 
 if TYPE_CHECKING:
@@ -315,6 +318,51 @@ def _skip_to(f: BinaryIO, path: Path, base: int, start: int) -> int:
             break
         skip -= got
     return start - skip
+
+
+def open_append_locked(path: Path, timeout: float) -> int:
+    """Open ``path`` for O_APPEND writing (created if missing) and flock it; OSError if locked by another writer.
+
+    If the file was replaced (repaired, compressed) while waiting for the lock, the new file is opened.
+    """
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    for _ in range(100):
+        fd = os.open(path, flags, 0o644)
+        try:
+            if not acquire(fd, timeout):
+                raise OSError(errno.EWOULDBLOCK, "locked by another writer (same spider and run_id?)")
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+            except FileNotFoundError:
+                same = False
+            if same:
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # replaced (repaired or compressed) while we waited: open the new file
+    raise OSError(errno.EAGAIN, "file keeps being replaced")
+
+
+def append_whole(fd: int, data: bytes, size: int) -> None:
+    """Append ``data`` to the O_APPEND file ``fd`` of ``size`` bytes; on failure cut it back to ``size``, raise.
+
+    One ``os.write`` in the normal case; a short write is continued, and any failure after a partial
+    write takes the partial bytes back, so the file only ever holds whole appends (a kill aside).
+    """
+    view = memoryview(data)
+    done = 0
+    try:
+        while done < len(data):
+            n = os.write(fd, view[done:])
+            if n <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            done += n
+    except OSError:
+        if done:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+        raise
 
 
 def fsync_dir(path: Path) -> None:

@@ -10,6 +10,7 @@ DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_NAME = 128
 SUFFIX = ".jsonl"
 GZ_SUFFIX = ".jsonl.gz"
+WARC_SUFFIX = ".warc.gz"  # a run's raw captures beside its JSONL: gzip per record, never compressed again
 INDEX_DIR = ".index"
 QUARANTINE_DIR = ".quarantine"
 
@@ -27,6 +28,11 @@ def check_name(kind: str, value: object) -> str:
 def file_name(spider: str, run_id: str) -> str:
     """The data file name for one run of one spider."""
     return f"{check_name('spider', spider)}-{check_name('run_id', run_id)}{SUFFIX}"
+
+
+def warc_name(spider: str, run_id: str) -> str:
+    """The WARC file name for one run of one spider (beside its JSONL of the same day)."""
+    return f"{check_name('spider', spider)}-{check_name('run_id', run_id)}{WARC_SUFFIX}"
 
 
 def is_day(name: str) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import fcntl
 import os
 from collections.abc import Callable, Mapping
@@ -14,7 +12,6 @@ from typing import Any
 
 from . import files
 from .jsonline import encode_line
-from .locking import acquire
 from .names import check_name, file_name
 
 LOCK_TIMEOUT = 10.0
@@ -152,38 +149,13 @@ class ArchiveWriter:
 
     @staticmethod
     def _open_locked(path: Path) -> int:
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
-        for _ in range(100):
-            fd = os.open(path, flags, 0o644)
-            try:
-                if not acquire(fd, LOCK_TIMEOUT):
-                    raise OSError(errno.EWOULDBLOCK, "locked by another writer (same spider and run_id?)")
-                try:
-                    same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
-                except FileNotFoundError:
-                    same = False
-                if same:
-                    return fd
-            except BaseException:
-                os.close(fd)
-                raise
-            os.close(fd)  # replaced (repaired or compressed) while we waited: open the new file
-        raise OSError(errno.EAGAIN, "file keeps being replaced")
+        return files.open_append_locked(path, LOCK_TIMEOUT)
 
     def _append(self, data: bytes) -> None:
         assert self._fd is not None and self._path is not None
-        view = memoryview(data)
-        done = 0
         try:
-            while done < len(data):
-                n = os.write(self._fd, view[done:])
-                if n <= 0:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                done += n
+            files.append_whole(self._fd, data, self._size)  # a partial line is taken back: only whole lines stay
         except OSError as exc:
-            if done:
-                with contextlib.suppress(OSError):  # take back the partial line: only whole lines stay
-                    os.ftruncate(self._fd, self._size)
             raise ArchiveWriteError(self._path, exc) from exc
         self._size += len(data)
 

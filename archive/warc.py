@@ -1,0 +1,779 @@
+"""Raw captures in WARC/1.1 (ISO 28500): write what the server sent, read it back, stream any WARC file.
+
+Files are ``ROOT/YYYY-MM-DD/<spider>-<run_id>.warc.gz`` beside the run's JSONL: a ``warcinfo`` record,
+then per capture a ``response`` (or ``revisit``), its ``request`` and optionally a ``metadata`` record
+(JSON), each its own gzip member written by warcio and appended with one ``os.write``. A record's
+``source`` names the response's member: ``length`` bytes at ``offset`` of ``ROOT/<warc>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO, TypedDict
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
+from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.warcwriter import WARCWriter
+
+from . import files
+from .names import WARC_SUFFIX, check_name, warc_name
+from .writer import LOCK_TIMEOUT, ArchiveWriteError
+
+log = logging.getLogger(__name__)
+
+WARC_VERSION = "1.1"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+# Scrapy (like every HTTP client) hands over the body de-chunked: a stored "Transfer-Encoding: chunked"
+# would make replay tools de-chunk it again, so the header is kept under this name (as wget and pywb do).
+ORIG_PREFIX = "X-Archive-Orig-"
+GZIP_MAGIC = b"\x1f\x8b"
+# what warcio raises on damaged or cut-short input (a record cut inside its headers gives AttributeError)
+READ_ERRORS = (
+    ArchiveLoadFailed,
+    StatusAndHeadersParserException,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    IndexError,
+    KeyError,
+    AttributeError,
+    TypeError,
+)
+
+
+class Source(TypedDict):
+    """Where the response a record was extracted from is stored (the record's ``source`` field)."""
+
+    warc: str  # path relative to ARCHIVE_DIR (or absolute, for a WARC file referenced in place)
+    offset: int  # byte offset of the response record (its gzip member) in the file
+    length: int  # bytes of that record (gzip member) on disk
+    record_id: str  # its WARC-Record-ID, '<urn:uuid:...>'
+    digest: str  # its WARC-Payload-Digest, 'sha1:<base32>'
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Capture:
+    """One HTTP exchange as sent over the wire (body still Content-Encoded when the server encoded it)."""
+
+    url: str
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    method: str = "GET"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    date: datetime = field(default_factory=_utcnow)
+    ip: str | None = None
+    metadata: dict[str, Any] | None = None  # the JSON of the metadata record written with it, if any
+
+    def header(self, name: str) -> str | None:
+        """The first response header called ``name`` (case-insensitive), or None."""
+        lower = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lower), None)
+
+
+class WarcError(ValueError):
+    """A WARC record or a ``source`` that is not what it should be; the message says where and why."""
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC-Payload-Digest of ``body`` ('sha1:<base32>'), as written for a response with this body."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def warc_date(when: datetime) -> str:
+    """``when`` as a WARC/1.1 date: UTC, microseconds, 'Z'."""
+    if when.tzinfo is None:
+        raise ValueError("a WARC date needs an aware datetime")
+    return str(datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None), use_micros=True))
+
+
+def _software() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"news-archiver {version('news-archiver')}"
+    except PackageNotFoundError:
+        return "news-archiver"
+
+
+class WarcWriter:
+    """Append captures to ``root/YYYY-MM-DD/<spider>-<run_id>.warc.gz`` (UTC day at the time of writing).
+
+    Crash safety as for the JSONL (archive.writer): the file is flock-ed while open, every record is
+    one gzip member built in memory and appended with one ``os.write`` on an O_APPEND descriptor,
+    fsynced every ``fsync_every`` captures and on close. A kill leaves at most a torn last member; a
+    writer reopening such a file moves the torn bytes to ``root/.quarantine`` first.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        spider: str,
+        run_id: str,
+        *,
+        software: str | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        fsync_every: int = 100,
+    ) -> None:
+        self.root = Path(root)
+        self.spider = check_name("spider", spider)
+        self.run_id = check_name("run_id", run_id)
+        self.name = warc_name(spider, run_id)
+        self.software = software or _software()
+        self.fsync_every = fsync_every
+        self._clock = clock
+        self._warcio = WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
+        self._fd: int | None = None
+        self._day: str | None = None
+        self._path: Path | None = None
+        self._size = 0
+        self._unsynced = 0
+        self._closed = False
+        self.responses = 0
+        self.revisits = 0
+        self.bytes_written = 0
+
+    @property
+    def path(self) -> Path | None:
+        """The file currently open for appending, if any."""
+        return self._path
+
+    def write_response(self, capture: Capture, *, metadata: Mapping[str, object] | None = None) -> Source:
+        """Write ``capture`` as response + request (+ metadata JSON) records; return the response's Source."""
+        http = _response_headers(capture)
+        record = self._warcio.create_warc_record(
+            capture.url,
+            "response",
+            payload=io.BytesIO(capture.body),
+            length=len(capture.body),
+            http_headers=http,
+            warc_headers_dict=self._warc_headers(capture),
+        )
+        source = self._write_exchange(capture, record, metadata)
+        self.responses += 1
+        return source
+
+    def write_revisit(
+        self, capture: Capture, previous: Source, previous_url: str, previous_date: str | datetime
+    ) -> Source:
+        """Write ``capture`` as a revisit of ``previous`` (same payload digest; headers only); return ``previous``.
+
+        ValueError when the body's digest is not ``previous``'s: that would be a revisit of other bytes.
+        """
+        digest = payload_digest(capture.body)
+        if digest != previous["digest"]:
+            raise ValueError(
+                f"revisit of {capture.url}: payload digest {digest} is not the previous {previous['digest']}"
+            )
+        refers_date = previous_date if isinstance(previous_date, str) else warc_date(previous_date)
+        headers = self._warc_headers(capture)
+        headers["WARC-Refers-To"] = previous["record_id"]
+        record = self._warcio.create_revisit_record(
+            capture.url,
+            digest,
+            previous_url,
+            refers_date,
+            http_headers=_response_headers(capture),
+            warc_headers_dict=headers,
+        )
+        self._write_exchange(capture, record, None)
+        self.revisits += 1
+        return previous
+
+    def flush(self) -> None:
+        """fsync what was written so far."""
+        if self._fd is not None:
+            self._sync()
+
+    def close(self) -> None:
+        """fsync and close the open file. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finish()
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _warc_headers(capture: Capture) -> dict[str, str]:
+        headers = {"WARC-Date": warc_date(capture.date)}
+        if capture.ip:
+            headers["WARC-IP-Address"] = capture.ip
+        return headers
+
+    def _write_exchange(self, capture: Capture, record: ArcWarcRecord, metadata: Mapping[str, object] | None) -> Source:
+        if self._closed:
+            raise ValueError("write to a closed WarcWriter")
+        body = self._member(record)  # built before the file is touched: a bad capture writes nothing
+        record_id = str(record.rec_headers.get_header("WARC-Record-ID"))
+        date = str(record.rec_headers.get_header("WARC-Date"))
+        linked = {"WARC-Concurrent-To": record_id, "WARC-Date": date}
+        request = self._warcio.create_warc_record(
+            capture.url, "request", http_headers=_request_headers(capture), warc_headers_dict=linked
+        )
+        members = [self._member(request)]
+        if metadata is not None:
+            data = json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True).encode("utf-8")
+            meta = self._warcio.create_warc_record(
+                capture.url,
+                "metadata",
+                payload=io.BytesIO(data),
+                length=len(data),
+                warc_content_type="application/json",
+                warc_headers_dict=linked,
+            )
+            members.append(self._member(meta))
+        path = self._ensure_open()
+        offset = self._size
+        self._append(body)
+        for member in members:
+            self._append(member)
+        self._unsynced += 1
+        if self.fsync_every and self._unsynced >= self.fsync_every:
+            self._sync()
+        digest = str(record.rec_headers.get_header("WARC-Payload-Digest"))
+        return Source(
+            warc=path.relative_to(self.root).as_posix(),
+            offset=offset,
+            length=len(body),
+            record_id=record_id,
+            digest=digest,
+        )
+
+    def _member(self, record: ArcWarcRecord) -> bytes:
+        out = io.BytesIO()
+        self._warcio.out = out
+        try:
+            self._warcio.write_record(record)
+        finally:
+            self._warcio.out = None
+        return out.getvalue()
+
+    def _ensure_open(self) -> Path:
+        day = self._clock().astimezone(UTC).strftime("%Y-%m-%d")
+        if day != self._day:
+            self._finish()
+            self._open(day)
+        assert self._path is not None
+        return self._path
+
+    def _open(self, day: str) -> None:
+        directory = self.root / day
+        path = directory / self.name
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveWriteError(directory, exc, "create directory for") from exc
+        try:
+            fd = files.open_append_locked(path, LOCK_TIMEOUT)
+        except OSError as exc:
+            raise ArchiveWriteError(path, exc, "open") from exc
+        self._fd, self._day, self._path = fd, day, path
+        try:
+            size = os.fstat(fd).st_size
+            if size:
+                size = _cut_torn_tail(self.root, path, fd, size)
+            else:
+                files.fsync_dir(directory)
+        except OSError as exc:
+            self._finish()
+            raise ArchiveWriteError(path, exc, "open") from exc
+        self._size = size
+        if size == 0:
+            self._append(self._member(self._warcinfo()))
+
+    def _warcinfo(self) -> ArcWarcRecord:
+        info = {
+            "software": self.software,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "isPartOf": f"{self.spider}-{self.run_id}",
+            "spider": self.spider,
+            "run_id": self.run_id,
+        }
+        return self._warcio.create_warcinfo_record(self.name, info)
+
+    def _append(self, data: bytes) -> None:
+        assert self._fd is not None and self._path is not None
+        try:
+            files.append_whole(self._fd, data, self._size)
+        except OSError as exc:
+            raise ArchiveWriteError(self._path, exc) from exc
+        self._size += len(data)
+        self.bytes_written += len(data)
+
+    def _sync(self) -> None:
+        assert self._fd is not None and self._path is not None
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise ArchiveWriteError(self._path, exc, "sync") from exc
+        self._unsynced = 0
+
+    def _finish(self) -> None:
+        if self._fd is None:
+            return
+        fd = self._fd
+        try:
+            self._sync()
+        finally:
+            self._fd = self._path = self._day = None
+            os.close(fd)  # closing releases the flock
+
+
+def _response_headers(capture: Capture) -> StatusAndHeaders:
+    headers = [(ORIG_PREFIX + k if k.lower() == "transfer-encoding" else k, v) for k, v in capture.headers]
+    statusline = f"{capture.status} {capture.reason}".rstrip()
+    return StatusAndHeaders(statusline, headers, protocol="HTTP/1.1")
+
+
+def _request_headers(capture: Capture) -> StatusAndHeaders:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(capture.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = list(capture.request_headers)
+    if not any(k.lower() == "host" for k, _ in headers):
+        headers.insert(0, ("Host", parts.netloc))
+    return StatusAndHeaders(f"{capture.method} {target} HTTP/1.1", headers, protocol="", is_http_request=True)
+
+
+# --- gzip members ------------------------------------------------------------------------------------
+
+
+def whole_members_end(f: BinaryIO) -> tuple[int, str | None]:
+    """Scan the gzip members of ``f`` from its position: (bytes up to the end of the last whole member, damage).
+
+    ``damage`` is None when the file ends exactly after a whole member, else says what follows it
+    (a member cut short, corrupt data, bytes that are not gzip). Memory stays bounded.
+    """
+    start = f.tell()
+    end = consumed = 0
+    z: zlib._Decompress | None = None
+    buf = b""
+    while True:
+        if not buf:
+            buf = f.read(files.GZ_READ)
+            if not buf:
+                break
+        if z is None:
+            z = zlib.decompressobj(files.GZ_WBITS)
+        try:
+            z.decompress(buf, files.CHUNK)
+        except zlib.error as exc:
+            return end, f"corrupt gzip data after byte {start + end} ({exc})"
+        rest = z.unused_data if z.eof else z.unconsumed_tail
+        consumed += len(buf) - len(rest)
+        buf = rest
+        if z.eof:
+            end, z = consumed, None
+    if z is not None:
+        return end, f"the file ends inside a gzip member at byte {start + end} ({consumed - end:,} bytes)"
+    return end, None
+
+
+def _cut_torn_tail(root: Path, path: Path, fd: int, size: int) -> int:
+    """Move bytes after the last whole gzip member of ``path`` to root/.quarantine; return the new size."""
+    with open(path, "rb", buffering=files.CHUNK) as f:
+        end, damage = whole_members_end(f)
+        if damage is None:
+            return size
+        f.seek(end)
+        torn = f.read()
+    dest = files.write_quarantine(root, path, torn)
+    os.ftruncate(fd, end)
+    os.fsync(fd)
+    log.warning("%s: %s; the %d torn bytes moved to %s", path, damage, len(torn), dest)
+    return end
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def warc_path(root: str | os.PathLike[str], source: Mapping[str, Any]) -> Path:
+    """The file a ``source`` names: relative to the archive root, or absolute."""
+    return Path(root) / str(source["warc"])
+
+
+def read_capture(root: str | os.PathLike[str], source: Mapping[str, Any], *, url: str | None = None) -> Capture:
+    """The response stored at ``source`` (body as stored), with its request and metadata when written beside it.
+
+    WarcError when the bytes there are not a whole response record with the source's record id and
+    digest (and, given ``url``, for that URL); OSError when the file cannot be read.
+    """
+    path = warc_path(root, source)
+    offset, length = int(source["offset"]), int(source["length"])
+    where = f"{source['warc']} at offset {offset}"
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+        if len(data) < length:
+            raise WarcError(f"{where}: the file ends {length - len(data):,} bytes before the record's end")
+        try:
+            record = next(ArchiveIterator(io.BytesIO(data)), None)
+        except READ_ERRORS as exc:
+            raise WarcError(f"{where}: not a readable WARC record ({type(exc).__name__}: {exc})") from None
+        if record is None or record.rec_type != "response":
+            found = "nothing" if record is None else f"a {record.rec_type!r} record"
+            raise WarcError(f"{where}: expected a response record, found {found}")
+        capture = _capture(record, where)
+        _check(record, capture, source, url, where)
+        f.seek(offset + length)
+        _attach_following(f, capture, str(source["record_id"]))
+    return capture
+
+
+def _check(record: ArcWarcRecord, capture: Capture, source: Mapping[str, Any], url: str | None, where: str) -> None:
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    if source.get("record_id") and record_id != source["record_id"]:
+        raise WarcError(f"{where}: record {record_id} is not the source's {source['record_id']}")
+    if url is not None and capture.url != url:
+        raise WarcError(f"{where}: the response is for {capture.url}, not {url}")
+    digest = source.get("digest")
+    if digest and digest.startswith("sha1:") and payload_digest(capture.body) != digest:
+        raise WarcError(f"{where}: the stored body does not match the source's digest {digest}")
+
+
+def _attach_following(f: BinaryIO, capture: Capture, record_id: str, lookahead: int = 3) -> None:
+    """Read the request / metadata records written right after the response into ``capture``."""
+    try:
+        for n, record in enumerate(ArchiveIterator(f)):
+            if n >= lookahead or record.rec_type in ("response", "revisit"):
+                break
+            if record.rec_headers.get_header("WARC-Concurrent-To") == record_id:
+                _attach(capture, record)
+    except READ_ERRORS:
+        return  # a torn tail after the response: what was read stays
+
+
+def _attach(capture: Capture, record: ArcWarcRecord) -> None:
+    if record.rec_type == "request" and record.http_headers is not None:
+        capture.method = str(record.http_headers.protocol or capture.method)
+        capture.request_headers = list(record.http_headers.headers)
+    elif record.rec_type == "metadata":
+        try:
+            value = json.loads(record.raw_stream.read())
+        except ValueError:
+            return
+        if isinstance(value, dict):
+            capture.metadata = value
+
+
+def _capture(record: ArcWarcRecord, where: str) -> Capture:
+    """A Capture from a response record (its body read whole); WarcError when the record is cut short."""
+    http = record.http_headers
+    if http is None:
+        raise WarcError(f"{where}: the response has no HTTP headers")
+    try:
+        body = record.raw_stream.read()
+    except READ_ERRORS as exc:
+        raise WarcError(f"{where}: the record's body is unreadable ({type(exc).__name__}: {exc})") from None
+    missing = getattr(record.raw_stream, "limit", 0)
+    if missing:
+        raise WarcError(f"{where}: the record is cut short ({missing:,} bytes of its body missing)")
+    status_line = str(http.statusline or "")
+    code, _, reason = status_line.partition(" ")
+    headers = [(str(k), str(v)) for k, v in http.headers]
+    date_text = record.rec_headers.get_header("WARC-Date")
+    try:
+        date = iso_date_to_datetime(date_text, tz_aware=True) if date_text else _utcnow()
+    except (ValueError, IndexError):
+        date = _utcnow()
+    return Capture(
+        url=str(record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>"),
+        status=int(code) if code.isdigit() else 0,
+        reason=reason,
+        headers=headers,
+        body=body,
+        date=date,
+        ip=record.rec_headers.get_header("WARC-IP-Address"),
+    )
+
+
+def decoded_body(capture: Capture) -> bytes:
+    """The body with its Content-Encoding undone (gzip, deflate, br when brotli is installed; identity).
+
+    A body stored still chunked (Transfer-Encoding: chunked, as other crawlers may store it) is
+    de-chunked first; our own captures keep that header as X-Archive-Orig-Transfer-Encoding.
+    WarcError for an encoding it cannot undo or damaged compressed data.
+    """
+    body = capture.body
+    if (capture.header("Transfer-Encoding") or "").strip().lower() == "chunked":
+        body = _dechunk(body)
+    encodings = [e.strip().lower() for e in (capture.header("Content-Encoding") or "").split(",") if e.strip()]
+    for encoding in reversed(encodings):
+        body = _decode(body, encoding, capture.url)
+    return body
+
+
+def _decode(body: bytes, encoding: str, url: str) -> bytes:
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return _gunzip(body)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send it
+        if encoding == "br":
+            return _unbrotli(body, url)
+        if encoding == "identity":
+            return body
+    except (zlib.error, OSError, EOFError) as exc:
+        raise WarcError(f"{url}: damaged {encoding} body ({exc})") from None
+    raise WarcError(f"{url}: unknown Content-Encoding {encoding!r}")
+
+
+def _unbrotli(body: bytes, url: str) -> bytes:
+    try:
+        import brotli
+    except ImportError:
+        raise WarcError(f"{url}: the body is brotli-encoded and brotli is not installed") from None
+    try:
+        return brotli.decompress(body)
+    except brotli.error as exc:
+        raise WarcError(f"{url}: damaged br body ({exc})") from None
+
+
+def _gunzip(body: bytes) -> bytes:
+    out: list[bytes] = []
+    while body:
+        z = zlib.decompressobj(files.GZ_WBITS)
+        out.append(z.decompress(body))
+        if not z.eof:
+            raise zlib.error("truncated gzip body")
+        body = z.unused_data.lstrip(b"\0")
+    return b"".join(out)
+
+
+def _dechunk(body: bytes) -> bytes:
+    out: list[bytes] = []
+    pos = 0
+    try:
+        while True:
+            eol = body.index(b"\r\n", pos)
+            size = int(body[pos:eol].split(b";")[0], 16)
+            if size == 0:
+                return b"".join(out)
+            out.append(body[eol + 2 : eol + 2 + size])
+            pos = eol + 2 + size + 2
+    except ValueError:
+        return body  # not chunked after all: stored de-chunked
+
+
+# --- streaming any WARC file -------------------------------------------------------------------------
+
+
+@dataclass
+class Location:
+    """Where iter_captures found a response: a Source plus whether ``offset``/``length`` can be seeked to."""
+
+    source: Source
+    random_access: bool  # False in a whole-file gzip: offsets are into the decompressed stream
+    date: str  # the WARC-Date as written
+
+
+Found = tuple[Capture, Location, dict[str, Any] | None]
+
+
+class CaptureIterator:
+    """Iterate ``(capture, location, metadata)`` over the HTTP responses of one WARC file; see iter_captures.
+
+    After (or during) iteration: ``counts`` of records by outcome ('responses', 'revisits',
+    'not_response', 'not_http', 'unreadable'), ``torn`` (the file ended inside a record, or its last
+    bytes were damaged: iteration stopped there) and ``damage`` (what and where).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, warc: str | None = None) -> None:
+        self.path = Path(path)
+        self.warc = warc if warc is not None else str(path)
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("responses", "revisits", "not_response", "not_http", "unreadable"), 0
+        )
+        self.torn = False
+        self.damage: str | None = None
+        self.whole_file_gzip = False
+        self._it = self._iterate()
+
+    def __iter__(self) -> CaptureIterator:
+        return self
+
+    def __next__(self) -> Found:
+        return next(self._it)
+
+    def _iterate(self) -> Iterator[Found]:
+        with open(self.path, "rb", buffering=files.CHUNK) as f:
+            gzipped = f.read(2) == GZIP_MAGIC
+            f.seek(0)
+            self.whole_file_gzip = gzipped and _first_member_holds_more(f)
+            f.seek(0)
+            if not self.whole_file_gzip:
+                yield from self._records(f, gzipped)
+                return
+        with io.BufferedReader(files.GzStream(self.path), files.CHUNK) as stream:
+            yield from self._records(stream, False)
+
+    def _records(self, f: BinaryIO, members: bool) -> Iterator[Found]:
+        """Yield the responses read from ``f``; ``members``: gzip per record (the last member is checked whole)."""
+        records = ArchiveIterator(f, ensure_http_headers=False)
+        pending: tuple[Capture, Location] | None = None
+        last_offset = n = 0  # offset of the last record read; records read
+        pending_is_last = False
+        try:
+            for record in records:
+                n += 1
+                pending_is_last = False
+                if record.rec_type in ("request", "metadata"):
+                    self.counts["not_response"] += 1
+                    if (
+                        pending is not None
+                        and record.rec_headers.get_header("WARC-Concurrent-To") == (pending[1].source["record_id"])
+                    ):
+                        _attach(pending[0], record)
+                    last_offset = records.get_record_offset()
+                    continue
+                if pending is not None:
+                    yield pending[0], pending[1], pending[0].metadata
+                    pending = None
+                pending = self._response(records, record)
+                pending_is_last = pending is not None
+                last_offset = records.get_record_offset()
+        except READ_ERRORS as exc:
+            self._torn(f"record {n + 1}: {type(exc).__name__}: {exc}")
+        except _Torn as exc:
+            self._torn(str(exc))
+        else:
+            damage = files.part_damage(f)
+            if members and n:
+                f.seek(last_offset)
+                damage = whole_members_end(f)[1]
+            if damage:
+                self._torn(damage)
+                if pending is not None and pending_is_last:  # its bytes may be whole, its record is not
+                    self.counts["responses"] -= 1
+                    pending = None
+        if pending is not None:
+            yield pending[0], pending[1], pending[0].metadata
+
+    def _response(self, records: ArchiveIterator, record: ArcWarcRecord) -> tuple[Capture, Location] | None:
+        if record.rec_type == "revisit":
+            self.counts["revisits"] += 1
+            return None
+        if record.rec_type != "response":
+            self.counts["not_response"] += 1
+            return None
+        uri = str(record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
+        if record.http_headers is None or not uri.lower().startswith(("http:", "https:")):
+            self.counts["not_http"] += 1
+            return None
+        try:
+            capture = _capture(record, f"{self.warc} record {record.rec_headers.get_header('WARC-Record-ID')}")
+        except WarcError as exc:
+            raise _Torn(str(exc)) from None
+        offset, length = records.get_record_offset(), records.get_record_length()
+        source = Source(
+            warc=self.warc,
+            offset=int(offset),
+            length=int(length),
+            record_id=str(record.rec_headers.get_header("WARC-Record-ID")),
+            digest=str(record.rec_headers.get_header("WARC-Payload-Digest") or payload_digest(capture.body)),
+        )
+        self.counts["responses"] += 1
+        date = str(record.rec_headers.get_header("WARC-Date") or "")
+        return capture, Location(source, not self.whole_file_gzip, date)
+
+    def _torn(self, damage: str) -> None:
+        self.torn = True
+        self.damage = damage
+        self.counts["unreadable"] += 1
+        log.warning("%s: %s; the rest of the file is skipped", self.path, damage)
+
+
+class _Torn(Exception):
+    pass
+
+
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([0-9]+)[ \t]*\r?$")
+
+
+def _first_member_holds_more(f: BinaryIO) -> bool:
+    """True when the first gzip member of ``f`` decompresses to more than its first WARC record (whole-file gzip).
+
+    Decompresses at most one record's worth (plus a chunk) of the first member.
+    """
+    z = zlib.decompressobj(files.GZ_WBITS)
+    head = b""
+    total = 0
+    size: int | None = None
+    while not z.eof:
+        data = f.read(files.GZ_READ)
+        if not data:
+            return False
+        try:
+            out = z.decompress(data)
+        except zlib.error:
+            return False
+        total += len(out)
+        if size is None:
+            head += out
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(head) > files.CHUNK:
+                    return False
+                continue
+            match = _CONTENT_LENGTH.search(head[: end + 2])
+            if match is None:
+                return False
+            size = end + 4 + int(match.group(1)) + 4
+            head = b""
+        if total > size + 4:  # more than the record and a blank line or two
+            return True
+    return False
+
+
+def iter_captures(path: str | os.PathLike[str], *, warc: str | None = None) -> CaptureIterator:
+    """Stream the HTTP responses of any WARC file: ``(capture, location, metadata)`` per response record.
+
+    Gzip per record, whole-file gzip or uncompressed; records that are not responses (warcinfo,
+    request, metadata, revisit, resource) or not HTTP (dns:, whois:) are skipped and counted; a file
+    cut short (a torn last record) or damaged ends the iteration with ``torn`` set instead of an
+    exception. One record's body in memory at a time. ``warc`` is the name to put in each Source
+    (default: ``path`` as given).
+    """
+    return CaptureIterator(path, warc=warc)
+
+
+def is_warc_file(name: str) -> bool:
+    """True for the archive's own WARC file names (``<spider>-<run_id>.warc.gz``)."""
+    return name.endswith(WARC_SUFFIX) and not name.startswith(".")

@@ -1,0 +1,361 @@
+"""archive.warc: WARC/1.1 captures written by warcio, read back byte for byte, any WARC file streamed."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archive.warc import (
+    Capture,
+    WarcError,
+    WarcWriter,
+    decoded_body,
+    iter_captures,
+    payload_digest,
+    read_capture,
+)
+
+WARCIO = Path(sys.executable).with_name("warcio")
+DAY = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+HTML = b"<html><head><title>A</title></head><body><p>" + "Stra\u00dfe caf\u00e9 ".encode() * 50 + b"</p></body></html>"
+
+
+def page(url: str, body: bytes = HTML, **kw: object) -> Capture:
+    headers = kw.pop("headers", [("Content-Type", "text/html; charset=utf-8")])
+    kw.setdefault("date", DAY)
+    return Capture(url, 200, "OK", headers, body, **kw)  # type: ignore[arg-type]
+
+
+def warcio(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(WARCIO), *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def writer(root: Path, run: str = "r1") -> WarcWriter:
+    return WarcWriter(root, "news", run, software="news-archiver test", clock=lambda: DAY)
+
+
+def test_written_file_passes_warcio_check_and_index_and_sources_read_back(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        a = w.write_response(page("https://example.example/a", request_headers=[("Accept", "text/html")]))
+        b = w.write_response(page("https://example.example/b?x=1", b"<p>b</p>"), metadata={"kind": "article"})
+    path = tmp_path / "2026-02-01" / "news-r1.warc.gz"
+    assert a["warc"] == b["warc"] == "2026-02-01/news-r1.warc.gz"
+    check = warcio("check", "-v", str(path))
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("digest pass") == 6  # warcinfo, 2 x (response, request), metadata
+    index = [
+        json.loads(line)
+        for line in warcio("index", "-f", "warc-type,warc-target-uri,offset", str(path)).stdout.splitlines()
+    ]
+    assert [r["warc-type"] for r in index] == ["warcinfo", "response", "request", "response", "request", "metadata"]
+    assert [int(r["offset"]) for r in index if r["warc-type"] == "response"] == [a["offset"], b["offset"]]
+    # `length` bytes at `offset` are exactly one gzip member holding that response
+    with open(path, "rb") as f:
+        f.seek(a["offset"])
+        member = f.read(a["length"])
+    z = zlib.decompressobj(31)
+    text = z.decompress(member)
+    assert z.eof and z.unused_data == b"" and text.startswith(b"WARC/1.1\r\n")
+    assert f"WARC-Record-ID: {a['record_id']}".encode() in text
+    assert f"WARC-Payload-Digest: {a['digest']}".encode() in text
+    got = read_capture(tmp_path, a, url="https://example.example/a")
+    assert (got.url, got.status, got.reason, got.body, got.date) == ("https://example.example/a", 200, "OK", HTML, DAY)
+    assert got.headers == [("Content-Type", "text/html; charset=utf-8")]
+    assert ("Accept", "text/html") in got.request_headers and got.method == "GET"
+    assert got.metadata is None
+    assert read_capture(tmp_path, b).metadata == {"kind": "article"}
+    assert a["digest"] == payload_digest(HTML)
+
+
+def test_warcinfo_record_names_the_software_and_run(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        w.write_response(page("https://example.example/a"))
+    with gzip.open(tmp_path / "2026-02-01" / "news-r1.warc.gz", "rb") as f:
+        head = f.read(2000)
+    first = head.split(b"\r\n\r\n\r\n")[0]
+    assert b"WARC-Type: warcinfo" in first and b"WARC-Filename: news-r1.warc.gz" in first
+    assert b"software: news-archiver test" in first and b"run_id: r1" in first and b"spider: news" in first
+
+
+def test_gzip_encoded_response_keeps_its_gzip_body_and_headers_and_replays(tmp_path: Path) -> None:
+    sent = gzip.compress(HTML)
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", str(len(sent)))]
+    with writer(tmp_path) as w:
+        src = w.write_response(page("https://example.example/gz", sent, headers=headers))
+    got = read_capture(tmp_path, src)
+    assert got.body == sent and got.headers == headers  # as sent
+    assert decoded_body(got) == HTML
+    assert src["digest"] == payload_digest(sent)  # the payload digest is of the entity as sent
+    assert warcio("check", str(tmp_path / src["warc"])).returncode == 0
+    # a replay tool's view: warcio's content_stream undoes the Content-Encoding
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(tmp_path / src["warc"], "rb") as f:
+        f.seek(src["offset"])
+        record = next(ArchiveIterator(f))
+        assert record.content_stream().read() == HTML
+
+
+def test_chunked_transfer_encoding_is_kept_under_another_name(tmp_path: Path) -> None:
+    headers = [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")]
+    with writer(tmp_path) as w:
+        src = w.write_response(page("https://example.example/c", b"3\r\nabc\r\n", headers=headers))
+    got = read_capture(tmp_path, src)
+    # the body handed over is already de-chunked: replay must not de-chunk it again
+    assert ("X-Archive-Orig-Transfer-Encoding", "chunked") in got.headers
+    assert decoded_body(got) == b"3\r\nabc\r\n"
+
+
+@pytest.mark.parametrize("encoding", ["deflate", "br", "gzip, br"])
+def test_decoded_body_undoes_other_encodings(encoding: str) -> None:
+    import brotli
+
+    encoders: dict[str, Callable[[bytes], bytes]] = {
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+        "gzip": gzip.compress,
+    }
+    body = HTML
+    for e in encoding.split(", "):
+        body = encoders[e](body)
+    assert decoded_body(page("https://example.example/", body, headers=[("Content-Encoding", encoding)])) == HTML
+
+
+def test_decoded_body_says_what_it_cannot_undo() -> None:
+    with pytest.raises(WarcError, match="unknown Content-Encoding 'zstd-x'"):
+        decoded_body(page("https://example.example/", b"x", headers=[("Content-Encoding", "zstd-x")]))
+    with pytest.raises(WarcError, match="damaged gzip body"):
+        decoded_body(
+            page("https://example.example/", gzip.compress(HTML)[:-20], headers=[("Content-Encoding", "gzip")])
+        )
+
+
+def test_revisit_points_at_the_previous_response_and_warcio_accepts_it(tmp_path: Path) -> None:
+    url = "https://example.example/a"
+    with writer(tmp_path) as w:
+        first = w.write_response(page(url))
+        again = w.write_revisit(page(url, date=DAY + timedelta(hours=1)), first, url, DAY)
+        assert again == first and (w.responses, w.revisits) == (1, 1)
+        with pytest.raises(ValueError, match="payload digest"):
+            w.write_revisit(page(url, b"changed"), first, url, DAY)
+    path = tmp_path / first["warc"]
+    assert warcio("check", str(path)).returncode == 0
+    with gzip.open(path, "rb") as f:
+        text = f.read()
+    revisit = text[text.index(b"WARC-Type: revisit") - 200 :]
+    revisit = revisit[revisit.index(b"WARC/1.1") :].split(b"WARC/1.1\r\n")[1]
+    assert b"WARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest" in revisit
+    assert f"WARC-Refers-To: {first['record_id']}".encode() in revisit
+    assert f"WARC-Refers-To-Target-URI: {url}".encode() in revisit
+    assert b"WARC-Refers-To-Date: 2026-02-01T12:00:00Z" in revisit
+    assert f"WARC-Payload-Digest: {first['digest']}".encode() in revisit
+    assert HTML not in revisit  # headers only
+    it = iter_captures(path)
+    assert [c.url for c, _, _ in it] == [url] and it.counts["revisits"] == 1
+
+
+def test_read_capture_refuses_bytes_that_are_not_the_response_for_that_url(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        a = w.write_response(page("https://example.example/a"))
+        b = w.write_response(page("https://example.example/b"))
+    with pytest.raises(WarcError, match=r"is for https://example\.example/a, not https://example\.example/b"):
+        read_capture(tmp_path, a, url="https://example.example/b")
+    request_at = {**a, "offset": a["offset"] + a["length"]}  # the request record right after it
+    with pytest.raises(WarcError, match="expected a response record, found a 'request' record"):
+        read_capture(tmp_path, request_at)
+    with pytest.raises(WarcError, match="not the source's"):
+        read_capture(tmp_path, {**b, "record_id": a["record_id"]})
+    with pytest.raises(WarcError, match=r"not a readable WARC record|expected a response"):
+        read_capture(tmp_path, {**a, "offset": a["offset"] + 7})
+    with pytest.raises(WarcError, match="digest"):
+        read_capture(tmp_path, {**a, "digest": payload_digest(b"other")})
+    size = (tmp_path / a["warc"]).stat().st_size
+    with pytest.raises(WarcError, match="the file ends"):
+        read_capture(tmp_path, {**b, "length": size})
+    with pytest.raises(FileNotFoundError):
+        read_capture(tmp_path, {**a, "warc": "2026-02-01/gone.warc.gz"})
+
+
+def test_a_new_utc_day_starts_a_new_file_with_its_own_warcinfo(tmp_path: Path) -> None:
+    now = [DAY]
+    with WarcWriter(tmp_path, "news", "r1", clock=lambda: now[0]) as w:
+        a = w.write_response(page("https://example.example/a"))
+        now[0] = DAY + timedelta(days=1)
+        b = w.write_response(page("https://example.example/b"))
+    assert (a["warc"], b["warc"]) == ("2026-02-01/news-r1.warc.gz", "2026-02-02/news-r1.warc.gz")
+    assert read_capture(tmp_path, b).url == "https://example.example/b"
+    assert warcio("check", str(tmp_path / b["warc"])).returncode == 0
+
+
+def test_a_second_writer_on_the_same_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive import ArchiveWriteError
+
+    monkeypatch.setattr("archive.warc.LOCK_TIMEOUT", 0.1)
+    with writer(tmp_path) as w:
+        w.write_response(page("https://example.example/a"))
+        with pytest.raises(ArchiveWriteError, match="locked by another writer"):
+            writer(tmp_path).write_response(page("https://example.example/b"))
+
+
+def test_reopening_a_file_with_a_torn_tail_moves_the_tail_to_quarantine(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        a = w.write_response(page("https://example.example/a"))
+    path = tmp_path / a["warc"]
+    whole = path.read_bytes()
+    torn = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + b"x" * 500)[:-30]
+    path.write_bytes(whole + torn)
+    with writer(tmp_path) as w:
+        b = w.write_response(page("https://example.example/b"))
+    [q] = sorted((tmp_path / ".quarantine").rglob("*.rejected"))
+    assert q.read_bytes() == torn and q.name.startswith("news-r1.warc.gz.")
+    assert path.read_bytes().startswith(whole) and b["offset"] == len(whole)
+    assert warcio("check", str(path)).returncode == 0
+    assert [c.url for c, _, _ in iter_captures(path)] == ["https://example.example/a", "https://example.example/b"]
+
+
+# --- iter_captures over WARC files written by other tools ---------------------------------------------
+
+
+def foreign_warc(out: io.BytesIO, *, gzip_records: bool = True) -> None:
+    """A CC-NEWS-shaped file: warcinfo, several sites, request/metadata/resource/dns records, a revisit."""
+    w = WARCWriter(out, gzip=gzip_records, warc_version="1.0")
+    w.write_record(w.create_warcinfo_record("cc.warc.gz", {"software": "StormCrawler"}))
+    for i, site in enumerate(["a.example", "b.example", "c.example"]):
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        body = f"<html><body><p>site {site} page {i}</p></body></html>".encode()
+        url = f"https://{site}/news/{i}"
+        w.write_record(
+            w.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body), http_headers=http)
+        )
+        req = StatusAndHeaders(f"GET /news/{i} HTTP/1.1", [("Host", site)], is_http_request=True)
+        w.write_record(w.create_warc_record(url, "request", http_headers=req))
+    data = b"a.example. 300 IN A 192.0.2.1"
+    w.write_record(
+        w.create_warc_record(
+            "dns:a.example",
+            "response",
+            payload=io.BytesIO(data),
+            length=len(data),
+            http_headers=None,
+            warc_content_type="text/dns",
+        )
+    )
+    w.write_record(
+        w.create_warc_record("https://a.example/logo.png", "resource", payload=io.BytesIO(b"\x89PNG"), length=4)
+    )
+
+
+def test_iter_captures_streams_per_record_gzip_and_counts_what_it_skips(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    foreign_warc(out)
+    path = tmp_path / "cc.warc.gz"
+    path.write_bytes(out.getvalue())
+    it = iter_captures(path)
+    got = [(c.url, c.body, loc.random_access) for c, loc, _ in it]
+    assert [u for u, _, _ in got] == [
+        "https://a.example/news/0",
+        "https://b.example/news/1",
+        "https://c.example/news/2",
+    ]
+    assert all(ra for _, _, ra in got) and not it.torn
+    assert it.counts == {"responses": 3, "revisits": 0, "not_response": 5, "not_http": 1, "unreadable": 0}
+    # every location is a real offset: read_capture on it gives the same response
+    for capture, loc, _ in iter_captures(path, warc="cc.warc.gz"):
+        assert read_capture(tmp_path, loc.source, url=capture.url).body == capture.body
+
+
+def test_iter_captures_reads_whole_file_gzip_and_uncompressed_files(tmp_path: Path) -> None:
+    plain = io.BytesIO()
+    foreign_warc(plain, gzip_records=False)
+    (tmp_path / "plain.warc").write_bytes(plain.getvalue())
+    (tmp_path / "whole.warc.gz").write_bytes(gzip.compress(plain.getvalue()))
+    expected = ["https://a.example/news/0", "https://b.example/news/1", "https://c.example/news/2"]
+    for name, random_access in (("plain.warc", True), ("whole.warc.gz", False)):
+        it = iter_captures(tmp_path / name)
+        got = list(it)
+        assert [c.url for c, _, _ in got] == expected, name
+        assert [loc.random_access for _, loc, _ in got] == [random_access] * 3, name
+        assert it.counts["responses"] == 3 and it.counts["not_http"] == 1 and not it.torn, name
+        assert it.whole_file_gzip == (not random_access)
+    for capture, loc, _ in iter_captures(tmp_path / "plain.warc"):  # uncompressed offsets are seekable too
+        assert read_capture(tmp_path, {**loc.source, "warc": "plain.warc"}).body == capture.body
+
+
+@pytest.mark.parametrize("layout", ["per-record", "whole-file", "plain"])
+@pytest.mark.parametrize("cut", [10, 200, 1000])
+def test_a_truncated_last_record_ends_iteration_with_torn_set(tmp_path: Path, layout: str, cut: int) -> None:
+    out = io.BytesIO()
+    w = WARCWriter(out, gzip=layout == "per-record")
+    for i in range(3):
+        body = f"<p>page {i} {random.Random(i).randbytes(1500).hex()}</p>".encode()  # ~1.6 kB compressed
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        w.write_record(
+            w.create_warc_record(
+                f"https://a.example/{i}", "response", payload=io.BytesIO(body), length=len(body), http_headers=http
+            )
+        )
+    data = out.getvalue()
+    if layout == "whole-file":
+        data = gzip.compress(data)
+    path = tmp_path / "cut.warc.gz"
+    path.write_bytes(data[: len(data) - cut])
+    it = iter_captures(path)
+    urls = [c.url for c, _, _ in it]  # never raises
+    assert urls == ["https://a.example/0", "https://a.example/1"]
+    assert it.torn and it.damage and it.counts["unreadable"] == 1
+
+
+def test_iter_captures_pairs_our_metadata_with_its_response(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        for i in range(3):
+            w.write_response(page(f"https://example.example/{i}"), metadata={"n": i} if i != 1 else None)
+    got = [(c.url, meta) for c, _, meta in iter_captures(tmp_path / "2026-02-01" / "news-r1.warc.gz")]
+    assert got == [
+        ("https://example.example/0", {"n": 0}),
+        ("https://example.example/1", None),
+        ("https://example.example/2", {"n": 2}),
+    ]
+
+
+def test_a_kill_mid_write_leaves_whole_records_then_at_most_a_torn_one(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from archive.warc import Capture, WarcWriter\n"
+        "w = WarcWriter(sys.argv[1], 'news', 'k1', fsync_every=0)\n"
+        "body = b'<p>' + b'y' * 200000 + b'</p>'\n"
+        "i = 0\n"
+        "while True:\n"
+        "    w.write_response(Capture(f'https://example.example/{i}', 200, 'OK', [], body))\n"
+        "    i += 1\n"
+        "    if i == 20: print('ready', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, cwd=Path(__file__).parents[1]
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    proc.kill()
+    proc.wait()
+    [path] = list(tmp_path.rglob("*.warc.gz"))
+    it = iter_captures(path)
+    n = sum(1 for _ in it)
+    assert n >= 20
+    assert it.counts["unreadable"] <= 1
+    os.truncate(path, path.stat().st_size)  # the file as the kill left it, checked again by a fresh writer
+    with WarcWriter(
+        tmp_path, "news", "k1", clock=lambda: datetime.fromisoformat(path.parent.name + "T12:00:00+00:00")
+    ) as w:
+        w.write_response(page("https://example.example/after"))
+    assert warcio("check", str(path)).returncode == 0
