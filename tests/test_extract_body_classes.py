@@ -23,3 +23,12 @@ def test_a_short_post_that_its_description_repeats_keeps_its_text(page: Page) ->
     record = extract_article(page("body-lead-is-description.html"), "https://diary.example/2012/11/ferry")
     assert record["text"].startswith("From November the morning ferry leaves at half past eight")
     assert record["text"] == record["description"]
+
+
+def test_a_short_post_wins_over_a_credit_line_when_trafilatura_starts_nearer_its_headline(page: Page) -> None:
+    """A one-line post (under 100 characters of prose, no full stop) and a longer credit blurb at the page's
+    end, in no named page region: our finder picks the blurb and trafilatura the post. Neither text covers
+    the other, so the one that starts nearer after the post's headline (the `<h3>` the `<title>` holds) wins."""
+    text = _text(page, "body-short-post-credit.html", "https://magpie.example/?p=812")
+    assert text.startswith("Three wind-up robots for two euros each")
+    assert "link back here" not in text

@@ -154,6 +154,33 @@ def _headlines(page: ParsedPage) -> list[HtmlElement]:
     return [b.node for b in page.scan.blocks if b.tag == "h1"]
 
 
+def _start(page: ParsedPage, paragraphs: list[str]) -> int | None:
+    """Where the first of `paragraphs` that is one of the page's blocks sits in the page (its block index)."""
+    keys = {_key(p) for p in paragraphs}
+    return next((k for k, b in enumerate(page.scan.blocks) if _key(b.text) in keys), None)
+
+
+def _nearer_headline(page: ParsedPage, other: list[str], ours: list[str]) -> bool:
+    """Whether `other` starts after the post's headline and nearer to it than `ours` does."""
+    heads = _headlines(page)
+    h = next((k for k, b in enumerate(page.scan.blocks) if any(b.node is n for n in heads)), None)
+    if h is None:
+        return False
+    t, o = _start(page, other), _start(page, ours)
+    if t is None or t <= h:
+        return False
+    return o is None or o <= h or t < o
+
+
+def _better(page: ParsedPage, other: list[str], ours: list[str], *, much_more: bool, unsure: bool) -> bool:
+    """Whether trafilatura's text replaces ours: it holds much more and includes ours, or, when ours is unsure,
+    it is another text (it does not include ours) that starts nearer after the post's headline (a short post
+    against a credit line, a blurb or a comment that our finder picked)."""
+    if _covers(other, ours):
+        return much_more
+    return unsure and _nearer_headline(page, other, ours)
+
+
 def _paragraphs(page: ParsedPage) -> list[str]:
     """Our finder's paragraphs; trafilatura's, a script's or the JSON-LD `articleBody` where ours are unsure
     or those hold much more."""
@@ -182,7 +209,7 @@ def _paragraphs(page: ParsedPage) -> list[str]:
         if region and other and not _covers(paragraphs, other):
             blurb = {_key(p) for p in paragraphs}  # the region's text is not the post's
             paragraphs = [p for p in other if _key(p) not in blurb] or other
-        elif not settled and much_more and _covers(other, paragraphs):
+        elif other and not settled and _better(page, other, paragraphs, much_more=much_more, unsure=unsure):
             paragraphs = other
     ld_body = _structured_body(page)
     if not ld_body and sum(map(len, paragraphs)) < _UNSURE_CHARS:
