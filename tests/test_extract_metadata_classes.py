@@ -9,6 +9,7 @@ import pytest
 
 from scraper.extract import extract_article
 from scraper.extract.dates import parse_visible_date
+from scraper.extract.title import choose_title
 
 Page = Callable[[str], bytes]
 
@@ -57,3 +58,39 @@ def test_ordinal_day_before_the_month_is_a_date(page: Page) -> None:
     record = extract_article(page("date-ordinal-day.html"), "https://music.example/news/lantern-bay-tour")
     assert record["published_at"] == "2012-08-09T17:28:00"
     assert parse_visible_date("By Conner Flynn on Monday 12th November 2012 3:16 pm") == "2012-11-12T15:16:00"
+
+
+# --- titles ---------------------------------------------------------------------------------------------
+
+
+def test_colon_suffix_of_an_unnamed_site_is_cut_where_the_h1_states_the_rest(page: Page) -> None:
+    """ " : みなと日報オンライン" ends the `<title>` and og:title, the page names no site, the `<h1>` is the rest."""
+    record = extract_article(page("title-colon-unnamed-site.html"), "https://www.minato.example/news/20260302-ferry")
+    assert record["title"] == "港の渡し船、三週間ぶりに運航再開"
+
+
+@pytest.mark.parametrize(
+    ("h1", "expected"),
+    [
+        # the <h1> states the whole headline: the French " : " is the headline's own
+        ("Guerre en Ukraine : la Russie frappe Kiev", "Guerre en Ukraine : la Russie frappe Kiev"),
+        # an <h1> holding only the kicker does not make the longer rest a suffix
+        ("Guerre en Ukraine", "Guerre en Ukraine : la Russie frappe Kiev"),
+    ],
+)
+def test_a_headline_joined_by_colon_is_kept(h1: str, expected: str) -> None:
+    title = "Guerre en Ukraine : la Russie frappe Kiev"
+    assert (
+        choose_title(
+            headline=None,
+            name=None,
+            og=title,
+            twitter=None,
+            dc=None,
+            h1s=[h1],
+            title_tag=title,
+            site_names=["lemonde"],
+            hint=None,
+        )
+        == expected
+    )

@@ -118,20 +118,30 @@ def strip_site(title: str, site_names: Iterable[str]) -> str:
     return title if (start, end) == (0, len(split.parts)) else split.join(start, end)
 
 
-def _colon_suffix(title: str, is_site: Callable[[str], bool], others: Sequence[str]) -> str:
-    """Without its " : Site" end ("Headline : Section : Site"), then cut to the leading parts that another
-    source states on its own ("Headline" in an `<h1>`); unchanged when no site name ends it."""
+def _colon_suffix(title: str, is_site: Callable[[str], bool], h1s: Sequence[str], tag: str | None) -> str:
+    """Without its " : Site" end ("Headline : Section : Site"), then cut to the leading parts that an `<h1>` states
+    on its own. An end that names no known site is cut too when the `<h1>` states the rest and the `<title>`
+    ends the same way (a suffix the page puts on every title: "見出し : 読売新聞オンライン"); a French headline's
+    own " : " ("Guerre en Ukraine : la Russie...") stays: its `<h1>` states it whole, and a longer end than
+    the part before it is no suffix."""
     parts = _COLON.split(title)
     end = len(parts)
     while end > 1 and is_site(parts[end - 1]):
         end -= 1
-    if end == len(parts):
-        return title
-    for k in range(1, end):
-        if any(_same(" : ".join(parts[:k]), o) for o in others):
-            end = k
-            break
+    for k in range(1, end if end < len(parts) else len(parts)):
+        head, tail = " : ".join(parts[:k]), " : ".join(parts[k:])
+        if any(_same(head, h) for h in h1s) and (end < len(parts) or _suffix_of(tail, head, tag)):
+            return head
     return " : ".join(parts[:end])
+
+
+def _suffix_of(tail: str, head: str, tag: str | None) -> bool:
+    """`tail` is a short end (at most four words, shorter than the `head` before it) that the `<title>` ends with
+    as well."""
+    words = _words(tail)
+    return (
+        bool(tag and words) and len(words) <= 4 and len(tail) < len(head) and _words(tag or "")[-len(words) :] == words
+    )
 
 
 def _consistent(candidate: str, others: Sequence[str]) -> str:
@@ -231,8 +241,8 @@ def choose_title(
         for t in (headline, _clean(og), _clean(twitter), _clean(dc))
         if t and not all(is_site(p) for p in _split(t).parts)
     ]  # an og:title that is the site's name
-    stripped = [_colon_suffix(strip_site(t, names), is_site, h1_list) for t in structured]
-    tag = [_colon_suffix(strip_site(title_tag, names), is_site, h1_list)] if title_tag else []
+    stripped = [_colon_suffix(strip_site(t, names), is_site, h1_list, title_tag) for t in structured]
+    tag = [_colon_suffix(strip_site(title_tag, names), is_site, h1_list, title_tag)] if title_tag else []
     pool = [*stripped, *h1_list, *tag]
     # every structured source and the <title> state the same words: a part the <h1> leaves out is the
     # publisher's own (" - Güncel haberler"), not a site name to cut
