@@ -94,3 +94,15 @@ def test_a_headline_joined_by_colon_is_kept(h1: str, expected: str) -> None:
         )
         == expected
     )
+
+
+# --- structured data ------------------------------------------------------------------------------------
+
+
+def test_dublin_core_written_as_rdfa_is_read(page: Page) -> None:
+    """`property="dc:title"`, `dc:creator`, `dcterms:created` (RDFa's spelling) are Dublin Core as much as
+    `name="DC.title"`: the title, the author and the date come from them, not from a bare `<title>`."""
+    record = extract_article(page("meta-dublin-core-rdfa.html"), "https://gazette.example/story/night-buses")
+    assert record["title"] == "Night buses return to the harbour route"
+    assert record["authors"] == ["Ines Kowalczyk"]
+    assert record["published_at"] == "2026-02-11"

@@ -130,8 +130,13 @@ def pick_article(objects: list[JsonObject], url: str) -> JsonObject | None:
     return max(articles, key=score)
 
 
+# Dublin Core as RDFa writes it (`property="dc:title"`, `dcterms:created`): also read under the HTML names
+_DUBLIN_CORE = re.compile(r"^(dc|dcterms):")
+
+
 def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
-    """`<meta>` contents by lower-case property/name/itemprop/http-equiv, in page order."""
+    """`<meta>` contents by lower-case property/name/itemprop/http-equiv, in page order; a space-separated
+    attribute names several (`property="og:title twitter:title"`), and `dc:title` is `dc.title` too."""
     found: dict[str, list[str]] = {}
     for meta in tree.iter("meta"):
         content = meta.get("content")
@@ -142,4 +147,6 @@ def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
             if key:
                 for name in key.lower().split():
                     found.setdefault(name, []).append(content.strip())
+                    if _DUBLIN_CORE.match(name):
+                        found.setdefault(_DUBLIN_CORE.sub(r"\1.", name), []).append(content.strip())
     return found
