@@ -53,8 +53,19 @@ COLUMNS = [
     "spider",
     "run_id",
     "http_status",
+    "source",
+    "extractor",
 ]
-CSV_COLUMNS = [c for col in COLUMNS for c in (["image_url", "image_caption"] if col == "image" else [col])]
+# Objects are struct columns in Parquet and flattened to <field>_<key> columns in CSV (null -> empty cells).
+STRUCT_FIELDS = {
+    "image": ["url", "caption"],
+    "source": ["warc", "offset", "length", "record_id", "digest"],
+    "extractor": ["version", "revision"],
+}
+STRUCT_INTS = {"offset", "length"}
+CSV_COLUMNS = [
+    c for col in COLUMNS for c in ([f"{col}_{k}" for k in STRUCT_FIELDS[col]] if col in STRUCT_FIELDS else [col])
+]
 BATCH = 4096
 FORMATS = ("parquet", "csv")
 
@@ -71,10 +82,18 @@ def _list(v: Any) -> list[str]:
     return [str(x) for x in v] if isinstance(v, list) else []
 
 
-def _image(v: Any) -> dict[str, str | None] | None:
-    if not isinstance(v, dict):
-        return None
-    return {"url": _str(v.get("url")), "caption": _str(v.get("caption"))}
+def _struct(keys: list[str]) -> Callable[[Any], dict[str, str | int | None] | None]:
+    """A converter of an object field to its struct: known keys only, each str (or int for offsets)."""
+
+    def convert(v: Any) -> dict[str, str | int | None] | None:
+        if not isinstance(v, dict):
+            return None
+        return {k: (_int if k in STRUCT_INTS else _str)(v.get(k)) for k in keys}
+
+    return convert
+
+
+STRUCTS = {field: _struct(keys) for field, keys in STRUCT_FIELDS.items()}
 
 
 def export(records: Iterable[dict[str, Any]], out: str | os.PathLike[str], fmt: str) -> int:
@@ -101,9 +120,9 @@ def _csv(records: Iterable[dict[str, Any]], path: Path) -> int:
             row: list[Any] = []
             for col in COLUMNS:
                 v = rec.get(col)
-                if col == "image":
-                    img = _image(v) or {}
-                    row += [img.get("url"), img.get("caption")]
+                if col in STRUCTS:
+                    obj = STRUCTS[col](v) or {}
+                    row += [obj.get(k) for k in STRUCT_FIELDS[col]]
                 elif col in LIST_FIELDS:
                     row.append("; ".join(_list(v)))
                 else:
@@ -120,7 +139,8 @@ def arrow_schema() -> pa.Schema:
     types: dict[str, pa.DataType] = {c: pa.string() for c in STRING_FIELDS}
     types |= {c: pa.int64() for c in INT_FIELDS}
     types |= {c: pa.list_(pa.string()) for c in LIST_FIELDS}
-    types["image"] = pa.struct([("url", pa.string()), ("caption", pa.string())])
+    for field, keys in STRUCT_FIELDS.items():
+        types[field] = pa.struct([(k, pa.int64() if k in STRUCT_INTS else pa.string()) for k in keys])
     return pa.schema([(c, types[c]) for c in COLUMNS])
 
 
@@ -129,7 +149,7 @@ def _parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
 
     schema = arrow_schema()
     convert: dict[str, Callable[[Any], Any]] = {c: _str for c in STRING_FIELDS}
-    convert |= {c: _int for c in INT_FIELDS} | {c: _list for c in LIST_FIELDS} | {"image": _image}
+    convert |= {c: _int for c in INT_FIELDS} | {c: _list for c in LIST_FIELDS} | STRUCTS
     n = 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         batch: list[dict[str, Any]] = []

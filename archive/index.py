@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import os
 import re
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import files
@@ -30,7 +31,10 @@ from .jsonline import loads, surrogate_note
 from .locking import lock_file
 from .names import INDEX_DIR
 
-INDEX_VERSION = 3  # 3: CJK runs indexed as bigrams
+if TYPE_CHECKING:
+    from .warc import Source
+
+INDEX_VERSION = 4  # 3: CJK runs indexed as bigrams; 4: docs.source (the WARC capture)
 TOKENIZE = "unicode61 remove_diacritics 2"
 TITLE_WEIGHT = 5.0
 COMMIT_EVERY = 20_000
@@ -48,7 +52,7 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS docs(
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, offset INTEGER NOT NULL,
     url TEXT, canonical_url TEXT, title TEXT, published_at TEXT, site TEXT, content_hash TEXT, crawled_at TEXT,
-    lead TEXT);
+    lead TEXT, source TEXT);
 CREATE INDEX IF NOT EXISTS docs_file ON docs(file_id);
 CREATE INDEX IF NOT EXISTS docs_url ON docs(url);
 CREATE INDEX IF NOT EXISTS docs_canonical ON docs(canonical_url) WHERE canonical_url IS NOT NULL;
@@ -218,6 +222,35 @@ class Index:
             if row_url == url or _host(row_url) == host
         ]
 
+    def last_capture(self, url: str) -> Source | None:
+        """The ``source`` of the latest capture of ``url`` (records with this exact url; latest crawled_at,
+        then the later record), or None when no record of it has one (call update() first)."""
+        found = self._last_capture(url)
+        return None if found is None else found[0]
+
+    def last_capture_date(self, url: str) -> str | None:
+        """When the latest capture of ``url`` was made: the earliest crawled_at of the records pointing at it
+        (a revisit's WARC-Refers-To-Date), or None."""
+        found = self._last_capture(url)
+        return None if found is None else found[1]
+
+    def _last_capture(self, url: str) -> tuple[Source, str | None] | None:
+        if self._con is None and not self.path.exists():
+            return None
+        con = self._connect()
+        row = con.execute(
+            "SELECT source FROM docs WHERE url = ? AND source IS NOT NULL ORDER BY crawled_at DESC, id DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None
+        source: Source = json.loads(row[0])
+        (first,) = con.execute(
+            "SELECT min(crawled_at) FROM docs WHERE url = ? AND json_extract(source, '$.record_id') = ?",
+            (url, source["record_id"]),
+        ).fetchone()
+        return source, first
+
     def has_content_hash(self, content_hash: str) -> bool:
         """Whether a record with this content_hash is indexed (call update() first)."""
         return self._exists("SELECT 1 FROM docs WHERE content_hash = ? LIMIT 1", content_hash)
@@ -370,7 +403,9 @@ class Index:
                     rec = _record(line, chunk.path, offset)
                     if rec is not None:
                         text, title = _str(rec.get("text")) or "", _str(rec.get("title"))
-                        docs.append((next_id, state.id, offset, *_doc_fields(rec), text[:LEAD_CHARS]))
+                        docs.append(
+                            (next_id, state.id, offset, *_doc_fields(rec), text[:LEAD_CHARS], _source_text(rec))
+                        )
                         texts.append((next_id, segment(title or ""), segment(text)))
                         next_id += 1
                     else:
@@ -406,7 +441,7 @@ class Index:
         texts: list[tuple[int, str, str]],
         stats: UpdateStats,
     ) -> None:
-        con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
+        con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
         con.executemany("INSERT INTO fts(rowid, title, text) VALUES (?, ?, ?)", texts)
         con.execute(
             "INSERT INTO meta VALUES ('fts_rows', ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
@@ -480,6 +515,17 @@ def _record(line: bytes, path: Path, offset: int) -> dict[str, Any] | None:
 def _doc_fields(rec: dict[str, Any]) -> tuple[str | None, ...]:
     """url, canonical_url, title, published_at, site, content_hash, crawled_at: strings or None."""
     return tuple(_str(rec.get(k)) for k in DOC_FIELDS)
+
+
+def _source_text(rec: dict[str, Any]) -> str | None:
+    """The record's ``source`` as compact JSON when it is a well-formed one, else None (no capture)."""
+    source = rec.get("source")
+    if not isinstance(source, dict) or not all(isinstance(source.get(k), t) for k, t in _SOURCE_KEYS):
+        return None
+    return json.dumps({k: source[k] for k, _ in _SOURCE_KEYS}, separators=(",", ":"))
+
+
+_SOURCE_KEYS = (("warc", str), ("offset", int), ("length", int), ("record_id", str), ("digest", str))
 
 
 def _str(value: object) -> str | None:

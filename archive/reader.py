@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,12 +87,20 @@ class Archive:
         until: str | date | None = None,
         site: str | None = None,
         spider: str | None = None,
+        *,
+        latest: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Stream records in day order (since/until inclusive, 'YYYY-MM-DD' or date), in constant memory.
 
         Torn or unparseable lines are skipped with one warning each naming the file and line.
+        ``latest=True`` gives one record per ``url``: the latest extraction of the latest capture (see
+        ``latest_key``), among the records the other filters select, in the order they are stored. It
+        reads the files twice and holds one small entry per URL between the passes.
         """
-        return (rec for _, rec in self.lines(since, until, site, spider))
+        lo, hi = date_range(since, until)
+        if latest:
+            return self._latest(lo, hi, site, spider)
+        return (rec for _, rec in self._lines(lo, hi, site, spider))
 
     def lines(
         self,
@@ -106,27 +116,64 @@ class Archive:
     def _lines(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        fast_loads, suspect = json.loads, may_need_repair
         for df in files.all_files(self.root, since, until):
-            for chunk in files.iter_chunks(df):
-                for i, line in enumerate(chunk.lines):
-                    try:  # the common case inline: this loop is the archive's read speed
-                        rec = fast_loads(line)
-                    except ValueError:
-                        rec = None
-                    if type(rec) is not dict or suspect(line):
+            for _, line, rec in self._file_lines(df, site, spider):
+                yield line, rec
+
+    def _file_lines(
+        self, df: files.DataFile, site: str | None, spider: str | None, warn: bool = True
+    ) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
+        """(logical offset, line, record) of one data file's records that pass the filters."""
+        fast_loads, suspect = json.loads, may_need_repair
+        for chunk in files.iter_chunks(df):
+            offset = chunk.offset
+            for i, line in enumerate(chunk.lines):
+                at = offset
+                offset += len(line)
+                try:  # the common case inline: this loop is the archive's read speed
+                    rec = fast_loads(line)
+                except ValueError:
+                    rec = None
+                if type(rec) is not dict or suspect(line):
+                    if not warn:
+                        with _quiet():
+                            rec, repaired = decode(chunk, i)
+                    else:
                         rec, repaired = decode(chunk, i)
-                        if rec is None:
-                            continue
-                        if repaired:
-                            line = encode_line(rec)  # pass on the line as it should have been written
-                    if (site is None or rec.get("site") == site) and (spider is None or rec.get("spider") == spider):
-                        yield line, rec
-                n = chunk.line_no and chunk.line_no + len(chunk.lines)
-                if chunk.torn is not None:
-                    warn_line(chunk.path, n, f"skipped torn last line ({len(chunk.torn)} bytes, no newline)")
-                if chunk.error is not None:
-                    warn_line(chunk.path, n, f"skipped the rest of the file: {chunk.error}")
+                    if rec is None:
+                        continue
+                    if repaired:
+                        line = encode_line(rec)  # pass on the line as it should have been written
+                if (site is None or rec.get("site") == site) and (spider is None or rec.get("spider") == spider):
+                    yield at, line, rec
+            if not warn:
+                continue
+            n = chunk.line_no and chunk.line_no + len(chunk.lines)
+            if chunk.torn is not None:
+                warn_line(chunk.path, n, f"skipped torn last line ({len(chunk.torn)} bytes, no newline)")
+            if chunk.error is not None:
+                warn_line(chunk.path, n, f"skipped the rest of the file: {chunk.error}")
+
+    def _latest(
+        self, since: str | None, until: str | None, site: str | None, spider: str | None
+    ) -> Iterator[dict[str, Any]]:
+        data = list(files.all_files(self.root, since, until))
+        best: dict[str, tuple[tuple[datetime, str, str, int], str, int]] = {}
+        for order, df in enumerate(data):
+            written = _written(df)
+            for offset, _, rec in self._file_lines(df, site, spider):
+                url = rec.get("url")
+                if not isinstance(url, str):
+                    continue
+                key = (_when(rec.get("crawled_at")) or _NEVER, *written, order)
+                held = best.get(url)
+                if held is None or (key, offset) >= (held[0], held[2]):
+                    best[url] = (key, df.rel, offset)
+        for df in data:
+            for offset, _, rec in self._file_lines(df, site, spider, warn=False):
+                held = best.get(rec.get("url"))  # type: ignore[arg-type]
+                if held is not None and held[1] == df.rel and held[2] == offset:
+                    yield rec
 
     def get(self, url: str) -> list[dict[str, Any]]:
         """Every revision stored for ``url`` (matching url or canonical_url), oldest first."""
@@ -154,6 +201,40 @@ class Archive:
             if update:
                 idx.update()
             return idx.search(query, limit)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_RUN_TIME = re.compile(r"-([0-9]{8}T[0-9]{6}Z)-")
+
+
+def latest_key(crawled_at: object, day: str, file_name: str) -> tuple[datetime, str, str]:
+    """How ``records(latest=True)`` orders the records of one URL (the greatest is kept; ties: the later stored).
+
+    1. the capture: ``crawled_at`` as an instant (records without one come first); a re-extraction keeps
+       its capture's crawled_at, so a new capture always beats an older capture's re-extraction;
+    2. then when the record was written: the day directory of its file, then the start time in its run
+       id (``<spider>-YYYYmmddTHHMMSSZ-<hex>.jsonl``, as crawls, reextract and import-warc name runs; ''
+       for a run id without one);
+    3. then the order records are stored in (file name order within a day, line order in a file).
+    """
+    match = _RUN_TIME.search(file_name)
+    return (_when(crawled_at) or _NEVER, day, match.group(1) if match else "")
+
+
+def _written(df: files.DataFile) -> tuple[str, str]:
+    """(day, run start time) of a data file: see latest_key."""
+    return latest_key(None, df.day, df.name)[1:]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hold back the 'archive' logger's warnings (a second pass over lines already warned about)."""
+    previous = log.disabled
+    log.disabled = True
+    try:
+        yield
+    finally:
+        log.disabled = previous
 
 
 def _when(value: object) -> datetime | None:

@@ -159,16 +159,26 @@ class WarcWriter:
         """The file currently open for appending, if any."""
         return self._path
 
-    def write_response(self, capture: Capture, *, metadata: Mapping[str, object] | None = None) -> Source:
-        """Write ``capture`` as response + request (+ metadata JSON) records; return the response's Source."""
+    def write_response(
+        self, capture: Capture, *, metadata: Mapping[str, object] | None = None, record_id: str | None = None
+    ) -> Source:
+        """Write ``capture`` as response + request (+ metadata JSON) records; return the response's Source.
+
+        The request record is written when the capture has request headers (a crawl's always has; a
+        record imported without its request has none). ``record_id`` keeps an imported record's
+        WARC-Record-ID (default: a new urn:uuid).
+        """
         http = _response_headers(capture)
+        headers = self._warc_headers(capture)
+        if record_id is not None:
+            headers["WARC-Record-ID"] = record_id
         record = self._warcio.create_warc_record(
             capture.url,
             "response",
             payload=io.BytesIO(capture.body),
             length=len(capture.body),
             http_headers=http,
-            warc_headers_dict=self._warc_headers(capture),
+            warc_headers_dict=headers,
         )
         source = self._write_exchange(capture, record, metadata)
         self.responses += 1
@@ -239,10 +249,12 @@ class WarcWriter:
         record_id = str(record.rec_headers.get_header("WARC-Record-ID"))
         date = str(record.rec_headers.get_header("WARC-Date"))
         linked = {"WARC-Concurrent-To": record_id, "WARC-Date": date}
-        request = self._warcio.create_warc_record(
-            capture.url, "request", http_headers=_request_headers(capture), warc_headers_dict=linked
-        )
-        members = [self._member(request)]
+        members = []
+        if capture.request_headers:
+            request = self._warcio.create_warc_record(
+                capture.url, "request", http_headers=_request_headers(capture), warc_headers_dict=linked
+            )
+            members.append(self._member(request))
         if metadata is not None:
             data = json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True).encode("utf-8")
             meta = self._warcio.create_warc_record(

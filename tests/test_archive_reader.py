@@ -183,3 +183,99 @@ def test_a_line_being_appended_is_never_read_in_two_pieces() -> None:
     f = io.BufferedReader(_GrowingFile([b'{"a":1}\n{"b":', b"", b'2}\n{"c":3}\n']))
     chunks = list(files_mod._read_open(f, Path("x.jsonl"), 0, 0))
     assert [(c.lines, c.torn) for c in chunks] == [([b'{"a":1}\n'], b'{"b":')]
+
+
+# --- records(latest=True): one record per URL, the latest extraction of the latest capture --------------
+
+
+def _source(n: int) -> dict[str, Any]:
+    return {
+        "warc": "2026-02-01/news-r.warc.gz",
+        "offset": n,
+        "length": 10,
+        "record_id": f"<urn:uuid:{n}>",
+        "digest": "sha1:X",
+    }
+
+
+def test_latest_gives_the_latest_extraction_of_the_latest_capture(tmp_path: Path) -> None:
+    def run(spider: str, run_id: str, day: str, records: list[dict[str, Any]]) -> None:
+        with ArchiveWriter(tmp_path, spider, run_id, clock=clock(day)) as w:
+            for r in records:
+                w.write({**r, "spider": spider, "run_id": run_id})
+
+    url_a, url_b = "https://example.example/a", "https://example.example/b"
+    t1, t2 = "2026-02-01T10:00:00+00:00", "2026-02-02T08:00:00+02:00"  # t2 is 06:00 UTC, a day later
+    # day 1: a and b captured; a re-extracted the same day by a run that started later (file name sorts first)
+    run(
+        "news",
+        "20260201T100000Z-aaaaaa",
+        "2026-02-01",
+        [
+            make_record(1, url=url_a, crawled_at=t1, title="a v1", source=_source(1)),
+            make_record(2, url=url_b, crawled_at=t1, title="b v1", source=_source(2)),
+        ],
+    )
+    run(
+        "areextract",
+        "20260201T150000Z-bbbbbb",
+        "2026-02-01",
+        [
+            make_record(1, url=url_a, crawled_at=t1, title="a v1 re-extracted", source=_source(1)),
+        ],
+    )
+    # day 2: a captured again; b only re-extracted (its capture stays day 1's)
+    run(
+        "news",
+        "20260202T060000Z-cccccc",
+        "2026-02-02",
+        [make_record(3, url=url_a, crawled_at=t2, title="a v2", source=_source(3))],
+    )
+    run(
+        "reextract",
+        "20260202T070000Z-dddddd",
+        "2026-02-02",
+        [
+            make_record(2, url=url_b, crawled_at=t1, title="b v1 re-extracted", source=_source(2)),
+        ],
+    )
+    # day 3: an old capture of a re-extracted: it must not beat the newer capture
+    run(
+        "reextract",
+        "20260203T070000Z-eeeeee",
+        "2026-02-03",
+        [
+            make_record(1, url=url_a, crawled_at=t1, title="a v1 re-extracted again", source=_source(1)),
+        ],
+    )
+    archive = Archive(tmp_path)
+    latest = {r["url"]: r["title"] for r in archive.records(latest=True)}
+    assert latest == {url_a: "a v2", url_b: "b v1 re-extracted"}
+    assert len(list(archive.records(latest=True))) == 2
+    assert len(list(archive.records())) == 6
+    # within a range, the latest of what the range holds
+    assert {r["url"]: r["title"] for r in archive.records(until="2026-02-01", latest=True)} == {
+        url_a: "a v1 re-extracted",
+        url_b: "b v1",
+    }
+    assert [r["title"] for r in archive.records(spider="news", latest=True)] == ["b v1", "a v2"]
+
+
+def test_latest_records_of_one_run_keep_the_last_line_and_old_records_without_crawled_at_lose(tmp_path: Path) -> None:
+    url = "https://example.example/a"
+    with ArchiveWriter(tmp_path, "news", "plain", clock=clock("2026-02-01")) as w:
+        w.write(make_record(1, url=url, title="first"))
+        w.write(make_record(1, url=url, title="second"))
+        w.write({**make_record(1, url=url, title="no date"), "crawled_at": None})
+    assert [r["title"] for r in Archive(tmp_path).records(latest=True)] == ["second"]
+
+
+def test_latest_warns_once_about_a_torn_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as w:
+        path = w.write(make_record(1))
+    with open(path, "ab") as f:
+        f.write(b'{"url": "torn')
+    with caplog.at_level(logging.WARNING, logger="archive"):
+        assert len(list(Archive(tmp_path).records(latest=True))) == 1
+    assert [r.getMessage() for r in caplog.records if "torn" in r.getMessage()] != []
+    assert len([r for r in caplog.records if "torn" in r.getMessage()]) == 1

@@ -36,6 +36,7 @@ HTML = b"<html><head><title>A</title></head><body><p>" + "Stra\u00dfe caf\u00e9 
 def page(url: str, body: bytes = HTML, **kw: object) -> Capture:
     headers = kw.pop("headers", [("Content-Type", "text/html; charset=utf-8")])
     kw.setdefault("date", DAY)
+    kw.setdefault("request_headers", [("User-Agent", "news-archiver-test")])
     return Capture(url, 200, "OK", headers, body, **kw)  # type: ignore[arg-type]
 
 
@@ -74,10 +75,22 @@ def test_written_file_passes_warcio_check_and_index_and_sources_read_back(tmp_pa
     got = read_capture(tmp_path, a, url="https://example.example/a")
     assert (got.url, got.status, got.reason, got.body, got.date) == ("https://example.example/a", 200, "OK", HTML, DAY)
     assert got.headers == [("Content-Type", "text/html; charset=utf-8")]
-    assert ("Accept", "text/html") in got.request_headers and got.method == "GET"
+    assert got.request_headers == [("Host", "example.example"), ("Accept", "text/html")] and got.method == "GET"
     assert got.metadata is None
     assert read_capture(tmp_path, b).metadata == {"kind": "article"}
     assert a["digest"] == payload_digest(HTML)
+
+
+def test_an_imported_response_keeps_its_record_id_and_gets_no_invented_request(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        src = w.write_response(page("https://example.example/a", request_headers=[]), record_id="<urn:uuid:1234-ab>")
+    assert src["record_id"] == "<urn:uuid:1234-ab>"
+    path = tmp_path / src["warc"]
+    types = [
+        json.loads(line)["warc-type"] for line in warcio("index", "-f", "warc-type", str(path)).stdout.splitlines()
+    ]
+    assert types == ["warcinfo", "response"]
+    assert read_capture(tmp_path, src).request_headers == []
 
 
 def test_warcinfo_record_names_the_software_and_run(tmp_path: Path) -> None:
@@ -359,3 +372,58 @@ def test_a_kill_mid_write_leaves_whole_records_then_at_most_a_torn_one(tmp_path:
     ) as w:
         w.write_response(page("https://example.example/after"))
     assert warcio("check", str(path)).returncode == 0
+
+
+def test_index_knows_the_last_capture_of_a_url(tmp_path: Path) -> None:
+    from archive import ArchiveWriter, Index
+    from tests.support.records import clock, make_record
+
+    url = "https://example.example/a"
+    with writer(tmp_path) as w:
+        first = w.write_response(page(url))
+        second = w.write_response(page(url, b"<p>changed</p>"))
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as aw:
+        aw.write(make_record(1, url=url, crawled_at="2026-02-01T10:00:00+00:00", source=first))
+        aw.write(make_record(1, url=url, crawled_at="2026-02-01T11:00:00+00:00", source=second))
+        aw.write(make_record(1, url=url, crawled_at="2026-02-01T12:00:00+00:00", source=second))  # re-extracted
+        aw.write(make_record(2, crawled_at="2026-02-01T13:00:00+00:00", source=None))
+        aw.write(make_record(3, crawled_at="2026-02-01T13:00:00+00:00"))  # written before the field existed
+    with Index(tmp_path) as index:
+        index.update()
+        assert index.last_capture(url) == second
+        assert index.last_capture_date(url) == "2026-02-01T11:00:00+00:00"
+        assert index.last_capture("https://example.example/news/2") is None
+        assert index.last_capture("https://example.example/news/3") is None
+        assert index.last_capture("https://example.example/never") is None
+    assert Index(tmp_path / "nothing").last_capture(url) is None
+
+
+def test_source_and_extractor_are_valid_schema_fields_and_export_as_struct_or_flat_columns(tmp_path: Path) -> None:
+    import csv
+
+    import pyarrow.parquet as pq
+
+    from archive import validate
+    from archive.export import export
+    from tests.support.records import make_record
+
+    with writer(tmp_path) as w:
+        src = w.write_response(page("https://example.example/a"))
+    stamp = {"version": "0.1.0", "revision": "0123456789ab"}
+    with_source = make_record(1, source=src, extractor=stamp)
+    old = make_record(2)  # archived before the fields existed
+    assert validate(with_source) == [] and validate(old) == []
+    assert validate(make_record(3, source=None, extractor=None)) == []
+    assert validate(make_record(4, source={**src, "offset": "12"})) != []
+    assert validate(make_record(5, extractor={"version": "0.1.0", "revision": "XYZ"})) != []
+    export([with_source, old], tmp_path / "out.csv", "csv")
+    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["source_warc"] == src["warc"] and int(rows[0]["source_offset"]) == src["offset"]
+    assert rows[0]["source_record_id"] == src["record_id"] and rows[0]["source_digest"] == src["digest"]
+    assert (rows[0]["extractor_version"], rows[0]["extractor_revision"]) == ("0.1.0", "0123456789ab")
+    assert rows[1]["source_warc"] == "" and rows[1]["extractor_revision"] == ""
+    export([with_source, old], tmp_path / "out.parquet", "parquet")
+    table = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert table[0]["source"] == src and table[0]["extractor"] == stamp
+    assert table[1]["source"] is None and table[1]["extractor"] is None
