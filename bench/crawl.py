@@ -1,12 +1,15 @@
-"""Crawl throughput: our `news` spider against a fetch-only spider, alternately, on a generated local site.
+"""Crawl throughput: our `news` spider against a fetch-only spider, with and without WARC capture, alternately,
+on a generated local site.
 
     .venv/bin/python bench/crawl.py [--pages 2000] [--rounds 2] [--workers N]
 
 Generates a news site of PAGES article pages (plus home, paginated section pages and a sitemap), serves
 it on 127.0.0.1, and runs, ROUNDS times each and alternately, `scrapy runspider bench/fetch_spider.py`
-(fetches every article the sitemap lists, does nothing else) and `scrapy crawl news -a site=...`, both
-with politeness off through standard Scrapy settings. Prints pages/s, CPU ms per page (the whole process
-tree, extraction workers included), peak RSS of the process tree, and the share of articles archived.
+(fetches every article the sitemap lists, does nothing else), `scrapy crawl news -a site=...` (WARC capture
+on, the default) and the same with `-s ARCHIVE_WARC=False`, all with politeness off through standard Scrapy
+settings. Prints pages/s, CPU ms per page (the whole process tree, extraction workers included), peak RSS
+of the process tree, the share of articles archived, what capture costs in pages/s, and the bytes per
+archived article in the WARC and in the JSONL.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def main() -> int:
         site_dir = Path(tmp) / "site"
         generate(site_dir, args.pages)
         with serve(site_dir) as site:
-            results: dict[str, list[dict[str, float]]] = {"fetch-only": [], "news": []}
+            results: dict[str, list[dict[str, float]]] = {"fetch-only": [], "news": [], "news-nowarc": []}
             for round_no in range(args.rounds):
                 fetched = run(
                     [
@@ -120,23 +123,30 @@ def main() -> int:
                     ]
                 )
                 results["fetch-only"].append(fetched)
-                archive = Path(tmp) / f"archive-{round_no}"
-                news = run(
-                    [
-                        scrapy,
-                        "crawl",
-                        "news",
-                        "-a",
-                        f"site={site.url}",
-                        "-s",
-                        f"ARCHIVE_DIR={archive}",
-                        "-s",
-                        f"EXTRACT_WORKERS={args.workers}",
-                        *FAST,
-                    ]
-                )
-                news["archived"] = sum(1 for f in archive.glob("*/*.jsonl") for _ in f.open("rb"))
-                results["news"].append(news)
+                # capture on and off in turn, the other way round every other round (warm caches favour neither)
+                order = [("news", True), ("news-nowarc", False)]
+                for name, capture in order if round_no % 2 == 0 else order[::-1]:
+                    archive = Path(tmp) / f"{name}-{round_no}"
+                    crawl = run(
+                        [
+                            scrapy,
+                            "crawl",
+                            "news",
+                            "-a",
+                            f"site={site.url}",
+                            "-s",
+                            f"ARCHIVE_DIR={archive}",
+                            "-s",
+                            f"EXTRACT_WORKERS={args.workers}",
+                            "-s",
+                            f"ARCHIVE_WARC={capture}",
+                            *FAST,
+                        ]
+                    )
+                    crawl["archived"] = sum(1 for f in archive.glob("*/*.jsonl") for _ in f.open("rb"))
+                    crawl["jsonl_bytes"] = sum(f.stat().st_size for f in archive.glob("*/*.jsonl"))
+                    crawl["warc_bytes"] = sum(f.stat().st_size for f in archive.glob("*/*.warc.gz"))
+                    results[name].append(crawl)
     print(f"{args.pages} article pages, {args.rounds} rounds, EXTRACT_WORKERS={args.workers}, {os.cpu_count()} CPUs")
     rates = {}
     for name, runs in results.items():
@@ -144,13 +154,33 @@ def main() -> int:
         rates[name] = rate
         cpu_ms = statistics.median(1000 * r["cpu"] / args.pages for r in runs)
         peak = max(r["peak_mib"] for r in runs)
-        print(f"{name:>10}: {rate:7.1f} pages/s  {cpu_ms:6.2f} CPU ms/page  peak RSS {peak:7.1f} MiB")
+        print(f"{name:>11}: {rate:7.1f} pages/s  {cpu_ms:6.2f} CPU ms/page  peak RSS {peak:7.1f} MiB")
     archived = min(r["archived"] for r in results["news"])
     print(
         f"news/fetch-only: {rates['news'] / rates['fetch-only']:.2f}x; archived {archived}/{args.pages} "
         f"({100 * archived / args.pages:.1f}%) in the worst round"
     )
-    print(json.dumps({"ratio": rates["news"] / rates["fetch-only"], "archived_share": archived / args.pages}))
+    cost = 1 - rates["news"] / rates["news-nowarc"]
+    per_article = {
+        kind: statistics.median(r[f"{kind}_bytes"] / max(1, r["archived"]) for r in results["news"])
+        for kind in ("warc", "jsonl")
+    }
+    print(
+        f"WARC capture: {rates['news']:.1f} vs {rates['news-nowarc']:.1f} pages/s without, costs {100 * cost:.1f}% "
+        f"of pages/s; per archived article {per_article['warc']:,.0f} B of WARC, {per_article['jsonl']:,.0f} B of "
+        f"JSONL ({per_article['warc'] / per_article['jsonl']:.2f}x)"
+    )
+    print(
+        json.dumps(
+            {
+                "ratio": rates["news"] / rates["fetch-only"],
+                "archived_share": archived / args.pages,
+                "capture_cost": cost,
+                "warc_bytes_per_article": per_article["warc"],
+                "jsonl_bytes_per_article": per_article["jsonl"],
+            }
+        )
+    )
     return 0
 
 

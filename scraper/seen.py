@@ -121,9 +121,7 @@ class SeenStore:
         url = strip_tracking(url)
         if url in self._captures:
             return self._captures[url]
-        if not self._indexed or not hasattr(self.index, "last_capture"):  # TEMP until archive.index has it
-            return None
-        return self.index.last_capture(url)  # type: ignore[no-any-return]
+        return self.index.last_capture(url) if self._indexed else None
 
     def add_capture(self, url: str, source: Source) -> None:
         """Remember the response this run captured for `url` (for revisits of an unchanged page)."""

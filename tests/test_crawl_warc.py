@@ -146,6 +146,19 @@ def test_a_gzip_encoded_response_is_stored_as_sent_and_replays(riverside: tuple[
     assert "Failed" not in "".join(captured.lines_about(f"{site.url.rstrip('/')}{GZIPPED}"))
 
 
+def test_the_article_spider_captures_too(riverside: tuple[Path, Site], tmp_path: Path) -> None:
+    folder, site = riverside
+    url = f"{site.url.rstrip('/')}{GZIPPED}"
+    result = run_crawl("article", ["-a", f"url={url}"], tmp_path / "data")
+    assert result.returncode == 0, result.stderr[-3000:]
+    [record] = result.records()
+    capture = read_capture(result.archive, record["source"], url=url)
+    assert capture.header("Content-Encoding") == "gzip"
+    assert decoded_body(capture) == served(folder, site, GZIPPED)
+    assert record["source"]["warc"].split("/")[-1] == f"article-{record['run_id']}.warc.gz"
+    check_warcs(result)
+
+
 def test_the_metadata_record_keeps_what_extraction_was_told_besides_the_page(
     riverside: tuple[Path, Site], tmp_path: Path
 ) -> None:
