@@ -32,3 +32,13 @@ def test_a_short_post_wins_over_a_credit_line_when_trafilatura_starts_nearer_its
     text = _text(page, "body-short-post-credit.html", "https://magpie.example/?p=812")
     assert text.startswith("Three wind-up robots for two euros each")
     assert "link back here" not in text
+
+
+def test_a_list_of_links_that_the_post_gives_is_kept(page: Page) -> None:
+    """A post that is mostly a list of links (an introduction, the list, a closing paragraph): the list sits in
+    the post's own text element, between its paragraphs, so it is the post's text, not a link box."""
+    text = _text(page, "body-link-list-post.html", "https://fell.example/2012/12/five-walks")
+    assert "The tarn loop from the old quarry (5 km)" in text
+    assert "Through the fields to the church on the hill (6 km)" in text
+    assert text.endswith("the light has already gone.")
+    assert "Share on Facebook" not in text and "November 2012" not in text

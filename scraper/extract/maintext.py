@@ -522,7 +522,48 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     if first and kept[first - 1].heading:
         first -= 1
     last = _list_after(kept, last)
-    return [b for b in kept[first : last + 1] if b.link_density <= 0.5 and not _is_stamp(b)]
+    body = kept[first : last + 1]
+    listed = _link_lists(body)
+    return [b for k, b in enumerate(body) if (b.link_density <= 0.5 or k in listed) and not _is_stamp(b)]
+
+
+_LIST_TAGS = frozenset({"li", "ul", "ol", "dl", "dt", "dd"})
+
+
+def _host(node: HtmlElement) -> HtmlElement | None:
+    """The element that holds a block as a piece of running text: a paragraph's parent, a list item's list's."""
+    parent = node.getparent()
+    while parent is not None and parent.tag in _LIST_TAGS:
+        parent = parent.getparent()
+    return parent
+
+
+_MIN_LINK_LIST = 3
+
+
+def _link_lists(blocks: list[Block]) -> set[int]:
+    """The indexes of link lines that are the post's own list (a list of links the post gives): runs of at
+    least three consecutive link lines held by the post's text element itself, not by a box of their own."""
+    host = _text_host(blocks)
+    out: set[int] = set()
+    run: list[int] = []
+    for k, b in enumerate([*blocks, None]):
+        if b is not None and b.link_density > 0.5 and not b.heading and _host(b.node) is host:
+            run.append(k)
+            continue
+        if len(run) >= _MIN_LINK_LIST:
+            out.update(run)
+        run = []
+    return out
+
+
+def _text_host(blocks: list[Block]) -> HtmlElement | None:
+    """The element that holds most of the prose of `blocks` directly (the post's text element)."""
+    chars: dict[HtmlElement, int] = {}
+    for b in blocks:
+        if is_prose(b) and (host := _host(b.node)) is not None:
+            chars[host] = chars.get(host, 0) + b.chars
+    return max(chars, key=chars.__getitem__) if chars else None
 
 
 # Regions inside the container that are never the post: a sidebar, a widget or a footer beside it.
