@@ -13,12 +13,15 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from .index import QueryError, parse_query
 from .jsonline import dumps, encode_line, needs_reencode
 from .names import parse_day
 from .reader import Archive, date_range
+
+if TYPE_CHECKING:
+    from .rebuild import Extractor
 
 PROG = "news-archive"
 DEFAULT_ROOT = "data"
@@ -99,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("out", metavar="OUT", help="output file")
     c.add_argument("--format", choices=["parquet", "csv"], help="default: from OUT's suffix")
     date_filters(c)
+    _rebuild_commands(command, date_filters)
     return p
 
 
@@ -369,3 +373,98 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (OSError, TimeoutError, sqlite3.Error, ValueError) as exc:
         return _fail(str(exc) or type(exc).__name__, 1)
+
+
+# --- reextract, import-warc (archive/rebuild.py) ------------------------------------------------------------------
+
+
+def _rebuild_commands(
+    command: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+    date_filters: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    c = command("reextract", cmd_reextract, "extract the stored responses again; write the records that changed")
+    date_filters(c)
+    _rebuild_options(c)
+    c = command("import-warc", cmd_import_warc, "archive the HTML responses of WARC files (CC-NEWS too)")
+    c.add_argument("files", nargs="+", metavar="FILE", help="WARC files: .warc, .warc.gz (per record or whole)")
+    c.add_argument("--site", action="append", default=[], type=_site, help="only this host and below (repeatable)")
+    c.add_argument("--since", type=_day, metavar="DATE", help="only captures from this day on (WARC-Date, UTC)")
+    _rebuild_options(c)
+
+
+def _rebuild_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--workers", type=_count, help="extraction processes (default: one per CPU; 0: in this process)")
+    c.add_argument("-v", "--verbose", action="store_true", help="a line for every page not written, and why")
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {value!r}")
+    return int(value)
+
+
+def _site(value: str) -> str:
+    site = value.strip().lower().removeprefix("www.")
+    if not site or "/" in site or " " in site:
+        raise argparse.ArgumentTypeError(f"expected a host name like example.com, not {value!r}")
+    return site
+
+
+def _extractor(args: argparse.Namespace) -> Extractor:
+    from .rebuild import ExtractorMissing, load_extractor
+
+    if args.verbose:
+        logging.getLogger("archive").setLevel(logging.INFO)
+    try:
+        return load_extractor()
+    except ExtractorMissing as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    """news-archive reextract [--since D] [--until D] [--site S]."""
+    from .progress import Progress
+    from .rebuild import reextract
+
+    archive = _archive(args)
+    lo, hi = _range(args)
+    extractor = _extractor(args)
+    with Progress("reextract") as progress:
+        summary = reextract(
+            archive.root,
+            since=lo,
+            until=hi,
+            site=args.site,
+            workers=args.workers,
+            extractor=extractor,
+            progress=progress,
+        )
+    print(summary.line())
+    return 0
+
+
+def cmd_import_warc(args: argparse.Namespace) -> int:
+    """news-archive import-warc FILE... [--site S]... [--since D]: exit 1 when a file could not be read."""
+    from .progress import Progress
+    from .rebuild import import_warc
+
+    extractor = _extractor(args)
+    root = _root(args)
+    with Progress("import-warc") as progress:
+
+        def unreadable(message: str) -> None:
+            progress.close()
+            print(f"{PROG}: error: {message}", file=sys.stderr)
+
+        summary = import_warc(
+            root,
+            args.files,
+            sites=args.site,
+            since=args.since,
+            workers=args.workers,
+            extractor=extractor,
+            progress=progress,
+            on_unreadable=unreadable,
+        )
+    print(summary.line())
+    return 1 if summary.unreadable else 0

@@ -1,0 +1,539 @@
+"""news-archive reextract and import-warc: today's extraction over stored responses, and WARC files imported.
+
+Both stream: one page's bytes at a time per worker, a bounded number of pages in flight. Extraction is not
+this package's: the extractor is loaded through the entry point group ``news_archive.extractors`` (news-archiver
+installs ``article = scraper.archivable:archivable``, the crawl's extract -> boilerplate -> validate steps), so
+``archive`` keeps importing no ``scraper`` code. An extractor is called as
+``extractor(body, url, content_type, hints, site_patterns=...)`` and returns ``(fields, dropped)``: the record's
+extracted fields (and its ``extractor`` stamp), or None and why the page is not archived.
+
+- ``reextract``: for each URL's latest record that has a ``source``, the stored response is extracted again; a
+  new record (spider ``reextract``, a new run) is written only when an extracted field changed. It keeps the
+  capture's ``crawled_at``, ``site``, ``http_status`` and ``source``. Old records stay.
+- ``import_warc``: the HTML responses of any WARC file (CC-NEWS included) are extracted and archived as records
+  of spider ``warc-import`` with ``crawled_at`` = WARC-Date. Each archived response is copied, payload, WARC-Date
+  and WARC-Record-ID kept, into the run's own WARC file in the archive (``source`` points at the copy), so the
+  archive stays self-contained and can be moved; captures the archive holds already (same record id, or same URL
+  and payload digest) or whose text it holds already (content hash) are skipped: importing twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+from .jsonline import encode_line, loads
+from .progress import Progress
+from .reader import Archive
+from .warc import Capture, CaptureIterator, Location, WarcError, WarcWriter, decoded_body, iter_captures, read_capture
+from .writer import ArchiveWriter
+
+log = logging.getLogger(__name__)
+
+EXTRACTORS = "news_archive.extractors"
+DEFAULT_EXTRACTOR = "article"
+REEXTRACT_SPIDER = "reextract"
+IMPORT_SPIDER = "warc-import"
+#: Seconds a worker may spend on one page before it is killed (the extractor's own limit is far shorter).
+PAGE_DEADLINE = 60.0
+BATCH = 8  # pages sent to a worker at once
+AHEAD = 3  # batches per worker in flight: enough to keep workers busy, few enough to bound memory
+#: Record fields that are not extraction's: a change in them alone is no reason for a new record.
+NOT_EXTRACTED = frozenset({"site", "extractor", "crawled_at", "spider", "run_id", "http_status", "source"})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+Outcome = tuple[dict[str, Any] | None, str | None]
+C = TypeVar("C")
+
+
+class ExtractorMissing(Exception):
+    """No extractor is installed in the ``news_archive.extractors`` entry point group, or it cannot be loaded."""
+
+
+class Extractor(Protocol):
+    """What an entry point of ``news_archive.extractors`` is."""
+
+    def __call__(
+        self,
+        body: bytes,
+        url: str,
+        content_type: str | None = None,
+        hints: Mapping[str, object] | None = None,
+        *,
+        site_patterns: Iterable[str] = (),
+    ) -> tuple[dict[str, Any] | None, str | None]: ...
+
+
+def load_extractor() -> Extractor:
+    """The installed extractor (the entry point named ``article``, else the first by name); ExtractorMissing."""
+    found = sorted(entry_points(group=EXTRACTORS), key=lambda ep: (ep.name != DEFAULT_EXTRACTOR, ep.name))
+    if not found:
+        raise ExtractorMissing(
+            f"no extractor installed (entry point group {EXTRACTORS!r} is empty): install news-archiver, "
+            "whose scraper package provides it (pip install news-archiver)"
+        )
+    try:
+        extractor: Extractor = found[0].load()
+    except Exception as exc:
+        raise ExtractorMissing(f"cannot load the extractor {found[0].value!r}: {type(exc).__name__}: {exc}") from None
+    return extractor
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time and is unique across overlapping runs."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+# --- extraction in worker processes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One page to extract: the body (Content-Encoding undone), the URL, its Content-Type, what else it needs."""
+
+    body: bytes
+    url: str
+    content_type: str | None
+    hints: Mapping[str, object] = field(default_factory=dict)
+    site_patterns: tuple[str, ...] = ()
+
+
+def _call(extractor: Extractor, job: Job) -> Outcome:
+    try:
+        fields, dropped = extractor(job.body, job.url, job.content_type, job.hints, site_patterns=job.site_patterns)
+    except Exception as exc:  # an extractor should never raise: say so, once per page, and carry on
+        log.error("The extractor failed on %s: %s: %s", job.url, type(exc).__name__, exc)
+        return None, f"extract_error ({type(exc).__name__})"
+    return fields, dropped
+
+
+_worker_extractor: Extractor | None = None
+
+
+def _init_worker() -> None:
+    global _worker_extractor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_extractor = load_extractor()
+
+
+def _run_batch(jobs: list[Job]) -> list[Outcome]:
+    assert _worker_extractor is not None
+    return [_call(_worker_extractor, job) for job in jobs]
+
+
+class ExtractorPool(Generic[C]):
+    """Extracts pages in order, in ``workers`` processes (in this process when ``workers`` is 0 or 1), holding
+    at most ``workers * AHEAD`` batches of BATCH pages at once. A worker that dies or overruns PAGE_DEADLINE is
+    killed and replaced; the pages of its batch are run again one by one, and the one that fails alone is
+    dropped as ``extract_crashed`` or ``extract_timeout``."""
+
+    def __init__(self, extractor: Extractor, workers: int) -> None:
+        self.extractor = extractor
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def map(self, items: Iterable[tuple[C, Job]]) -> Iterator[tuple[C, Outcome]]:
+        """(context, outcome) for each (context, job), in the order given."""
+        if self.workers <= 1:
+            for ctx, job in items:
+                yield ctx, _call(self.extractor, job)
+            return
+        pending: deque[tuple[list[C], list[Job], Future[list[Outcome]]]] = deque()
+        batch: list[tuple[C, Job]] = []
+        try:
+            for item in items:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    pending.append(self._submit(batch))
+                    batch = []
+                while len(pending) >= self.workers * AHEAD:
+                    yield from self._collect(*pending.popleft())
+            if batch:
+                pending.append(self._submit(batch))
+            while pending:
+                yield from self._collect(*pending.popleft())
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, initializer=_init_worker)
+        return self._executor
+
+    def _submit(self, batch: list[tuple[C, Job]]) -> tuple[list[C], list[Job], Future[list[Outcome]]]:
+        jobs = [job for _, job in batch]
+        return [ctx for ctx, _ in batch], jobs, self._pool().submit(_run_batch, jobs)
+
+    def _collect(self, ctxs: list[C], jobs: list[Job], future: Future[list[Outcome]]) -> Iterator[tuple[C, Outcome]]:
+        try:
+            outcomes = future.result(timeout=PAGE_DEADLINE * len(jobs))
+        except (BrokenProcessPool, FutureTimeout):
+            self._kill()
+            outcomes = [self._alone(job) for job in jobs]
+        yield from zip(ctxs, outcomes, strict=True)
+
+    def _alone(self, job: Job) -> Outcome:
+        try:
+            return self._pool().submit(_run_batch, [job]).result(timeout=PAGE_DEADLINE)[0]
+        except FutureTimeout:
+            self._kill()
+            log.error("Extraction of %s took over %g s: its worker was killed", job.url, PAGE_DEADLINE)
+            return None, f"extract_timeout (over {PAGE_DEADLINE:g} s)"
+        except BrokenProcessPool:
+            self._kill()
+            log.error("An extraction worker died on %s; a new one takes its place", job.url)
+            return None, "extract_crashed"
+
+    def _kill(self) -> None:
+        """Kill the workers (one is stuck or dead: the pool is of no use any more); the next submit starts anew."""
+        if self._executor is None:
+            return
+        for process in list(self._executor._processes.values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor = None
+
+
+def default_workers() -> int:
+    """Extraction processes by default: one per CPU this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# --- what a run did -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """What reextract or import-warc did: pages read, extracted, written, and every page not written, by reason."""
+
+    command: str
+    run_id: str
+    read: int = 0
+    extracted: int = 0
+    written: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    other_records: int = 0  # WARC records that are no HTTP response (warcinfo, request, metadata)
+    files: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+    progress: Progress | None = None
+
+    def skip(self, reason: str, url: str, detail: str = "", level: int = logging.INFO) -> None:
+        """Count a page not written under ``reason`` (the first word of ``detail``'s reason), with a log line."""
+        key = reason.split(" ", 1)[0]
+        self.reasons[key] += 1
+        log.log(level, "%s: %s%s", key if reason == key else reason, url, f" ({detail})" if detail else "")
+
+    def tick(self, note: str = "") -> None:
+        """Redraw the progress line, if there is one."""
+        if self.progress is not None:
+            self.progress.update(self.read, note or f"{self.written:,} written")
+
+    def line(self) -> str:
+        """The one summary line printed at the end."""
+        seconds = self.seconds or time.monotonic() - self.started
+        why = ", ".join(f"{k} {n:,}" for k, n in sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0])) if n)
+        files = f"{self.files:,} files" + (f" ({len(self.unreadable):,} unreadable), " if self.unreadable else ", ")
+        parts = [
+            f"{self.command}: {files if self.files else ''}{self.read:,} pages read",
+            f"{self.extracted:,} extracted",
+            f"{self.written:,} records written" + (f" (run {self.run_id})" if self.written else ""),
+            f"{sum(self.reasons.values()):,} not written" + (f" ({why})" if why else ""),
+        ]
+        if self.other_records:
+            parts.append(f"{self.other_records:,} other WARC records (warcinfo, request, metadata) skipped")
+        rate = self.extracted / seconds if seconds > 0 else 0.0
+        parts.append(f"{seconds:.1f} s, {rate:,.0f} pages/s")
+        return "; ".join(parts)
+
+
+def _as_stored(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` as they read back from the archive (a JSON round trip, lone surrogates repaired)."""
+    value, _ = loads(encode_line(fields))
+    return dict(value)
+
+
+def changed_fields(old: Mapping[str, Any], fields: Mapping[str, Any]) -> list[str]:
+    """The extracted fields whose values in ``fields`` differ from the stored record ``old``."""
+    new = _as_stored(fields)
+    missing = object()
+    return [k for k, v in new.items() if k not in NOT_EXTRACTED and old.get(k, missing) != v]
+
+
+def _record(fields: Mapping[str, Any], crawl: Mapping[str, Any]) -> dict[str, Any]:
+    """The record to write: the extracted fields, then the crawl fields, then the extractor stamp."""
+    out = {k: v for k, v in fields.items() if k != "extractor"}
+    out.update(crawl)
+    out["extractor"] = fields.get("extractor")
+    return out
+
+
+# --- reextract ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stored:
+    record: dict[str, Any]
+
+
+def _reextract_jobs(root: Path, records: Iterable[dict[str, Any]], summary: Summary) -> Iterator[tuple[_Stored, Job]]:
+    for rec in records:
+        summary.read += 1
+        url = str(rec.get("url") or "")
+        source = rec.get("source")
+        if not source:
+            summary.skip("no_source", url, "archived without a capture")
+            continue
+        try:
+            capture = read_capture(root, source)
+            body = decoded_body(capture)
+        except (WarcError, OSError) as exc:
+            summary.skip("source_unreadable", url, str(exc), logging.WARNING)
+            continue
+        meta = capture.metadata or {}
+        hints = meta.get("hints")
+        patterns = meta.get("site_patterns")
+        job = Job(
+            body,
+            url,
+            capture.header("Content-Type"),
+            dict(hints) if isinstance(hints, dict) else {},
+            tuple(str(p) for p in patterns) if isinstance(patterns, list) else (),
+        )
+        yield _Stored(rec), job
+
+
+def reextract(
+    root: str | os.PathLike[str],
+    *,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    site: str | None = None,
+    workers: int | None = None,
+    extractor: Extractor | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Extract every URL's latest stored response again; write a record (spider ``reextract``) where it changed."""
+    extractor = extractor or load_extractor()
+    archive = Archive(root)
+    summary = Summary("reextract", new_run_id(), progress=progress)
+    records = archive.records(since, until, site=site, latest=True)
+    pool: ExtractorPool[_Stored] = ExtractorPool(extractor, default_workers() if workers is None else workers)
+    with ArchiveWriter(archive.root, REEXTRACT_SPIDER, summary.run_id) as writer:
+        for stored, (fields, dropped) in pool.map(_reextract_jobs(archive.root, records, summary)):
+            old = stored.record
+            summary.extracted += 1
+            summary.tick()
+            if fields is None:
+                summary.skip("no_longer_article", old["url"], f"{dropped}; its record stays", logging.WARNING)
+                continue
+            if not changed_fields(old, fields):
+                summary.reasons["unchanged"] += 1
+                continue
+            crawl = {
+                "site": old.get("site") or fields.get("site"),
+                "crawled_at": old.get("crawled_at"),
+                "spider": REEXTRACT_SPIDER,
+                "run_id": summary.run_id,
+                "http_status": old.get("http_status"),
+                "source": old["source"],
+            }
+            writer.write(_record(fields, crawl))
+            summary.written += 1
+    summary.seconds = time.monotonic() - summary.started
+    return summary
+
+
+# --- import-warc ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Held:
+    """What the archive holds already: response record ids, (URL, payload digest) pairs, content hashes."""
+
+    record_ids: set[str] = field(default_factory=set)
+    captures: set[tuple[str, str]] = field(default_factory=set)
+    hashes: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, archive: Archive) -> Held:
+        """Read once from every record of the archive."""
+        held = cls()
+        for rec in archive.records():
+            held.add(rec)
+        return held
+
+    def add(self, rec: Mapping[str, Any]) -> None:
+        """Remember an archived record."""
+        if isinstance(h := rec.get("content_hash"), str):
+            self.hashes.add(h)
+        source = rec.get("source")
+        if isinstance(source, dict):
+            if isinstance(rid := source.get("record_id"), str):
+                self.record_ids.add(rid)
+            if isinstance(digest := source.get("digest"), str):
+                self.captures.add((str(rec.get("url")), digest))
+
+
+@dataclass
+class _Found:
+    capture: Capture
+    location: Location
+
+
+def site_matches(url: str, sites: Sequence[str]) -> bool:
+    """Whether ``url``'s host (without ``www.``) is one of ``sites`` or below one (news.bbc.co.uk is in bbc.co.uk)."""
+    if not sites:
+        return True
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return any(host == s or host.endswith("." + s) for s in sites)
+
+
+def is_html(capture: Capture) -> bool:
+    """Whether a response says it is HTML (or says nothing: extraction sniffs the bytes then)."""
+    declared = (capture.header("Content-Type") or "").split(";")[0].strip().lower()
+    return not declared or declared in HTML_TYPES
+
+
+def _import_jobs(
+    captures: CaptureIterator, held: Held, sites: Sequence[str], since: str | None, summary: Summary
+) -> Iterator[tuple[_Found, Job]]:
+    for capture, location, _metadata in captures:
+        summary.read += 1
+        summary.tick()
+        url, src = capture.url, location.source
+        if not 200 <= capture.status < 300:
+            summary.skip(f"http_{capture.status}", url)
+        elif not is_html(capture):
+            summary.skip("not_html", url, capture.header("Content-Type") or "")
+        elif not site_matches(url, sites):
+            summary.reasons["other_site"] += 1
+        elif since is not None and capture.date.astimezone(UTC).date().isoformat() < since:
+            summary.reasons["before_since"] += 1
+        elif src["record_id"] in held.record_ids or (url, src["digest"]) in held.captures:
+            summary.reasons["already_archived"] += 1
+        else:
+            held.record_ids.add(src["record_id"])
+            held.captures.add((url, src["digest"]))
+            try:
+                body = decoded_body(capture)
+            except WarcError as exc:
+                summary.skip("undecodable", url, str(exc), logging.WARNING)
+                continue
+            yield _Found(capture, location), Job(body, url, capture.header("Content-Type"))
+
+
+def import_warc(
+    root: str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    sites: Sequence[str] = (),
+    since: str | None = None,
+    workers: int | None = None,
+    extractor: Extractor | None = None,
+    progress: Progress | None = None,
+    on_unreadable: Callable[[str], None] | None = None,
+) -> Summary:
+    """Import the HTML responses of WARC files as records of spider ``warc-import``; see the module's docstring."""
+    extractor = extractor or load_extractor()
+    Path(root).mkdir(parents=True, exist_ok=True)
+    archive = Archive(root)
+    summary = Summary("import-warc", new_run_id(), progress=progress)
+    held = Held.of(archive)
+    pool: ExtractorPool[_Found] = ExtractorPool(extractor, default_workers() if workers is None else workers)
+    with (
+        ArchiveWriter(archive.root, IMPORT_SPIDER, summary.run_id) as writer,
+        WarcWriter(archive.root, IMPORT_SPIDER, summary.run_id) as warc,
+    ):
+        for path in paths:
+            summary.files += 1
+            problem = _unreadable(Path(path))
+            captures = None if problem else iter_captures(path)
+            if captures is not None:
+                for found, (fields, dropped) in pool.map(_import_jobs(captures, held, sites, since, summary)):
+                    summary.extracted += 1
+                    summary.tick(f"{summary.written:,} archived, file {summary.files}/{len(paths)}")
+                    _archive_one(found, fields, dropped, held, writer, warc, summary)
+                problem = _count_records(captures, summary)
+            if problem:
+                summary.unreadable.append(str(path))
+                if on_unreadable is not None:
+                    on_unreadable(f"cannot read '{path}': {problem}")
+    summary.seconds = time.monotonic() - summary.started
+    return summary
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be read at all, else None."""
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _count_records(captures: CaptureIterator, summary: Summary) -> str | None:
+    """Add a file's skipped records to ``summary``; why the file is unreadable when it held no WARC record."""
+    counts = captures.counts
+    summary.reasons["revisit"] += counts["revisits"]
+    summary.reasons["not_http"] += counts["not_http"]
+    summary.other_records += counts["not_response"]
+    if captures.torn:
+        if not (counts["responses"] or counts["revisits"] or counts["not_response"] or counts["not_http"]):
+            return f"not a WARC file ({captures.damage})"
+        summary.reasons["torn"] += 1
+    return None
+
+
+def _archive_one(
+    found: _Found,
+    fields: dict[str, Any] | None,
+    dropped: str | None,
+    held: Held,
+    writer: ArchiveWriter,
+    warc: WarcWriter,
+    summary: Summary,
+) -> None:
+    capture = found.capture
+    if fields is None:
+        summary.skip(dropped or "dropped", capture.url)
+        return
+    if fields.get("content_hash") in held.hashes:
+        summary.skip("duplicate_content", capture.url, "the same text is archived already")
+        return
+    source = warc.write_response(capture, record_id=found.location.source["record_id"])
+    crawl = {
+        "crawled_at": capture.date.astimezone(UTC).isoformat(timespec="seconds"),
+        "spider": IMPORT_SPIDER,
+        "run_id": summary.run_id,
+        "http_status": capture.status,
+        "source": dict(source),
+    }
+    record = _record(fields, crawl)
+    writer.write(record)
+    held.add(record)
+    summary.written += 1
