@@ -3,6 +3,11 @@
 Repair never deletes bytes: rejected lines go to root/.quarantine/<relative path>.<timestamp>.rejected,
 then the data file is rewritten atomically (temporary file, fsync, rename). A complete record that
 only lacks its final newline gets the newline instead. Files held by a running writer are left alone.
+
+WARC files: each ``YYYY-MM-DD/*.warc.gz`` must be whole gzip members; a torn last member (a kill
+mid-write) is a ``torn`` problem that repair moves to .quarantine and cuts off, other damage is
+``damaged``. Each record's ``source`` must resolve to a whole response record with its record id and
+digest, for the record's url (``source`` problems; a missing WARC file is one problem per file).
 """
 
 from __future__ import annotations
@@ -16,24 +21,28 @@ from typing import Any
 
 from . import files
 from .jsonline import encode_line, loads
+from .names import WARC_SUFFIX
 from .schema import validate, validator
+from .warc import WarcError, cut_torn_tail, read_capture, same_page, scan_members
 
 REPAIRABLE = {"torn", "corrupt", "leftover", "temporary"}
 
 
 @dataclass
 class Problem:
-    """One problem: kind is torn, corrupt, invalid, duplicate, damaged (gz), leftover or temporary."""
+    """One problem: kind is torn, corrupt, invalid, duplicate, damaged (gz), leftover, temporary or source."""
 
     kind: str
     path: str
     line: int
     detail: str
     repaired: bool = False
+    count: int = 1  # records it concerns (a missing WARC file: every record pointing into it)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.kind}: {self.detail}" + (" [repaired]" if self.repaired else "")
+        more = f" ({self.count:,} records)" if self.count > 1 else ""
+        return f"{where}: {self.kind}: {self.detail}{more}" + (" [repaired]" if self.repaired else "")
 
 
 @dataclass
@@ -44,6 +53,8 @@ class Report:
     lines: int = 0
     records: int = 0
     revisions: int = 0
+    warc_files: int = 0
+    sources: int = 0  # records whose source resolved
     problems: list[Problem] = field(default_factory=list)
     quarantined: list[Path] = field(default_factory=list)
     in_use: list[str] = field(default_factory=list)
@@ -55,9 +66,14 @@ class Report:
 
     def summary(self) -> str:
         """One line: what was checked and what is left."""
-        left = Counter(p.kind for p in self.problems if not p.repaired)
+        left: Counter[str] = Counter()
+        for p in self.problems:
+            if not p.repaired:
+                left[p.kind] += p.count
         fixed = sum(p.repaired for p in self.problems)
         head = f"verified {self.files:,} files, {self.records:,} valid records ({self.revisions:,} revisions)"
+        if self.warc_files or self.sources:
+            head += f", {self.warc_files:,} WARC files, {self.sources:,} sources resolved"
         state = (
             "clean"
             if not left
@@ -88,6 +104,38 @@ class _Seen:
         if url in self.urls:
             report.revisions += 1
         self.urls[url] = digest
+
+
+class _Sources:
+    """Resolves each record's ``source``: a response record for the record's url, with its id and digest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.missing: dict[str, Problem] = {}
+
+    def check(self, rec: dict[str, Any], where: str, line: int, report: Report) -> None:
+        source = rec.get("source")
+        if not isinstance(source, dict):
+            return  # null or absent: no capture
+        warc = str(source["warc"])
+        if warc in self.missing:
+            self.missing[warc].count += 1
+            return
+        try:
+            capture = read_capture(self.root, source)
+        except FileNotFoundError:
+            problem = Problem("source", warc, 0, f"missing WARC file, first named at {where}:{line}")
+            self.missing[warc] = problem
+            report.problems.append(problem)
+            return
+        except (OSError, WarcError) as exc:
+            report.problems.append(Problem("source", where, line, f"{rec['url']}: {exc}"))
+            return
+        if not same_page(capture.url, rec["url"]):
+            detail = f"{rec['url']}: the response at {warc} offset {source['offset']} is for {capture.url}"
+            report.problems.append(Problem("source", where, line, detail))
+            return
+        report.sources += 1
 
 
 def _locked_by_writer(path: Path) -> bool:
@@ -121,7 +169,7 @@ def _classify(line: bytes) -> tuple[str | None, str, dict[str, Any] | None]:
     return None, "", rec
 
 
-def _scan(root: Path, part: Path, seen: _Seen, report: Report, live: bool) -> bool:
+def _scan(root: Path, part: Path, seen: _Seen, sources: _Sources, report: Report, live: bool) -> bool:
     """Check one physical part; return True when it has problems repair can fix in place."""
     where = str(part.relative_to(root))
     fixable = False
@@ -135,6 +183,7 @@ def _scan(root: Path, part: Path, seen: _Seen, report: Report, live: bool) -> bo
             elif rec is not None:
                 report.records += 1
                 seen.check(rec, where, chunk.line_no + i, report)
+                sources.check(rec, where, chunk.line_no + i, report)
         if chunk.error is not None:
             report.problems.append(Problem("damaged", where, chunk.line_no + len(chunk.lines), chunk.error))
         if chunk.torn is not None and not live:
@@ -154,7 +203,10 @@ def verify(root: str | os.PathLike[str], repair: bool = False) -> Report:
         raise FileNotFoundError(f"no archive at '{root}'")
     report = Report()
     seen = _Seen()
+    sources = _Sources(root)
     for day, ddir in files.day_dirs(root):
+        for warc in sorted(p for p in ddir.iterdir() if p.name.endswith(WARC_SUFFIX) and not p.name.startswith(".")):
+            _check_warc(root, warc, report, repair)
         for tmp in sorted(p for p in ddir.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")):
             prob = Problem("temporary", str(tmp.relative_to(root)), 0, "left by an interrupted rewrite")
             report.problems.append(prob)
@@ -180,10 +232,40 @@ def verify(root: str | os.PathLike[str], repair: bool = False) -> Report:
                 if live:
                     report.in_use.append(str(part.relative_to(root)))
                 before = len(report.problems)
-                fixable = _scan(root, part, seen, report, live)
+                fixable = _scan(root, part, seen, sources, report, live)
                 if repair and fixable and part == df.plain and not live:
                     _repair(root, part, report, report.problems[before:])
     return report
+
+
+def _check_warc(root: Path, path: Path, report: Report, repair: bool) -> None:
+    """A WARC file must be whole gzip members; with ``repair``, a torn last member goes to .quarantine."""
+    report.warc_files += 1
+    where = str(path.relative_to(root))
+    if _locked_by_writer(path):
+        report.in_use.append(where)  # a running writer may be mid-append: its tail is not torn
+        return
+    with open(path, "rb", buffering=files.CHUNK) as f:
+        scan = scan_members(f)
+    if scan.damage is None:
+        return
+    problem = Problem("torn" if scan.torn else "damaged", where, 0, scan.damage)
+    report.problems.append(problem)
+    if not (repair and scan.torn):
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report.in_use.append(where)
+            return
+        _, moved = cut_torn_tail(root, path, fd)
+    finally:
+        os.close(fd)
+    if moved is not None:
+        report.quarantined.append(moved)
+    problem.repaired = True
 
 
 def _repair(root: Path, path: Path, report: Report, problems: list[Problem]) -> None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, TypedDict
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -315,7 +316,7 @@ class WarcWriter:
         try:
             size = os.fstat(fd).st_size
             if size:
-                size = _cut_torn_tail(self.root, path, fd, size)
+                size = cut_torn_tail(self.root, path, fd)[0]
             else:
                 files.fsync_dir(directory)
         except OSError as exc:
@@ -371,8 +372,6 @@ def _response_headers(capture: Capture) -> StatusAndHeaders:
 
 
 def _request_headers(capture: Capture) -> StatusAndHeaders:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(capture.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = list(capture.request_headers)
@@ -384,12 +383,17 @@ def _request_headers(capture: Capture) -> StatusAndHeaders:
 # --- gzip members ------------------------------------------------------------------------------------
 
 
-def whole_members_end(f: BinaryIO) -> tuple[int, str | None]:
-    """Scan the gzip members of ``f`` from its position: (bytes up to the end of the last whole member, damage).
+@dataclass(frozen=True)
+class MemberScan:
+    """Where the whole gzip members of a file end, and what follows them."""
 
-    ``damage`` is None when the file ends exactly after a whole member, else says what follows it
-    (a member cut short, corrupt data, bytes that are not gzip). Memory stays bounded.
-    """
+    end: int  # bytes up to the end of the last whole member
+    damage: str | None  # None when the file ends right there
+    torn: bool  # the file ends inside a member (what a kill mid-write leaves); else corrupt or not gzip
+
+
+def scan_members(f: BinaryIO) -> MemberScan:
+    """Scan the gzip members of ``f`` from its position, decompressing in bounded memory (output dropped)."""
     start = f.tell()
     end = consumed = 0
     z: zlib._Decompress | None = None
@@ -404,30 +408,37 @@ def whole_members_end(f: BinaryIO) -> tuple[int, str | None]:
         try:
             z.decompress(buf, files.CHUNK)
         except zlib.error as exc:
-            return end, f"corrupt gzip data after byte {start + end} ({exc})"
+            return MemberScan(end, f"corrupt gzip data after byte {start + end:,} ({exc})", False)
         rest = z.unused_data if z.eof else z.unconsumed_tail
         consumed += len(buf) - len(rest)
         buf = rest
         if z.eof:
             end, z = consumed, None
     if z is not None:
-        return end, f"the file ends inside a gzip member at byte {start + end} ({consumed - end:,} bytes)"
-    return end, None
+        torn = consumed - end
+        return MemberScan(end, f"the file ends inside a gzip member at byte {start + end:,} ({torn:,} bytes)", True)
+    return MemberScan(end, None, False)
 
 
-def _cut_torn_tail(root: Path, path: Path, fd: int, size: int) -> int:
-    """Move bytes after the last whole gzip member of ``path`` to root/.quarantine; return the new size."""
+def cut_torn_tail(root: Path, path: Path, fd: int) -> tuple[int, Path | None]:
+    """Move a torn last gzip member of ``path`` (open as ``fd``, flock-ed) to root/.quarantine and cut it off.
+
+    Returns (the file's size now, where the torn bytes went or None when there was no torn tail).
+    Damage other than a torn tail is left in place (and logged): cutting there would drop whole records.
+    """
     with open(path, "rb", buffering=files.CHUNK) as f:
-        end, damage = whole_members_end(f)
-        if damage is None:
-            return size
-        f.seek(end)
+        scan = scan_members(f)
+        if scan.damage is None or not scan.torn:
+            if scan.damage is not None:
+                log.warning("%s: %s: left as it is (verify reports it)", path, scan.damage)
+            return os.fstat(fd).st_size, None
+        f.seek(scan.end)
         torn = f.read()
     dest = files.write_quarantine(root, path, torn)
-    os.ftruncate(fd, end)
+    os.ftruncate(fd, scan.end)
     os.fsync(fd)
-    log.warning("%s: %s; the %d torn bytes moved to %s", path, damage, len(torn), dest)
-    return end
+    log.warning("%s: %s; the torn bytes moved to %s", path, scan.damage, dest)
+    return scan.end, dest
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -531,6 +542,27 @@ def _capture(record: ArcWarcRecord, where: str) -> Capture:
         date=date,
         ip=record.rec_headers.get_header("WARC-IP-Address"),
     )
+
+
+def same_page(target_uri: str, url: str) -> bool:
+    """Whether a response for ``target_uri`` is the page a record of ``url`` was made from.
+
+    Equal, or equal once the fragment and user info are dropped, scheme and host compared without
+    case, and the query pieces ``url`` lacks dropped (the crawl strips tracking parameters such as
+    utm_* from a record's url; the WARC keeps the URL fetched). Pieces keep their order.
+    """
+    if target_uri == url:
+        return True
+    try:
+        a, b = urlsplit(target_uri), urlsplit(url)
+        hosts = (a.hostname or "", a.port), (b.hostname or "", b.port)
+    except ValueError:
+        return False
+    if (a.scheme.lower(), hosts[0], a.path or "/") != (b.scheme.lower(), hosts[1], b.path or "/"):
+        return False
+    wanted = [p for p in b.query.split("&") if p]
+    kept = iter(p for p in a.query.split("&") if p)
+    return all(any(p == q for q in kept) for p in wanted)
 
 
 def decoded_body(capture: Capture) -> bytes:
@@ -689,7 +721,7 @@ class CaptureIterator:
             damage = files.part_damage(f)
             if members and n:
                 f.seek(last_offset)
-                damage = whole_members_end(f)[1]
+                damage = scan_members(f).damage
             if damage:
                 self._torn(damage)
                 if pending is not None and pending_is_last:  # its bytes may be whole, its record is not

@@ -152,3 +152,110 @@ def test_truncated_gz_is_reported_not_fatal(tmp_path: Path, caplog: Any) -> None
         assert idx.update().skipped == 1
         assert idx.update().bytes_read == 0  # not retried on every update
     assert Archive(tmp_path).days()[0].records == 2  # counts the whole lines it can read, as the readers do
+
+
+# --- WARC captures: sources resolve, torn WARC tails ----------------------------------------------------
+
+
+def _captured(root: Path, n: int = 3, query: str = "") -> list[dict[str, Any]]:
+    """n pages captured in a WARC (as the crawl does: WARC first) and their records pointing at them."""
+    from datetime import UTC, datetime
+
+    from archive.warc import Capture, WarcWriter
+
+    when = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    records = []
+    with WarcWriter(root, "news", "r1", clock=clock("2026-02-01")) as w:
+        for i in range(n):
+            url = f"https://example.example/news/{i}"
+            body = f"<html><p>story {i}</p></html>".encode()
+            source = w.write_response(Capture(url + query, 200, "OK", [("Content-Type", "text/html")], body, date=when))
+            records.append(make_record(i, url=url, source=source))
+    return records
+
+
+def test_every_source_resolves_to_its_response(tmp_path: Path) -> None:
+    write(tmp_path, [*_captured(tmp_path), make_record(7), make_record(8, source=None)])
+    report = verify(tmp_path)
+    assert report.clean, report.problems
+    assert (report.records, report.sources, report.warc_files) == (5, 3, 1)
+    assert "1 WARC files, 3 sources resolved" in report.summary()
+
+
+def test_a_source_fetched_with_tracking_parameters_resolves_for_the_stripped_url(tmp_path: Path) -> None:
+    write(tmp_path, _captured(tmp_path, 2, query="?utm_source=feed&utm_medium=rss"))
+    report = verify(tmp_path)
+    assert report.clean and report.sources == 2
+
+
+def test_sources_that_do_not_resolve_are_counted_problems(tmp_path: Path) -> None:
+    a, b, c = _captured(tmp_path)
+    wrong_url = {**a, "source": b["source"]}  # b's response, a's url
+    wrong_offset = {**b, "source": {**b["source"], "offset": b["source"]["offset"] + 1}}
+    gone = {**c, "source": {**c["source"], "warc": "2026-01-01/news-old.warc.gz"}}
+    gone_too = make_record(9, source={**c["source"], "warc": "2026-01-01/news-old.warc.gz"})
+    write(tmp_path, [wrong_url, wrong_offset, gone, gone_too])
+    report = verify(tmp_path)
+    assert not report.clean and report.sources == 0
+    problems = {(p.kind, p.line): p for p in report.problems}
+    assert "is for https://example.example/news/1" in problems["source", 1].detail
+    assert (
+        "not a readable WARC record" in problems["source", 2].detail
+        or "expected a response" in problems["source", 2].detail
+    )
+    missing = problems["source", 0]
+    assert (
+        missing.path == "2026-01-01/news-old.warc.gz" and missing.count == 2 and "missing WARC file" in missing.detail
+    )
+    assert report.summary().endswith("4 problems (4 source)")
+    assert not verify(tmp_path, repair=True).clean  # nothing to repair: the records stay as they are
+
+
+def test_a_torn_warc_tail_is_reported_and_repair_moves_it_to_quarantine(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    records = _captured(tmp_path)
+    write(tmp_path, records)
+    warc = tmp_path / records[0]["source"]["warc"]
+    whole = warc.read_bytes()
+    torn = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + bytes(range(256)) * 20)[:-100]
+    warc.write_bytes(whole + torn)
+    report = verify(tmp_path)
+    assert [(p.kind, p.path) for p in report.problems] == [("torn", "2026-02-01/news-r1.warc.gz")]
+    assert "ends inside a gzip member" in report.problems[0].detail and report.sources == 3
+    repaired = verify(tmp_path, repair=True)
+    assert repaired.clean and repaired.problems[0].repaired
+    assert warc.read_bytes() == whole
+    [q] = quarantined(tmp_path)
+    assert q.read_bytes() == torn and q.name.startswith("news-r1.warc.gz.")
+    assert verify(tmp_path).clean
+    check = subprocess.run(
+        [str(Path(sys.executable).with_name("warcio")), "check", str(warc)], capture_output=True, check=False
+    )
+    assert check.returncode == 0
+
+
+def test_corrupt_warc_data_is_damage_that_repair_leaves_alone(tmp_path: Path) -> None:
+    records = _captured(tmp_path)
+    write(tmp_path, records)
+    warc = tmp_path / records[0]["source"]["warc"]
+    data = bytearray(warc.read_bytes())
+    at = records[1]["source"]["offset"] + 30
+    data[at : at + 8] = b"\xff" * 8
+    warc.write_bytes(bytes(data))
+    report = verify(tmp_path, repair=True)
+    kinds = sorted(p.kind for p in report.problems)
+    assert "damaged" in kinds and "source" in kinds and not report.clean
+    assert bytes(data) == warc.read_bytes() and quarantined(tmp_path) == []
+
+
+def test_a_warc_file_held_by_its_writer_is_not_torn(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from archive.warc import Capture, WarcWriter
+
+    with WarcWriter(tmp_path, "news", "live", clock=clock("2026-02-01")) as w:
+        w.write_response(Capture("https://example.example/a", 200, "OK", [], b"<p>a</p>", date=datetime.now(UTC)))
+        report = verify(tmp_path, repair=True)
+        assert report.in_use == ["2026-02-01/news-live.warc.gz"] and report.problems == []

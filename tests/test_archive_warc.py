@@ -427,3 +427,24 @@ def test_source_and_extractor_are_valid_schema_fields_and_export_as_struct_or_fl
     table = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert table[0]["source"] == src and table[0]["extractor"] == stamp
     assert table[1]["source"] is None and table[1]["extractor"] is None
+
+
+@pytest.mark.parametrize(
+    ("target", "url", "same"),
+    [
+        ("https://e.example/a?id=1", "https://e.example/a?id=1", True),
+        ("https://E.example/a?utm_source=x&id=1#top", "https://e.example/a?id=1", True),
+        ("https://user@e.example/a?fbclid=1", "https://e.example/a", True),
+        ("https://e.example/a?id=1", "https://e.example/a?id=2", False),
+        ("https://e.example/a", "https://e.example/a?id=1", False),
+        ("https://e.example/a?b=2&a=1", "https://e.example/a?a=1&b=2", False),
+        ("https://e.example/a", "https://e.example/b", False),
+        ("http://e.example/a", "https://e.example/a", False),
+        ("https://e.example:8443/a", "https://e.example/a", False),
+        ("https://other.example/a", "https://e.example/a", False),
+    ],
+)
+def test_same_page_allows_only_dropped_query_pieces(target: str, url: str, same: bool) -> None:
+    from archive.warc import same_page
+
+    assert same_page(target, url) is same
