@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     date_filters(c)
     c.add_argument("--spider", help="only records archived by this spider")
     c.add_argument("--fields", help="comma-separated fields to keep, e.g. url,title")
+    c.add_argument(
+        "--latest", action="store_true", help="one record per URL: the latest extraction of the latest capture"
+    )
     c = command("show", cmd_show, "print every stored revision of the record for a URL")
     c.add_argument("url")
     c.add_argument("--jsonl", action="store_true", help="one compact JSON line per revision")
@@ -103,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=["parquet", "csv"], help="default: from OUT's suffix")
     date_filters(c)
     _rebuild_commands(command, date_filters)
+    _warc_commands(command)
     return p
 
 
@@ -148,7 +152,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
     lo, hi = _range(args)
     fields = _fields(args.fields)
     out, pending, size = _out(), [], 0
-    for line, rec in archive.lines(lo, hi, args.site, args.spider):
+    for line, rec in archive.lines(lo, hi, args.site, args.spider, latest=args.latest):
         if fields is not None:
             try:
                 data = (dumps({f: rec.get(f, ADDED_LISTS.get(f)) for f in fields}) + "\n").encode(
@@ -468,3 +472,37 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
         )
     print(summary.line())
     return 1 if summary.unreadable else 0
+
+
+# --- raw (archive/warc.py) ----------------------------------------------------------------------------------------
+
+
+def _warc_commands(
+    command: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+) -> None:
+    c = command("raw", cmd_raw, "write the stored response of a URL (its latest capture) to stdout, as captured")
+    c.add_argument("url")
+    c.add_argument("--headers", action="store_true", help="the HTTP status line and headers first, as captured")
+    c.add_argument("--decoded", action="store_true", help="undo the body's Content-Encoding (gzip, deflate, br)")
+
+
+def cmd_raw(args: argparse.Namespace) -> int:
+    """news-archive raw URL [--headers] [--decoded]: exit 1 when the archive holds no capture of URL."""
+    from .index import Index
+    from .warc import decoded_body, read_capture
+
+    archive = _archive(args)
+    with Index(archive.root) as index:
+        index.update()
+        source = index.last_capture(args.url)
+    if source is None:
+        return _fail(f"no capture of {args.url} in '{archive.root}' (records without a source have none)", 1)
+    capture = read_capture(archive.root, source, url=args.url)
+    out = _out()
+    if args.headers:
+        head = [f"HTTP/1.1 {capture.status} {capture.reason}".rstrip()]
+        head += [f"{name}: {value}" for name, value in capture.headers]
+        out.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace"))
+    out.write(decoded_body(capture) if args.decoded else capture.body)
+    out.flush()
+    return 0

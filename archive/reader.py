@@ -97,10 +97,7 @@ class Archive:
         ``latest_key``), among the records the other filters select, in the order they are stored. It
         reads the files twice and holds one small entry per URL between the passes.
         """
-        lo, hi = date_range(since, until)
-        if latest:
-            return self._latest(lo, hi, site, spider)
-        return (rec for _, rec in self._lines(lo, hi, site, spider))
+        return (rec for _, rec in self.lines(since, until, site, spider, latest=latest))
 
     def lines(
         self,
@@ -108,9 +105,13 @@ class Archive:
         until: str | date | None = None,
         site: str | None = None,
         spider: str | None = None,
+        *,
+        latest: bool = False,
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         """Like records(), yielding (raw line including its newline, parsed record) pairs."""
         lo, hi = date_range(since, until)
+        if latest:
+            return self._latest(lo, hi, site, spider)
         return self._lines(lo, hi, site, spider)
 
     def _lines(
@@ -156,7 +157,7 @@ class Archive:
 
     def _latest(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         data = list(files.all_files(self.root, since, until))
         best: dict[str, tuple[tuple[datetime, str, str, int], str, int]] = {}
         for order, df in enumerate(data):
@@ -170,10 +171,10 @@ class Archive:
                 if held is None or (key, offset) >= (held[0], held[2]):
                     best[url] = (key, df.rel, offset)
         for df in data:
-            for offset, _, rec in self._file_lines(df, site, spider, warn=False):
+            for offset, line, rec in self._file_lines(df, site, spider, warn=False):
                 held = best.get(rec.get("url"))  # type: ignore[arg-type]
                 if held is not None and held[1] == df.rel and held[2] == offset:
-                    yield rec
+                    yield line, rec
 
     def get(self, url: str) -> list[dict[str, Any]]:
         """Every revision stored for ``url`` (matching url or canonical_url), oldest first."""

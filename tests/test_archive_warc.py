@@ -448,3 +448,60 @@ def test_same_page_allows_only_dropped_query_pieces(target: str, url: str, same:
     from archive.warc import same_page
 
     assert same_page(target, url) is same
+
+
+# --- news-archive raw / cat --latest ---------------------------------------------------------------------
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    from tests.support.paths import PYTHON, subprocess_env
+
+    return subprocess.run(
+        [PYTHON, "-m", "archive", *args], capture_output=True, env=subprocess_env(), timeout=120, check=False
+    )
+
+
+def test_raw_writes_the_latest_captured_response_as_sent(tmp_path: Path) -> None:
+    from archive import ArchiveWriter
+    from tests.support.records import clock, make_record
+
+    url = "https://example.example/a"
+    old_body, new_body = gzip.compress(b"<p>old</p>"), gzip.compress(HTML)
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+    with writer(tmp_path) as w:
+        old = w.write_response(page(url, old_body, headers=headers))
+        new = w.write_response(page(url, new_body, headers=headers))
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as aw:
+        aw.write(make_record(1, url=url, crawled_at="2026-02-01T10:00:00+00:00", source=old))
+        aw.write(make_record(1, url=url, crawled_at="2026-02-01T11:00:00+00:00", source=new))
+        aw.write(make_record(2, crawled_at="2026-02-01T11:00:00+00:00", source=None))
+    root = ("--root", str(tmp_path))
+    done = _cli(*root, "raw", url)
+    assert done.returncode == 0 and done.stdout == new_body  # still gzip-encoded, as the server sent it
+    done = _cli(*root, "raw", url, "--headers")
+    assert done.stdout == b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n" + new_body
+    assert _cli(*root, "raw", url, "--decoded").stdout == HTML
+    missing = _cli(*root, "raw", "https://example.example/news/2")
+    assert missing.returncode == 1 and missing.stdout == b""
+    assert missing.stderr.decode().splitlines() == [
+        f"news-archive: error: no capture of https://example.example/news/2 in '{tmp_path}' "
+        "(records without a source have none)"
+    ]
+    # the WARC bytes gone: one readable line, exit 1
+    (tmp_path / new["warc"]).unlink()
+    gone = _cli(*root, "raw", url)
+    assert gone.returncode == 1 and len(gone.stderr.decode().splitlines()) == 1 and b"No such file" in gone.stderr
+
+
+def test_cat_latest_gives_one_record_per_url(tmp_path: Path) -> None:
+    from archive import ArchiveWriter
+    from tests.support.records import clock, make_record
+
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as aw:
+        aw.write(make_record(1, title="one, first"))
+        aw.write(make_record(2, title="two"))
+        aw.write(make_record(1, title="one, second", crawled_at="2026-02-01T11:00:00+00:00"))
+    done = _cli("--root", str(tmp_path), "cat", "--latest", "--fields", "url,title")
+    assert done.returncode == 0
+    assert [json.loads(line)["title"] for line in done.stdout.splitlines()] == ["two", "one, second"]
+    assert len(_cli("--root", str(tmp_path), "cat").stdout.splitlines()) == 3
