@@ -1,4 +1,5 @@
-"""news-archiver's archive: dated JSON Lines of clean articles, a reader, a search index and a CLI.
+"""news-archiver's archive: dated JSON Lines of clean articles, their raw captures in WARC, a reader, a search
+index and a CLI.
 
 Imports neither Scrapy nor ``scraper``: downstream tools depend on this package alone.
 """
@@ -6,6 +7,7 @@ Imports neither Scrapy nor ``scraper``: downstream tools depend on this package 
 from .index import Index, SearchHit
 from .reader import Archive, DayInfo
 from .schema import SCHEMA_VERSION, load_schema, validate
+from .warc import Capture, Source, WarcError, WarcWriter, decoded_body, iter_captures, read_capture
 from .writer import ArchiveWriteError, ArchiveWriter
 
 __all__ = [
@@ -13,9 +15,16 @@ __all__ = [
     "Archive",
     "ArchiveWriteError",
     "ArchiveWriter",
+    "Capture",
     "DayInfo",
     "Index",
     "SearchHit",
+    "Source",
+    "WarcError",
+    "WarcWriter",
+    "decoded_body",
+    "iter_captures",
     "load_schema",
+    "read_capture",
     "validate",
 ]
