@@ -1,0 +1,129 @@
+"""Benchmark news-archive import-warc and reextract: pages/s and peak memory on a generated WARC file.
+
+    python bench/warc.py [--pages 10000] [--workers 0 2] [--keep DIR]
+
+Generates a site with devtools/sitegen.py (article pages of 5-12 paragraphs, JSON-LD, a byline, share bar and
+comment form), writes every page as a response record of one WARC file (gzip per record, through
+archive.warc.WarcWriter), then runs the installed `news-archive` as a user would:
+
+- import-warc of the file into an empty archive, once per --workers value (0: extraction in the command's own
+  process, i.e. one core; 2: two worker processes);
+- import-warc of the same file again (idempotent: every capture is skipped, nothing extracted);
+- reextract of the imported archive (every page extracted again; nothing changed, nothing written).
+
+Each run is a fresh child process; its peak memory is ru_maxrss of the largest process of its tree (the command,
+or one of its workers), read with resource.getrusage(RUSAGE_CHILDREN) in a wrapper process. Target: well over
+100 pages/s per core, memory flat (it does not grow with the file). The machine's load average is printed: other
+work on the machine lowers the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archive.warc import Capture, WarcWriter  # noqa: E402
+from devtools.sitegen import generate  # noqa: E402
+
+BASE = "https://gazette.example"
+NEWS_ARCHIVE = str(Path(sys.executable).with_name("news-archive"))
+# Runs a command and prints the largest ru_maxrss (KiB) of its process tree on the last line of stderr.
+MAXRSS = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def make_warc(folder: Path, pages: int) -> Path:
+    """A WARC file of `pages` sitegen article responses (gzip per record)."""
+    site = folder / "site"
+    paths = generate(site, pages)
+    with WarcWriter(folder / "warcroot", "bench", "20260101T000000Z-000000", fsync_every=0) as writer:
+        for path in paths:
+            body = (site / path.strip("/") / "index.html").read_bytes().replace(b"__BASE__", BASE.encode())
+            headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+            writer.write_response(Capture(BASE + path, 200, "OK", headers, body))
+        assert writer.path is not None
+        warc = writer.path
+    shutil.rmtree(site)
+    return warc
+
+
+def run(label: str, args: list[str], pages: int) -> dict[str, float | str]:
+    """Run `news-archive ARGS` in a fresh process tree: seconds, pages/s, peak RSS (MiB), its summary line."""
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", MAXRSS, NEWS_ARCHIVE, *args], capture_output=True, text=True, check=False
+    )
+    seconds = time.monotonic() - start
+    if done.returncode != 0:
+        sys.exit(f"{label} failed ({done.returncode}): {done.stderr[-2000:]}")
+    peak_kib = int(done.stderr.strip().splitlines()[-1])
+    return {
+        "label": label,
+        "seconds": seconds,
+        "rate": pages / seconds,
+        "peak": peak_kib / 1024,
+        "summary": done.stdout.strip(),
+    }
+
+
+def main() -> None:
+    """Generate the WARC file, run the commands, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000, help="records in the generated WARC (default 10000)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="--workers values to run (0 2)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-warc-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.monotonic()
+        warc = make_warc(folder, args.pages)
+        size = warc.stat().st_size
+        print(
+            f"WARC: {args.pages:,} response records (+ request records), {size / 1e6:.1f} MB, "
+            f"written in {time.monotonic() - started:.1f} s: {warc}"
+        )
+        results = []
+        for workers in args.workers:
+            root = folder / f"archive-w{workers}"
+            shutil.rmtree(root, ignore_errors=True)
+            common = ["--root", str(root), "--workers", str(workers)]
+            results.append(run(f"import-warc --workers {workers}", ["import-warc", str(warc), *common], args.pages))
+            results.append(
+                run(f"import-warc again --workers {workers}", ["import-warc", str(warc), *common], args.pages)
+            )
+            results.append(run(f"reextract --workers {workers}", ["reextract", *common], args.pages))
+            jsonl = sum(p.stat().st_size for p in root.glob("*/*.jsonl"))
+            warcs = sum(p.stat().st_size for p in root.glob("*/*.warc.gz"))
+            print(
+                f"archive (workers {workers}): JSONL {jsonl / 1e6:.1f} MB, WARC copies {warcs / 1e6:.1f} MB "
+                f"({warcs / args.pages / 1e3:.1f} kB per article)"
+            )
+        print(f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs\n")
+        print(f"| {'run':<34} | {'seconds':>8} | {'pages/s':>8} | {'peak RSS MiB':>12} |")
+        print(f"|{'-' * 36}|{'-' * 10}:|{'-' * 10}:|{'-' * 14}:|")
+        for r in results:
+            print(f"| {r['label']:<34} | {r['seconds']:>8.1f} | {r['rate']:>8,.0f} | {r['peak']:>12.0f} |")
+        print()
+        for r in results:
+            print(f"{r['label']}: {r['summary']}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
