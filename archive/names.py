@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+import secrets
+from datetime import UTC, date, datetime
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -23,6 +24,11 @@ def check_name(kind: str, value: object) -> str:
             f"no '..', at most {MAX_NAME} characters"
         )
     return value
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time and is unique across overlapping runs (crawls, reextract, import-warc)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def file_name(spider: str, run_id: str) -> str:

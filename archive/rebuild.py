@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import signal
 import time
 from collections import Counter, deque
@@ -31,13 +30,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .jsonline import encode_line, loads
+from .names import new_run_id
 from .progress import Progress
 from .reader import Archive
 from .warc import Capture, CaptureIterator, Location, WarcError, WarcWriter, decoded_body, iter_captures, read_capture
@@ -92,11 +92,6 @@ def load_extractor() -> Extractor:
     except Exception as exc:
         raise ExtractorMissing(f"cannot load the extractor {found[0].value!r}: {type(exc).__name__}: {exc}") from None
     return extractor
-
-
-def new_run_id() -> str:
-    """A run id that sorts by start time and is unique across overlapping runs."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 # --- extraction in worker processes -------------------------------------------------------------------------

@@ -4,20 +4,15 @@ archive (JSONL or WARC) cannot be written."""
 from __future__ import annotations
 
 import logging
-import secrets
 import weakref
-from datetime import UTC, datetime
 
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.names import new_run_id
+
 log = logging.getLogger(__name__)
 _RUN_IDS: weakref.WeakKeyDictionary[Crawler, str] = weakref.WeakKeyDictionary()
-
-
-def new_run_id() -> str:
-    """A run id that sorts by start time and is unique across overlapping runs."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def run_id(crawler: Crawler) -> str:
