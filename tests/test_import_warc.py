@@ -5,6 +5,9 @@ are our fixture pages (tests/pages)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
 import re
 import shutil
 import subprocess
@@ -19,7 +22,7 @@ from archive.warc import read_capture
 from scraper.archivable import archivable
 from scraper.record import extractor_stamp
 from tests.support.commands import archive_cli, news_archive
-from tests.support.paths import PYTHON, ROOT
+from tests.support.paths import NEWS_ARCHIVE, PYTHON, ROOT
 from tests.support.warcfiles import Exchange, page, write_warc
 
 WARCIO = str(Path(PYTHON).with_name("warcio"))
@@ -246,3 +249,25 @@ def test_without_an_installed_extractor_both_commands_say_so_in_one_line(tmp_pat
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("news-archive: error: no extractor installed"), done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
+    warc = write_warc(tmp_path / "a.warc.gz", cc_news_exchanges()[:-1])
+    command = [NEWS_ARCHIVE, "import-warc", str(warc), "--workers", "0"]
+    main, child = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*command, "--root", str(tmp_path / "tty")], stdout=subprocess.PIPE, stderr=child, timeout=120, check=False
+        )
+        os.close(child)
+        drawn = b""
+        with contextlib.suppress(OSError):  # EIO once everything written is read
+            while chunk := os.read(main, 65536):
+                drawn += chunk
+    finally:
+        os.close(main)
+    assert done.returncode == 0
+    assert re.search(rb"\rimport-warc: [\d,]+, [\d,]+/s", drawn), drawn  # redrawn in place on the terminal
+    piped = subprocess.run([*command, "--root", str(tmp_path / "pipe")], capture_output=True, timeout=120, check=False)
+    assert piped.returncode == 0 and b"\r" not in piped.stderr  # a log or a pipe gets the summary line alone
+    assert written(done.stdout.decode()) == written(piped.stdout.decode()) == len(ARTICLES)
