@@ -522,10 +522,13 @@ def _source_text(rec: dict[str, Any]) -> str | None:
     source = rec.get("source")
     if not isinstance(source, dict) or not all(isinstance(source.get(k), t) for k, t in _SOURCE_KEYS):
         return None
-    return json.dumps({k: source[k] for k, _ in _SOURCE_KEYS}, separators=(",", ":"))
+    kept = {k: source[k] for k, _ in _SOURCE_KEYS}
+    if isinstance(source.get("digest"), str):
+        kept["digest"] = source["digest"]
+    return json.dumps(kept, separators=(",", ":"))
 
 
-_SOURCE_KEYS = (("warc", str), ("offset", int), ("length", int), ("record_id", str), ("digest", str))
+_SOURCE_KEYS = (("warc", str), ("offset", int), ("length", int), ("record_id", str))  # digest: when present
 
 
 def _str(value: object) -> str | None:

@@ -43,6 +43,7 @@ REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-dig
 # would make replay tools de-chunk it again, so the header is kept under this name (as wget and pywb do).
 ORIG_PREFIX = "X-Archive-Orig-"
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_BODY = 64 << 20  # iter_captures: larger response records (videos, archives) are skipped unread
 # what warcio raises on damaged or cut-short input (a record cut inside its headers gives AttributeError)
 READ_ERRORS = (
     ArchiveLoadFailed,
@@ -481,11 +482,30 @@ def _check(record: ArcWarcRecord, capture: Capture, source: Mapping[str, Any], u
     record_id = record.rec_headers.get_header("WARC-Record-ID")
     if source.get("record_id") and record_id != source["record_id"]:
         raise WarcError(f"{where}: record {record_id} is not the source's {source['record_id']}")
-    if url is not None and capture.url != url:
+    if url is not None and not same_page(capture.url, url):
         raise WarcError(f"{where}: the response is for {capture.url}, not {url}")
     digest = source.get("digest")
-    if digest and digest.startswith("sha1:") and payload_digest(capture.body) != digest:
+    if isinstance(digest, str) and not _digest_matches(capture, digest):
         raise WarcError(f"{where}: the stored body does not match the source's digest {digest}")
+
+
+def _digest_matches(capture: Capture, digest: str) -> bool:
+    """Whether ``digest`` (sha1 in base32 as we write it, or hex as some tools do) is the body's.
+
+    Tools differ on a body stored still chunked (digest of the raw or of the de-chunked bytes): either
+    matches. A digest in another algorithm or form is not checked.
+    """
+    algorithm, _, value = digest.partition(":")
+    if algorithm.lower() != "sha1" or len(value) not in (32, 40):
+        return True
+    bodies = [capture.body]
+    if (capture.header("Transfer-Encoding") or "").strip().lower() == "chunked":
+        bodies.append(_dechunk(capture.body))
+    for body in bodies:
+        sha1 = hashlib.sha1(body).digest()
+        if value.upper() == base64.b32encode(sha1).decode("ascii") or value.lower() == sha1.hex():
+            return True
+    return False
 
 
 def _attach_following(f: BinaryIO, capture: Capture, record_id: str, lookahead: int = 3) -> None:
@@ -655,15 +675,16 @@ class CaptureIterator:
     """Iterate ``(capture, location, metadata)`` over the HTTP responses of one WARC file; see iter_captures.
 
     After (or during) iteration: ``counts`` of records by outcome ('responses', 'revisits',
-    'not_response', 'not_http', 'unreadable'), ``torn`` (the file ended inside a record, or its last
+    'not_response', 'not_http', 'too_large', 'unreadable'), ``torn`` (the file ended inside a record, or its last
     bytes were damaged: iteration stopped there) and ``damage`` (what and where).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, warc: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, warc: str | None = None, max_body: int = MAX_BODY) -> None:
         self.path = Path(path)
         self.warc = warc if warc is not None else str(path)
+        self.max_body = max_body
         self.counts: dict[str, int] = dict.fromkeys(
-            ("responses", "revisits", "not_response", "not_http", "unreadable"), 0
+            ("responses", "revisits", "not_response", "not_http", "too_large", "unreadable"), 0
         )
         self.torn = False
         self.damage: str | None = None
@@ -741,6 +762,11 @@ class CaptureIterator:
         if record.http_headers is None or not uri.lower().startswith(("http:", "https:")):
             self.counts["not_http"] += 1
             return None
+        size = record.rec_headers.get_header("Content-Length") or ""
+        if size.strip().isdigit() and int(size) > self.max_body:
+            self.counts["too_large"] += 1  # streamed past, never held in memory
+            log.info("%s: %s skipped: a %s-byte record (max_body %d)", self.path, uri, size.strip(), self.max_body)
+            return None
         try:
             capture = _capture(record, f"{self.warc} record {record.rec_headers.get_header('WARC-Record-ID')}")
         except WarcError as exc:
@@ -806,16 +832,19 @@ def _first_member_holds_more(f: BinaryIO) -> bool:
     return False
 
 
-def iter_captures(path: str | os.PathLike[str], *, warc: str | None = None) -> CaptureIterator:
+def iter_captures(
+    path: str | os.PathLike[str], *, warc: str | None = None, max_body: int = MAX_BODY
+) -> CaptureIterator:
     """Stream the HTTP responses of any WARC file: ``(capture, location, metadata)`` per response record.
 
     Gzip per record, whole-file gzip or uncompressed; records that are not responses (warcinfo,
     request, metadata, revisit, resource) or not HTTP (dns:, whois:) are skipped and counted; a file
     cut short (a torn last record) or damaged ends the iteration with ``torn`` set instead of an
-    exception. One record's body in memory at a time. ``warc`` is the name to put in each Source
+    exception. One record's body in memory at a time: a response record larger than ``max_body``
+    bytes is skipped unread (counted as 'too_large'). ``warc`` is the name to put in each Source
     (default: ``path`` as given).
     """
-    return CaptureIterator(path, warc=warc)
+    return CaptureIterator(path, warc=warc, max_body=max_body)
 
 
 def is_warc_file(name: str) -> bool:

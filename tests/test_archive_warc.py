@@ -284,7 +284,14 @@ def test_iter_captures_streams_per_record_gzip_and_counts_what_it_skips(tmp_path
         "https://c.example/news/2",
     ]
     assert all(ra for _, _, ra in got) and not it.torn
-    assert it.counts == {"responses": 3, "revisits": 0, "not_response": 5, "not_http": 1, "unreadable": 0}
+    assert it.counts == {
+        "responses": 3,
+        "revisits": 0,
+        "not_response": 5,
+        "not_http": 1,
+        "too_large": 0,
+        "unreadable": 0,
+    }
     # every location is a real offset: read_capture on it gives the same response
     for capture, loc, _ in iter_captures(path, warc="cc.warc.gz"):
         assert read_capture(tmp_path, loc.source, url=capture.url).body == capture.body
@@ -329,6 +336,29 @@ def test_a_truncated_last_record_ends_iteration_with_torn_set(tmp_path: Path, la
     urls = [c.url for c, _, _ in it]  # never raises
     assert urls == ["https://a.example/0", "https://a.example/1"]
     assert it.torn and it.damage and it.counts["unreadable"] == 1
+
+
+def test_a_response_larger_than_max_body_is_skipped_unread_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    big = random.Random(1).randbytes(8 << 20)
+    with writer(tmp_path) as w:
+        w.write_response(page("https://example.example/video", big, headers=[("Content-Type", "video/mp4")]))
+        w.write_response(page("https://example.example/after"))
+    path = tmp_path / "2026-02-01" / "news-r1.warc.gz"
+    tracemalloc.start()
+    try:
+        it = iter_captures(path, max_body=1 << 20)
+        urls = [c.url for c, _, _ in it]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert urls == ["https://example.example/after"] and it.counts["too_large"] == 1 and not it.torn
+    assert peak < 2 << 20, peak  # the 8 MB body was never held
+    assert [c.url for c, _, _ in iter_captures(path)] == [
+        "https://example.example/video",
+        "https://example.example/after",
+    ]
 
 
 def test_iter_captures_pairs_our_metadata_with_its_response(tmp_path: Path) -> None:
