@@ -19,10 +19,9 @@ __all__ = ["extract_body"]
 
 log = logging.getLogger(__name__)
 
-#: Below this many characters of prose, our finder is unsure and trafilatura gets a say.
-#: trafilatura's cost grows fast with the tree: above these sizes it runs without its comparison step, or not at all.
-FAST_TRAFILATURA_ELEMENTS = 8_000
+#: trafilatura's cost grows fast with the tree: above this size it is not run at all.
 MAX_TRAFILATURA_ELEMENTS = 30_000
+#: Below this many characters of prose, our finder is unsure and trafilatura gets a say.
 _UNSURE_CHARS = 400
 _UNSURE_COVERAGE = 0.7
 _MUCH_MORE = 1.5
@@ -41,7 +40,7 @@ def _block_text(node: HtmlElement) -> str:
 
 
 def _trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
-    """trafilatura's paragraphs (with its readability/jusText comparison on pages of normal size)."""
+    """trafilatura's paragraphs (its own extractor, without the readability/jusText comparison)."""
     elements = sum(1 for _ in tree.iter())
     if elements > MAX_TRAFILATURA_ELEMENTS:
         log.warning("%s: %d elements, more than %d: not passed to trafilatura", url, elements, MAX_TRAFILATURA_ELEMENTS)
@@ -49,7 +48,7 @@ def _trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
-        fast=elements > FAST_TRAFILATURA_ELEMENTS,
+        fast=True,  # without its readability/jusText comparison: those pick sidebar blurbs on short posts
         include_comments=False,
         include_tables=True,
         include_images=False,
