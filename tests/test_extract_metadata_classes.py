@@ -69,6 +69,12 @@ def test_colon_suffix_of_an_unnamed_site_is_cut_where_the_h1_states_the_rest(pag
     assert record["title"] == "港の渡し船、三週間ぶりに運航再開"
 
 
+def test_a_bullet_glyph_separates_the_site_from_the_headline(page: Page) -> None:
+    """ "Headline ● Site - Tagline": a bullet glyph between spaces is a separator like " | " and " · "."""
+    record = extract_article(page("title-glyph-separator.html"), "https://slowroads.example/porto-two-days/")
+    assert record["title"] == "Two days in Porto on a small budget"
+
+
 @pytest.mark.parametrize(
     ("h1", "expected"),
     [

@@ -12,7 +12,7 @@ from scraper.extract.authors import is_byline
 from scraper.extract.text import clean_line
 
 # " | Site", " - Site", " — Site", " · Site", " :: Site", " » Site", " * Site", "Site：" (full-width colon)...
-SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|/|\\|\*|>)\s+|\s*[：｜]\s*|\s+\[(?=[^\]]+\]$)|\]$")
+SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•|●|◆|♦|▪|■|►|▸|▶|★|»|/|\\|\*|>)\s+|\s*[：｜]\s*|\s+\[(?=[^\]]+\]$)|\]$")
 # "Kicker: Headline" (a short label before the headline proper)
 _KICKER = re.compile(r"^(?P<kicker>[^:：]{2,60}?)\s*[:：]\s*(?P<rest>.{10,})$")
 # " : " ends a title with the site's name ("Headline : The Two-Way : NPR"), but also joins a French kicker to its
