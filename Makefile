@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SITES ?= sites.toml
 ARCHIVE_DIR ?= data
+CORPUS_ROOT ?= ../shared/corpus
 
-.PHONY: demo test lint crawl system-deps clean
+.PHONY: demo test lint crawl bench-extraction system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ lint: $(STAMP)
 
 crawl: $(STAMP)
 	$(VENV)/bin/scrapy crawl news -a sites=$(SITES) -s ARCHIVE_DIR=$(ARCHIVE_DIR)
+
+# Extraction quality and speed on every dev corpus, by publisher half, beside the anchors (docs/benchmarks.md).
+bench-extraction: $(STAMP)
+	$(PY) bench/extraction.py --corpus-root $(CORPUS_ROOT) $(if $(REV),--rev $(REV))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

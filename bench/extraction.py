@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import hashlib
 import importlib
@@ -488,7 +489,8 @@ def dragnet_table(
     cache_dir: Path | None,
 ) -> Scored:
     """dragnet: score_body.py's body precision / recall / F1 / accuracy for each half; anchors with a body."""
-    body = load_file("score_body", eval_dir / "score_body.py")
+    body: Any = load_file("score_body", eval_dir / "score_body.py")  # the shared scorer: untyped
+    body.page_counts = functools.cache(body.page_counts)  # `all` scores the halves again: count pages once
     gt, paths = body.load_data(folder)
     ids = sorted(gt)
     publisher = {i: dragnet_publisher(gt[i].get("url") or i) for i in ids}
@@ -558,7 +560,8 @@ def memory(fn: Extractor, pages: Sequence[tuple[str, str, str]], count: int) -> 
 
 
 # ----------------------------------------------------------------------------------------------- summary
-#: Issue 11's targets, each on the check half and the whole: (corpus, metric row, target; None: no target).
+#: Issue 11's targets, each on the check half and the whole: (corpus, metric row, target; None: no target). The
+#: speed target (median <= 6 ms, p95 <= 30 ms per page) is wall-clock; on a loaded machine the CPU ms say more.
 TARGETS: list[tuple[str, str, float | None]] = [
     ("fundus", "title fuzzy", 93.0),
     ("fundus", "authors F1", 93.0),
@@ -567,12 +570,12 @@ TARGETS: list[tuple[str, str, float | None]] = [
     ("readability", "title fuzzy", 90.0),
     ("readability", "body tokF1", 96.0),
     ("dragnet", "F1", 0.92),
-    ("fundus", "median ms", 6.0),
-    ("fundus", "p95 ms", 30.0),
-    ("readability", "median ms", 6.0),
-    ("readability", "p95 ms", 30.0),
-    ("dragnet", "median ms", 6.0),
-    ("dragnet", "p95 ms", 30.0),
+    *(
+        (corpus, f"{stat} {clock}", limit)
+        for corpus in CORPORA
+        for clock in ("ms", "CPU ms")
+        for stat, limit in (("median", 6.0), ("p95", 30.0))
+    ),
 ]
 
 
