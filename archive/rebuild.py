@@ -289,12 +289,9 @@ def _record(fields: Mapping[str, Any], crawl: Mapping[str, Any]) -> dict[str, An
 # --- reextract ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Stored:
-    record: dict[str, Any]
-
-
-def _reextract_jobs(root: Path, records: Iterable[dict[str, Any]], summary: Summary) -> Iterator[tuple[_Stored, Job]]:
+def _reextract_jobs(
+    root: Path, records: Iterable[dict[str, Any]], summary: Summary
+) -> Iterator[tuple[dict[str, Any], Job]]:
     for rec in records:
         summary.read += 1
         url = str(rec.get("url") or "")
@@ -318,7 +315,7 @@ def _reextract_jobs(root: Path, records: Iterable[dict[str, Any]], summary: Summ
             dict(hints) if isinstance(hints, dict) else {},
             tuple(str(p) for p in patterns) if isinstance(patterns, list) else (),
         )
-        yield _Stored(rec), job
+        yield rec, job
 
 
 def reextract(
@@ -336,10 +333,9 @@ def reextract(
     archive = Archive(root)
     summary = Summary("reextract", new_run_id(), progress=progress)
     records = archive.records(since, until, site=site, latest=True)
-    pool: ExtractorPool[_Stored] = ExtractorPool(extractor, default_workers() if workers is None else workers)
+    pool: ExtractorPool[dict[str, Any]] = ExtractorPool(extractor, default_workers() if workers is None else workers)
     with ArchiveWriter(archive.root, REEXTRACT_SPIDER, summary.run_id) as writer:
-        for stored, (fields, dropped) in pool.map(_reextract_jobs(archive.root, records, summary)):
-            old = stored.record
+        for old, (fields, dropped) in pool.map(_reextract_jobs(archive.root, records, summary)):
             summary.extracted += 1
             summary.tick()
             if fields is None:
@@ -381,6 +377,10 @@ class Held:
             held.add(rec)
         return held
 
+    def has(self, url: str, source: Mapping[str, Any]) -> bool:
+        """Whether a capture (its URL and Source-like location) is held: its record id, or its URL and digest."""
+        return source["record_id"] in self.record_ids or (url, source["digest"]) in self.captures
+
     def add(self, rec: Mapping[str, Any]) -> None:
         """Remember an archived record."""
         if isinstance(h := rec.get("content_hash"), str):
@@ -414,7 +414,7 @@ def is_html(capture: Capture) -> bool:
 
 
 def _import_jobs(
-    captures: CaptureIterator, held: Held, sites: Sequence[str], since: str | None, summary: Summary
+    captures: CaptureIterator, held: Held, this_run: Held, sites: Sequence[str], since: str | None, summary: Summary
 ) -> Iterator[tuple[_Found, Job]]:
     for capture, location, _metadata in captures:
         summary.read += 1
@@ -428,11 +428,13 @@ def _import_jobs(
             summary.reasons["other_site"] += 1
         elif since is not None and capture.date.astimezone(UTC).date().isoformat() < since:
             summary.reasons["before_since"] += 1
-        elif src["record_id"] in held.record_ids or (url, src["digest"]) in held.captures:
+        elif held.has(url, src):
             summary.reasons["already_archived"] += 1
+        elif this_run.has(url, src):
+            summary.skip("repeated_capture", url, f"{src['record_id']} again in {src['warc']}")
         else:
-            held.record_ids.add(src["record_id"])
-            held.captures.add((url, src["digest"]))
+            this_run.record_ids.add(src["record_id"])
+            this_run.captures.add((url, src["digest"]))
             try:
                 body = decoded_body(capture)
             except WarcError as exc:
@@ -457,7 +459,7 @@ def import_warc(
     Path(root).mkdir(parents=True, exist_ok=True)
     archive = Archive(root)
     summary = Summary("import-warc", new_run_id(), progress=progress)
-    held = Held.of(archive)
+    held, this_run = Held.of(archive), Held()  # what the archive holds; the captures this run has seen
     pool: ExtractorPool[_Found] = ExtractorPool(extractor, default_workers() if workers is None else workers)
     with (
         ArchiveWriter(archive.root, IMPORT_SPIDER, summary.run_id) as writer,
@@ -468,7 +470,7 @@ def import_warc(
             problem = _unreadable(Path(path))
             captures = None if problem else iter_captures(path)
             if captures is not None:
-                for found, (fields, dropped) in pool.map(_import_jobs(captures, held, sites, since, summary)):
+                for found, (fields, dropped) in pool.map(_import_jobs(captures, held, this_run, sites, since, summary)):
                     summary.extracted += 1
                     summary.tick(f"{summary.written:,} archived, file {summary.files}/{len(paths)}")
                     _archive_one(found, fields, dropped, held, writer, warc, summary)

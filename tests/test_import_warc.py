@@ -159,6 +159,21 @@ def test_importing_a_file_twice_adds_nothing_even_as_a_whole_file_gzip(
     check_imported(root, exchanges)
 
 
+def test_two_copies_of_a_file_in_one_import_archive_each_page_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exchanges = cc_news_exchanges()[:-1]
+    first, second = write_warc(tmp_path / "a.warc.gz", exchanges), write_warc(tmp_path / "b.warc", exchanges)
+    root = tmp_path / "data"
+    code, out, _ = archive_cli(capsys, "import-warc", str(first), str(second), "--root", str(root), "--workers", "0")
+    assert code == 0 and written(out) == len(ARTICLES)
+    counts = reasons(out)
+    assert counts["already_archived"] == len(ARTICLES)  # the second copy's articles
+    assert counts["repeated_capture"] == 3  # its pages that the first copy's were not archived for, not read again
+    assert counts["not_article"] == counts["too_short"] == counts["duplicate_content"] == 1
+    check_imported(root, exchanges)
+
+
 def test_a_whole_file_gzip_warc_is_imported_by_worker_processes(tmp_path: Path) -> None:
     exchanges = cc_news_exchanges()
     warc = write_warc(tmp_path / "whole.warc.gz", exchanges, whole_file_gzip=True, torn_last=True)
