@@ -729,6 +729,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.bootstrap < 0 or (args.memory is not None and args.memory <= 0):
         parser.error("--timeout and --memory must be positive, --bootstrap at least 0")
+    known = ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{args.rev}^{{commit}}"]
+    if args.rev is not None and subprocess.run(known, capture_output=True).returncode:
+        parser.error(f"unknown git revision {args.rev}")
     if args.corpus is not None:
         if args.corpora:
             parser.error("give --corpus or --corpora, not both")

@@ -210,6 +210,7 @@ def figures(output: str) -> list[str]:
         (["--corpus-root", "/nonexistent/corpora"], "no corpus folder"),
         (["--corpus", "/nonexistent/fundus"], "no folder /nonexistent/fundus"),
         (["--timeout", "0"], "must be positive"),
+        (["--rev", "no-such-revision"], "unknown git revision no-such-revision"),
     ],
 )
 def test_a_bad_argument_exits_2_with_one_line(argv: list[str], message: str) -> None:
