@@ -42,3 +42,12 @@ def test_a_list_of_links_that_the_post_gives_is_kept(page: Page) -> None:
     assert "Through the fields to the church on the hill (6 km)" in text
     assert text.endswith("the light has already gone.")
     assert "Share on Facebook" not in text and "November 2012" not in text
+
+
+def test_a_footer_box_at_the_end_of_a_short_post_is_dropped(page: Page) -> None:
+    """A post-footer box (closed comments, a book offer) after a short post holds a third of the container's
+    text: a region (footer, sidebar, widget) at either end of the post goes while it holds under half of it."""
+    text = _text(page, "body-post-footer-box.html", "https://letters.example/2012/11/lighthouse")
+    assert text.startswith("In the winter of 1911 the keeper of the Skerry light")
+    assert text.endswith("with a note asking him to keep the receipts.")
+    assert "Comments are now closed" not in text and "order it from your bookshop" not in text

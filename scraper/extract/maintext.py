@@ -573,7 +573,7 @@ _INNER_REGION = re.compile(
 )
 
 
-_REGION_SHARE = 0.2  # a region holding less than this share of the container's text is dropped
+_REGION_SHARE = 0.5  # a region holding less than this share of the container's text is dropped
 
 
 _REGION_TAGS = frozenset({"div", "section", "ul", "ol", "li", "dl", "table", "td"})  # a box, not a heading
@@ -598,7 +598,7 @@ def _inner_region(tokens: str) -> bool:
 
 def _without_regions(blocks: list[Block], container: HtmlElement) -> list[Block]:
     """The blocks without those in a sidebar, widget or footer inside the container (a container that holds
-    the post and the sidebar beside it), while such a region holds a minor part of the container's prose."""
+    the post and the sidebar beside it), while such a region holds less than half of the container's text."""
     regions = [_region_below(b.node, container) for b in blocks]
     if not any(r is not None for r in regions):
         return blocks
