@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from scraper.extract import extract_article
-from scraper.extract.dates import parse_visible_date
+from scraper.extract.dates import parse_visible_date, zoned
 from scraper.extract.title import choose_title
 
 Page = Callable[[str], bytes]
@@ -58,6 +58,26 @@ def test_ordinal_day_before_the_month_is_a_date(page: Page) -> None:
     record = extract_article(page("date-ordinal-day.html"), "https://music.example/news/lantern-bay-tour")
     assert record["published_at"] == "2012-08-09T17:28:00"
     assert parse_visible_date("By Conner Flynn on Monday 12th November 2012 3:16 pm") == "2012-11-12T15:16:00"
+
+
+def test_a_time_without_offset_takes_the_zone_the_page_shows_for_the_same_moment(page: Page) -> None:
+    """The meta tag says 2012-07-24T00:26:15 (UTC, unsaid), the page "7/23/2012 8:26:15 PM ET": one moment."""
+    record = extract_article(page("date-naive-meta-zoned-line.html"), "https://wire.example/news/48294366")
+    assert record["published_at"] == "2012-07-23T20:26:15-04:00"
+
+
+@pytest.mark.parametrize(
+    ("stated", "shown", "expected"),
+    [
+        ("2012-11-05T15:39:30", "2012-11-05T15:39:00-08:00", "2012-11-05T15:39:30-08:00"),  # same wall clock
+        ("2012-07-24T00:26:15", "2012-07-23T20:26:00-04:00", "2012-07-23T20:26:15-04:00"),  # stated in UTC
+        ("2012-11-05T15:39:30", "2012-11-05T16:39:00-08:00", "2012-11-05T15:39:30"),  # another moment: unchanged
+        ("2012-11-05T15:39:30", "2012-11-05", "2012-11-05T15:39:30"),  # no zone shown
+        ("2012-11-05", "2012-11-05T15:39:00-08:00", "2012-11-05"),  # a day has no offset
+    ],
+)
+def test_zoned(stated: str, shown: str, expected: str) -> None:
+    assert zoned(stated, shown) == expected
 
 
 # --- titles ---------------------------------------------------------------------------------------------

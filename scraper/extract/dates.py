@@ -176,6 +176,25 @@ def _parse_datetime(text: str) -> datetime | date | None:
     return first if first == second else first.date()
 
 
+def zoned(stated: str, shown: str | None) -> str:
+    """`stated` (a structured date and time without an offset) given the offset of `shown` (the date the page
+    shows, with a zone: "8:26 PM ET") when both are the same moment: the same wall clock, or `stated` is that
+    moment in UTC (publishers' meta tags often state UTC without saying so); its seconds kept. Else `stated`
+    unchanged."""
+    try:
+        naive, aware = datetime.fromisoformat(stated), datetime.fromisoformat(shown or "")
+    except ValueError:
+        return stated
+    if naive.tzinfo is not None or aware.tzinfo is None or "T" not in stated:
+        return stated
+    minute = naive.replace(second=0, microsecond=0)
+    if minute == aware.replace(tzinfo=None, second=0, microsecond=0):
+        return _fmt(naive.replace(tzinfo=aware.tzinfo))
+    if minute == aware.astimezone(UTC).replace(tzinfo=None, second=0, microsecond=0):
+        return _fmt(naive.replace(tzinfo=UTC).astimezone(aware.tzinfo))
+    return stated
+
+
 def iso_moment(value: str, *, end_of_day: bool = False) -> datetime | None:
     """An ISO 8601 date or time (as records and sitemaps state them) as an aware datetime, UTC when it states no
     offset; a bare date is its first second, or its last with `end_of_day`. None when it is not ISO 8601."""
@@ -333,10 +352,8 @@ def parse_visible_date(text: str, *, known_month: tuple[int, int] | None = None)
     text = " ".join(text.split())
     if not text or len(text) > 120:
         return None
-    for pattern in _VISIBLE:
-        m = pattern.search(text)
-        if not m:
-            continue
+    # the first date the text shows, whichever way it is written ("updated 7/23/2012 8:26 PM ET 2012-07-24T00:26")
+    for m in sorted(filter(None, (pattern.search(text) for pattern in _VISIBLE)), key=lambda m: m.start()):
         groups = m.groupdict()
         day = _day(groups, text[: m.start()], known_month)
         if day is None:

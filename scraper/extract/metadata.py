@@ -24,7 +24,7 @@ from scraper.extract.authors import (
     structured_authors,
     structured_organizations,
 )
-from scraper.extract.dates import date_from_url, month_from_url, parse_date, parse_visible_date
+from scraper.extract.dates import date_from_url, month_from_url, parse_date, parse_visible_date, zoned
 from scraper.extract.page import ParsedPage
 from scraper.extract.structured import text_of, types_of
 from scraper.extract.text import clean_line, node_text
@@ -327,14 +327,17 @@ def organizations(page: ParsedPage, persons: list[str]) -> list[str]:
 
 
 def published_at(page: ParsedPage) -> str | None:
-    """Structured dates and `<time>`, else the date the page shows, else a date in a less common `<meta>`
-    (`PUBLISHED_AT_MORE`, which also makes the first found precise), discovery's date, the URL's date."""
+    """Structured dates and `<time>` (a time without an offset gets the offset of the date the page shows
+    when that is the same moment: `zoned`), else the date the page shows, else a date in a less common
+    `<meta>` (`PUBLISHED_AT_MORE`, which also makes the first found precise), discovery's date, the URL's date."""
     stated = [*_dates(page, PUBLISHED_AT), _time_element(page, updated=False)]
     more = _dates(page, PUBLISHED_AT_MORE)
+    if any(stated):
+        found = best_date([*stated, *more])
+        # a time without an offset: the page's own "8:26 PM ET", when it is the same moment, gives the offset
+        return zoned(found, _visible_date(page)) if found and "T" in found and found[-6] not in "+-" else found
     return (
-        best_date([*stated, *more] if any(stated) else [_visible_date(page), *more])
-        or parse_date(page.hints.get("published_at"))
-        or date_from_url(page.url)
+        best_date([_visible_date(page), *more]) or parse_date(page.hints.get("published_at")) or date_from_url(page.url)
     )
 
 
