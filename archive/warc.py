@@ -43,6 +43,7 @@ REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-dig
 # would make replay tools de-chunk it again, so the header is kept under this name (as wget and pywb do).
 ORIG_PREFIX = "X-Archive-Orig-"
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_LEVEL = 6  # on news pages: 57 MB/s at 18.6% of the size, level 9 28 MB/s at 18.5%
 MAX_BODY = 64 << 20  # iter_captures: larger response records (videos, archives) are skipped unread
 # what warcio raises on damaged or cut-short input (a record cut inside its headers gives AttributeError)
 READ_ERRORS = (
@@ -123,9 +124,10 @@ class WarcWriter:
     """Append captures to ``root/YYYY-MM-DD/<spider>-<run_id>.warc.gz`` (UTC day at the time of writing).
 
     Crash safety as for the JSONL (archive.writer): the file is flock-ed while open, every record is
-    one gzip member built in memory and appended with one ``os.write`` on an O_APPEND descriptor,
-    fsynced every ``fsync_every`` captures and on close. A kill leaves at most a torn last member; a
-    writer reopening such a file moves the torn bytes to ``root/.quarantine`` first.
+    one gzip member (warcio serialises it, zlib compresses it) built in memory and appended with one
+    ``os.write`` on an O_APPEND descriptor, fsynced every ``fsync_every`` captures and on close. A kill
+    leaves at most a torn last member; a writer reopening such a file moves the torn bytes to
+    ``root/.quarantine`` first.
     """
 
     def __init__(
@@ -145,7 +147,7 @@ class WarcWriter:
         self.software = software or _software()
         self.fsync_every = fsync_every
         self._clock = clock
-        self._warcio = WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
+        self._warcio = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)  # gzipped by _member
         self._fd: int | None = None
         self._day: str | None = None
         self._path: Path | None = None
@@ -286,13 +288,15 @@ class WarcWriter:
         )
 
     def _member(self, record: ArcWarcRecord) -> bytes:
+        """The record serialised by warcio, as one gzip member (level 6: warcio's own 9 is 2x slower, same size)."""
         out = io.BytesIO()
         self._warcio.out = out
         try:
             self._warcio.write_record(record)
         finally:
             self._warcio.out = None
-        return out.getvalue()
+        z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, files.GZ_WBITS)
+        return z.compress(out.getbuffer()) + z.flush()
 
     def _ensure_open(self) -> Path:
         day = self._clock().astimezone(UTC).strftime("%Y-%m-%d")
