@@ -300,9 +300,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """news-archive verify [--repair]: exit 0 only when clean."""
+    from .progress import Progress
     from .verify import verify
 
-    report = verify(_archive(args).root, repair=args.repair)
+    with Progress("verify") as progress:
+        report = verify(_archive(args).root, repair=args.repair, progress=progress)
     for p in report.problems[:MAX_PROBLEMS_SHOWN]:
         print(p)
     if len(report.problems) > MAX_PROBLEMS_SHOWN:

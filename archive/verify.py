@@ -17,13 +17,16 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import files
 from .jsonline import encode_line, loads
 from .names import WARC_SUFFIX
 from .schema import validate, validator
 from .warc import WarcError, cut_torn_tail, read_capture, same_page, scan_members
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 REPAIRABLE = {"torn", "corrupt", "leftover", "temporary"}
 
@@ -169,7 +172,9 @@ def _classify(line: bytes) -> tuple[str | None, str, dict[str, Any] | None]:
     return None, "", rec
 
 
-def _scan(root: Path, part: Path, seen: _Seen, sources: _Sources, report: Report, live: bool) -> bool:
+def _scan(
+    root: Path, part: Path, seen: _Seen, sources: _Sources, report: Report, live: bool, progress: Progress | None
+) -> bool:
     """Check one physical part; return True when it has problems repair can fix in place."""
     where = str(part.relative_to(root))
     fixable = False
@@ -184,6 +189,8 @@ def _scan(root: Path, part: Path, seen: _Seen, sources: _Sources, report: Report
                 report.records += 1
                 seen.check(rec, where, chunk.line_no + i, report)
                 sources.check(rec, where, chunk.line_no + i, report)
+        if progress is not None:
+            progress.update(report.lines, f"{report.sources:,} sources resolved, {len(report.problems):,} problems")
         if chunk.error is not None:
             report.problems.append(Problem("damaged", where, chunk.line_no + len(chunk.lines), chunk.error))
         if chunk.torn is not None and not live:
@@ -196,8 +203,11 @@ def _scan(root: Path, part: Path, seen: _Seen, sources: _Sources, report: Report
     return fixable
 
 
-def verify(root: str | os.PathLike[str], repair: bool = False) -> Report:
-    """Check every data file under ``root``; with ``repair``, fix torn/corrupt lines and leftovers."""
+def verify(root: str | os.PathLike[str], repair: bool = False, progress: Progress | None = None) -> Report:
+    """Check every data file under ``root``; with ``repair``, fix torn/corrupt lines and leftovers.
+
+    ``progress`` (archive.progress.Progress) is told the lines checked so far.
+    """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"no archive at '{root}'")
@@ -232,7 +242,7 @@ def verify(root: str | os.PathLike[str], repair: bool = False) -> Report:
                 if live:
                     report.in_use.append(str(part.relative_to(root)))
                 before = len(report.problems)
-                fixable = _scan(root, part, seen, sources, report, live)
+                fixable = _scan(root, part, seen, sources, report, live, progress)
                 if repair and fixable and part == df.plain and not live:
                     _repair(root, part, report, report.problems[before:])
     return report

@@ -259,3 +259,19 @@ def test_a_warc_file_held_by_its_writer_is_not_torn(tmp_path: Path) -> None:
         w.write_response(Capture("https://example.example/a", 200, "OK", [], b"<p>a</p>", date=datetime.now(UTC)))
         report = verify(tmp_path, repair=True)
         assert report.in_use == ["2026-02-01/news-live.warc.gz"] and report.problems == []
+
+
+def test_verify_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    import io
+
+    from archive.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    write(tmp_path, _captured(tmp_path))
+    screen = Terminal()
+    with Progress("verify", stream=screen, interval=0) as progress:
+        assert verify(tmp_path, progress=progress).clean
+    assert "verify: 3, " in screen.getvalue() and "3 sources resolved, 0 problems" in screen.getvalue()
