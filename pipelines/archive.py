@@ -57,17 +57,17 @@ class ArchivePipeline:
         self.stats.set_value("archive/run_id", self.run_id)
         self.stats.set_value("archive/root", self.root)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         """fsync and close the run's files (the WARC fsynced first: the JSONL points into it)."""
         if self.capture is not None:
-            self.capture.flush()
+            await self.capture.flush()
         if self.writer is not None:
             try:
                 self.writer.close()
             except OSError as exc:
                 log.error("Closing the archive failed: %s", exc)
 
-    def process_item(self, item: Page | Article) -> Page | Article | dict[str, Any]:
+    async def process_item(self, item: Page | Article) -> Page | Article | dict[str, Any]:
         """Archive an Article and pass on its record, crawl fields added; other items pass through."""
         if not isinstance(item, Article) or self.writer is None:
             return item
@@ -86,7 +86,7 @@ class ArchivePipeline:
             "extractor": extractor_stamp(),
         }
         if self.capture is not None and self.fsync_every and (self.writer.records_written + 1) % self.fsync_every == 0:
-            self.capture.flush()  # the JSONL is about to be fsynced: the WARC bytes it points at go to disk first
+            await self.capture.flush()  # the JSONL is about to be fsynced: the WARC bytes it points at go first
         try:
             path = self.writer.write(item.record)
         except ValueError as exc:  # not JSON-serialisable: this record only, the archive is fine

@@ -20,7 +20,7 @@ from scraper.record import Record
 from scraper.urls import strip_tracking
 
 if TYPE_CHECKING:
-    from archive.warc import Source
+    from archive.warc import Capture, Source
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Page:
     navigation: str | None = None  # at a navigation URL: what says the page is an article (its markup, a byline)
     revision: bool = False  # fetched again because its sitemap lastmod is newer than our last crawl
     source: Source | None = None  # where the run's WARC holds the response (the record's `source`); None: no capture
+    # the response as the server sent it, until pipelines.capture writes it to the WARC (then None)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_response(

@@ -53,9 +53,10 @@ EXTENSIONS = {  # the end-of-run summary and the one-line-per-failure log policy
 SPIDER_MIDDLEWARES = {  # request policies: incremental runs, per-site page budgets
     "scraper.middlewares.incremental.IncrementalMiddleware": 950,  # runs first on a callback's output
     "scraper.middlewares.limits.SiteLimitMiddleware": 940,  # so that already-archived URLs use no page budget
-    "scraper.middlewares.capture.CaptureSpiderMiddleware": 930,  # writes the WARC capture before the callback
+    "scraper.middlewares.capture.CaptureSpiderMiddleware": 930,  # gives each Page its response's WARC capture
 }
 ITEM_PIPELINES = {  # Page -> Article, one job each, in this order
+    "pipelines.capture.CapturePipeline": 50,  # the response to the WARC (ARCHIVE_WARC), before extraction
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.boilerplate.BoilerplatePipeline": 200,
     "pipelines.validate.ValidatePipeline": 300,

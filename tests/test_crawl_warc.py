@@ -21,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.warc import REVISIT_PROFILE, decoded_body, iter_captures, read_capture
 from devtools.sitegen import generate
 from devtools.siteserver import Site, serve, with_base
-from scraper.record import extractor_stamp
+from scraper.record import ExtractorStamp, extractor_stamp
 from tests.support.commands import news_archive
 from tests.support.crawl import Crawl, archived_urls, check_archive, run_crawl, start_crawl, wait_for_records
 from tests.support.paths import PYTHON, ROOT, SITES
@@ -37,6 +37,11 @@ def served(folder: Path, site: Site, path: str) -> bytes:
     """The page body the server sends for `path` (its file, `__BASE__` filled in), decoded."""
     body = with_base((folder / path.strip("/") / "index.html").read_bytes(), site.url.rstrip("/").encode())
     return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+
+
+def current_stamp() -> ExtractorStamp:
+    """`extractor_stamp()` of the sources as they are now (not the one this process cached at its first call)."""
+    return extractor_stamp.__wrapped__()
 
 
 def warc_files(archive: Path) -> list[Path]:
@@ -109,7 +114,7 @@ def test_every_record_points_at_the_response_it_was_extracted_from(
     for path, record in records.items():
         capture = read_capture(captured.archive, record["source"], url=record["url"])
         assert decoded_body(capture) == served(folder, site, path)
-        assert record["extractor"] == extractor_stamp()
+        assert record["extractor"] == current_stamp()
     assert len({r["source"]["record_id"] for r in records.values()}) == 6
     assert captured.stat("warc/errors") == 0
     assert captured.stat("warc/bytes") == sum(f.stat().st_size for f in warc_files(captured.archive))
@@ -141,6 +146,7 @@ def test_a_gzip_encoded_response_is_stored_as_sent_and_replays(riverside: tuple[
     with open(captured.archive / record["source"]["warc"], "rb") as f:
         f.seek(record["source"]["offset"])
         replayed = next(iter(ArchiveIterator(f)))
+        assert replayed.http_headers is not None
         assert replayed.http_headers.get_header("Content-Encoding") == "gzip"
         assert replayed.content_stream().read() == served(folder, site, GZIPPED)
     assert "Failed" not in "".join(captured.lines_about(f"{site.url.rstrip('/')}{GZIPPED}"))
@@ -218,7 +224,7 @@ def test_capture_off_gives_null_sources_and_no_warc(riverside: tuple[Path, Site]
     assert result.returncode == 0, result.stderr[-3000:]
     records = result.records()
     assert len(records) == 6
-    assert all(r["source"] is None and r["extractor"] == extractor_stamp() for r in records)
+    assert all(r["source"] is None and r["extractor"] == current_stamp() for r in records)
     assert not list(result.archive.rglob("*.warc*"))
     assert not result.counters("warc/")
 
@@ -270,12 +276,13 @@ def test_a_warc_that_cannot_be_written_stops_the_crawl(riverside: tuple[Path, Si
         (archive / day / "news-blocked.warc.gz").mkdir(parents=True)
     result = run_crawl("news", ["-a", f"site={site.url}", "-s", "RUN_ID=blocked"], archive)
     assert result.returncode == 1, result.stderr[-3000:]
-    assert result.stat("warc/errors") == 1
+    assert result.stat("warc/errors") >= 1  # each write that failed (several may be under way at once)
     assert result.stats.get("finish_reason") == "archive_error"
     errors = [line for line in result.stderr.splitlines() if " ERROR: " in line and "news-blocked.warc.gz" in line]
-    assert errors, result.stderr[-3000:]
+    assert len(errors) == 1, result.stderr[-3000:]  # said once, with the path
     assert "Traceback" not in result.stderr
-    assert all(r["source"] is not None for r in result.records())  # nothing archived without its capture
+    assert result.records() == []  # nothing archived without its capture
+    assert result.stat("articles/dropped/archive_error") >= 1
 
 
 def _days_around_now() -> list[str]:
@@ -331,11 +338,11 @@ def test_extractor_revision_changes_with_the_extraction_code(tmp_path: Path) -> 
         )
         return dict(json.loads(done.stdout))
 
-    assert stamp() == extractor_stamp()  # the same sources: the same stamp, in any process
+    assert stamp() == current_stamp()  # the same sources: the same stamp, in any process
     with open(tmp_path / "scraper" / "extract" / "dates.py", "a") as f:
         f.write("\n# a change to the extraction code\n")
     changed = stamp()
-    assert changed["version"] == extractor_stamp()["version"]
-    assert re.fullmatch(r"[0-9a-f]{12}", changed["revision"]) and changed["revision"] != extractor_stamp()["revision"]
+    assert changed["version"] == current_stamp()["version"]
+    assert re.fullmatch(r"[0-9a-f]{12}", changed["revision"]) and changed["revision"] != current_stamp()["revision"]
     (tmp_path / "scraper" / "settings.py").write_text("# not extraction code\n")
     assert stamp()["revision"] == changed["revision"]
