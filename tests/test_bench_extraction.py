@@ -173,7 +173,8 @@ def test_every_corpus_kind_is_reported_by_half_beside_both_anchors_and_trafilatu
     assert body_row.count("(") == 6  # ours and trafilatura; structured data has no body: blank
     dragnet = out.split("### dragnet")[1].split("###")[0]
     assert "check trafilatura" in dragnet and "structured" not in dragnet
-    assert "median ms" in dragnet and "p95 ms" in dragnet
+    assert "median ms" in dragnet and "p95 ms" in dragnet and "| max ms " in dragnet
+    assert out.count("our slowest page: ") == 3
     assert out.rstrip().splitlines()[-1].startswith("8 pages in 3 of 3 corpora scored in ")
     version = importlib.metadata.version("trafilatura")
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
@@ -194,6 +195,8 @@ def figures(output: str) -> list[str]:
     timed = (
         "| median ",
         "| p95 ",
+        "| max ",
+        "our slowest page: ",
         *(f"| {c}: {s}" for c in ("fundus", "readability", "dragnet") for s in ("median", "p95")),
     )
     return [
