@@ -463,13 +463,17 @@ def read_capture(root: str | os.PathLike[str], source: Mapping[str, Any], *, url
     path = warc_path(root, source)
     offset, length = int(source["offset"]), int(source["length"])
     where = f"{source['warc']} at offset {offset}"
+    if offset < 0 or length <= 0:
+        raise WarcError(f"{where}: impossible offset or length ({offset}, {length})")
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < offset + length:
+            raise WarcError(f"{where}: the file ends {offset + length - size:,} bytes before the record's end")
         f.seek(offset)
-        data = f.read(length)
-        if len(data) < length:
-            raise WarcError(f"{where}: the file ends {length - len(data):,} bytes before the record's end")
+        window = _Window(f, length)  # never reads past the source's bytes, never all of them at once
+        records = ArchiveIterator(window)
         try:
-            record = next(ArchiveIterator(io.BytesIO(data)), None)
+            record = next(records, None)
         except READ_ERRORS as exc:
             raise WarcError(f"{where}: not a readable WARC record ({type(exc).__name__}: {exc})") from None
         if record is None or record.rec_type != "response":
@@ -477,9 +481,33 @@ def read_capture(root: str | os.PathLike[str], source: Mapping[str, Any], *, url
             raise WarcError(f"{where}: expected a response record, found {found}")
         capture = _capture(record, where)
         _check(record, capture, source, url, where)
+        if window.gzipped and records.get_record_length() != length:
+            raise WarcError(
+                f"{where}: the record's gzip member is {records.get_record_length():,} bytes, not {length:,}"
+            )
         f.seek(offset + length)
         _attach_following(f, capture, str(source["record_id"]))
     return capture
+
+
+class _Window:
+    """``length`` bytes of ``f`` from its position, read as a file (what ArchiveIterator needs: read, tell)."""
+
+    def __init__(self, f: BinaryIO, length: int) -> None:
+        self._f = f
+        self._left = length
+        self._pos = 0
+        self.gzipped = f.peek(2)[:2] == GZIP_MAGIC if isinstance(f, io.BufferedReader) else False
+
+    def read(self, size: int = -1) -> bytes:
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._f.read(size)
+        self._left -= len(data)
+        self._pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._pos
 
 
 def _check(record: ArcWarcRecord, capture: Capture, source: Mapping[str, Any], url: str | None, where: str) -> None:

@@ -200,6 +200,12 @@ def test_read_capture_refuses_bytes_that_are_not_the_response_for_that_url(tmp_p
         read_capture(tmp_path, {**b, "length": size})
     with pytest.raises(FileNotFoundError):
         read_capture(tmp_path, {**a, "warc": "2026-02-01/gone.warc.gz"})
+    with pytest.raises(WarcError, match=f"gzip member is {a['length']:,} bytes, not"):
+        read_capture(tmp_path, {**a, "length": a["length"] + 50})  # one member and part of the next
+    with pytest.raises(WarcError, match="the file ends"):
+        read_capture(tmp_path, {**a, "length": 10**12})  # damaged: never read into memory
+    with pytest.raises(WarcError, match="impossible offset"):
+        read_capture(tmp_path, {**a, "offset": -1})
 
 
 def test_a_new_utc_day_starts_a_new_file_with_its_own_warcinfo(tmp_path: Path) -> None:
@@ -535,3 +541,18 @@ def test_cat_latest_gives_one_record_per_url(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert [json.loads(line)["title"] for line in done.stdout.splitlines()] == ["two", "one, second"]
     assert len(_cli("--root", str(tmp_path), "cat").stdout.splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"<html>not a warc</html>\n" * 50, gzip.compress(b"just some text\n" * 100), b"\x1f\x8b\x08garbage"],
+)
+def test_iter_captures_of_a_file_that_is_not_a_warc_yields_nothing_and_never_raises(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "x.warc.gz"
+    path.write_bytes(content)
+    it = iter_captures(path)
+    assert list(it) == []
+    assert it.counts["responses"] == 0
+    assert it.torn == bool(content) and (it.damage is not None) == bool(content)

@@ -1,12 +1,15 @@
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Protocol
 
 from .recordloader import ArcWarcRecord
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 class ArchiveIterator(Iterator[ArcWarcRecord]):
     def __init__(
         self,
-        fileobj: BinaryIO,
+        fileobj: _Readable,
         no_record_parse: bool = False,
         verify_http: bool = False,
         arc2warc: bool = False,
