@@ -128,12 +128,12 @@ def _out() -> BinaryIO:
 def cmd_days(args: argparse.Namespace) -> int:
     """news-archive days."""
     days = _archive(args).days()
-    print(f"{'day':<10}  {'files':>5}  {'records':>10}  {'size':>10}")
+    print(f"{'day':<10}  {'files':>5}  {'records':>10}  {'size':>10}  {'warc':>10}")
     for d in days:
-        print(f"{d.day:<10}  {len(d.files):>5}  {d.records:>10,}  {_size(d.bytes):>10}")
+        print(f"{d.day:<10}  {len(d.files):>5}  {d.records:>10,}  {_size(d.bytes):>10}  {_size(d.warc_bytes):>10}")
     print(
         f"{'total':<10}  {sum(len(d.files) for d in days):>5}  {sum(d.records for d in days):>10,}  "
-        f"{_size(sum(d.bytes for d in days)):>10}"
+        f"{_size(sum(d.bytes for d in days)):>10}  {_size(sum(d.warc_bytes for d in days)):>10}"
     )
     return 0
 

@@ -16,19 +16,21 @@ from typing import Any
 from . import files
 from .index import Index, SearchHit
 from .jsonline import encode_line, loads, may_need_repair, surrogate_note
-from .names import parse_day
+from .names import WARC_SUFFIX, parse_day
 
 log = logging.getLogger("archive")
 
 
 @dataclass(frozen=True)
 class DayInfo:
-    """One day partition: its date, its data files, how many records (lines) and bytes on disk."""
+    """One day partition: its date, its data files, how many records (lines) and bytes on disk, and the bytes of
+    its WARC files (the raw captures)."""
 
     day: str
     files: list[str]
     records: int
     bytes: int
+    warc_bytes: int = 0
 
 
 def warn_line(path: Path, line_no: int, problem: str) -> None:
@@ -78,7 +80,8 @@ class Archive:
                     names.append(part.name)
                     size += part.stat().st_size
                     count += files.count_lines(part)
-            out.append(DayInfo(day, names, count, size))
+            warc = sum(e.stat().st_size for e in path.iterdir() if e.name.endswith(WARC_SUFFIX) and e.is_file())
+            out.append(DayInfo(day, names, count, size, warc))
         return out
 
     def records(

@@ -556,3 +556,19 @@ def test_iter_captures_of_a_file_that_is_not_a_warc_yields_nothing_and_never_rai
     assert list(it) == []
     assert it.counts["responses"] == 0
     assert it.torn == bool(content) and (it.damage is not None) == bool(content)
+
+
+def test_days_shows_the_bytes_of_the_warc_files(tmp_path: Path) -> None:
+    from archive import Archive, ArchiveWriter
+    from tests.support.records import clock, make_record
+
+    with writer(tmp_path) as w:
+        src = w.write_response(page("https://example.example/a"))
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as aw:
+        aw.write(make_record(1, url="https://example.example/a", source=src))
+    size = (tmp_path / src["warc"]).stat().st_size
+    [day] = Archive(tmp_path).days()
+    assert (day.records, day.warc_bytes, day.files) == (1, size, ["news-r1.jsonl"])
+    done = _cli("--root", str(tmp_path), "days")
+    assert done.stdout.decode().splitlines()[0].split() == ["day", "files", "records", "size", "warc"]
+    assert done.stdout.decode().splitlines()[1].split()[-2:] == [f"{size / 1000:.1f}", "kB"]
