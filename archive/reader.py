@@ -163,16 +163,22 @@ class Archive:
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         data = list(files.all_files(self.root, since, until))
         best: dict[str, tuple[tuple[datetime, str, str, int], str, int]] = {}
+        no_url = 0
         for order, df in enumerate(data):
             written = _written(df)
             for offset, _, rec in self._file_lines(df, site, spider):
                 url = rec.get("url")
                 if not isinstance(url, str):
+                    no_url += 1
                     continue
                 key = (_when(rec.get("crawled_at")) or _NEVER, *written, order)
                 held = best.get(url)
                 if held is None or (key, offset) >= (held[0], held[2]):
                     best[url] = (key, df.rel, offset)
+        if no_url:
+            log.warning(
+                "latest records: %d record(s) without a url string skipped (news-archive verify lists them)", no_url
+            )
         for df in data:
             for offset, line, rec in self._file_lines(df, site, spider, warn=False):
                 held = best.get(rec.get("url"))  # type: ignore[arg-type]

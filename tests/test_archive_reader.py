@@ -279,3 +279,12 @@ def test_latest_warns_once_about_a_torn_line(tmp_path: Path, caplog: pytest.LogC
         assert len(list(Archive(tmp_path).records(latest=True))) == 1
     assert [r.getMessage() for r in caplog.records if "torn" in r.getMessage()] != []
     assert len([r for r in caplog.records if "torn" in r.getMessage()]) == 1
+
+
+def test_latest_skips_a_record_without_url_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with ArchiveWriter(tmp_path, "news", "r1", clock=clock("2026-02-01")) as w:
+        w.write(make_record(1))
+        w.write({**make_record(2), "url": None})
+    with caplog.at_level(logging.WARNING, logger="archive"):
+        assert len(list(Archive(tmp_path).records(latest=True))) == 1
+    assert any("1 record(s) without a url string skipped" in r.getMessage() for r in caplog.records)
