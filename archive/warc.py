@@ -241,9 +241,10 @@ class WarcWriter:
 
     @staticmethod
     def _warc_headers(capture: Capture) -> dict[str, str]:
+        _check_url(capture.url)
         headers = {"WARC-Date": warc_date(capture.date)}
         if capture.ip:
-            headers["WARC-IP-Address"] = capture.ip
+            headers["WARC-IP-Address"] = _one_line(capture.ip)
         return headers
 
     def _write_exchange(self, capture: Capture, record: ArcWarcRecord, metadata: Mapping[str, object] | None) -> Source:
@@ -370,19 +371,38 @@ class WarcWriter:
             os.close(fd)  # closing releases the flock
 
 
+def _one_line(text: str) -> str:
+    """A header name or value that cannot break the record's framing (CR, LF and NUL become spaces)."""
+    return text.translate(_BREAKS) if _HAS_BREAK.search(text) else text
+
+
+_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
+_HAS_BREAK = re.compile(r"[\r\n\0]")
+
+
+def _check_url(url: str) -> str:
+    if not url or _HAS_BREAK.search(url) or " " in url or "\t" in url:
+        raise ValueError(f"cannot write a capture of {url!r}: not a URL a WARC header can hold")
+    return url
+
+
 def _response_headers(capture: Capture) -> StatusAndHeaders:
-    headers = [(ORIG_PREFIX + k if k.lower() == "transfer-encoding" else k, v) for k, v in capture.headers]
-    statusline = f"{capture.status} {capture.reason}".rstrip()
+    headers = [
+        (_one_line(ORIG_PREFIX + k if k.lower() == "transfer-encoding" else k), _one_line(v))
+        for k, v in capture.headers
+    ]
+    statusline = _one_line(f"{capture.status} {capture.reason}".rstrip())
     return StatusAndHeaders(statusline, headers, protocol="HTTP/1.1")
 
 
 def _request_headers(capture: Capture) -> StatusAndHeaders:
     parts = urlsplit(capture.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = list(capture.request_headers)
+    headers = [(_one_line(k), _one_line(v)) for k, v in capture.request_headers]
     if not any(k.lower() == "host" for k, _ in headers):
         headers.insert(0, ("Host", parts.netloc))
-    return StatusAndHeaders(f"{capture.method} {target} HTTP/1.1", headers, protocol="", is_http_request=True)
+    line = _one_line(f"{capture.method} {target} HTTP/1.1")
+    return StatusAndHeaders(line, headers, protocol="", is_http_request=True)
 
 
 # --- gzip members ------------------------------------------------------------------------------------

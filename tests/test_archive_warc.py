@@ -578,3 +578,19 @@ def test_days_shows_the_bytes_of_the_warc_files(tmp_path: Path) -> None:
     done = _cli("--root", str(tmp_path), "days")
     assert done.stdout.decode().splitlines()[0].split() == ["day", "files", "records", "size", "warc"]
     assert done.stdout.decode().splitlines()[1].split()[-2:] == [f"{size / 1000:.1f}", "kB"]
+
+
+def test_header_values_and_urls_cannot_break_the_record_framing(tmp_path: Path) -> None:
+    evil = [("Content-Type", "text/html"), ("X-Evil", "a\r\n\r\nWARC/1.1\r\nWARC-Type: response"), ("Bad\nName", "x")]
+    with writer(tmp_path) as w:
+        src = w.write_response(page("https://example.example/a", headers=evil, request_headers=[("UA", "x\ry")]))
+        with pytest.raises(ValueError, match="not a URL a WARC header can hold"):
+            w.write_response(page("https://example.example/b\r\nWARC-Type: revisit"))
+        with pytest.raises(ValueError, match="not a URL"):
+            w.write_response(page(""))
+    got = read_capture(tmp_path, src)
+    assert got.body == HTML
+    assert got.headers[1] == ("X-Evil", "a    WARC/1.1  WARC-Type: response") and got.headers[2] == ("Bad Name", "x")
+    assert got.request_headers[1] == ("UA", "x y")
+    assert warcio("check", str(tmp_path / src["warc"])).returncode == 0
+    assert [c.url for c, _, _ in iter_captures(tmp_path / src["warc"])] == ["https://example.example/a"]
