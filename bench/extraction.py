@@ -57,6 +57,7 @@ import functools
 import gc
 import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -764,6 +765,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def anchors_line(args: argparse.Namespace) -> str:
+    """What the anchor columns are, with trafilatura's version, and where its cache is."""
+    if not args.anchors:
+        return "No anchors (--no-anchors)."
+    cache = "not cached (--no-cache)" if args.no_cache else f"cached in {args.cache}"
+    version = importlib.metadata.version("trafilatura")
+    return f"Anchors: trafilatura {version} alone ({cache}); structured = JSON-LD/OpenGraph/meta alone."
+
+
 def worker_command(args: argparse.Namespace, tree: Path, folder: Path, summary_file: Path) -> list[str]:
     """The command line of the subprocess that scores one corpus."""
     command = [sys.executable, str(Path(__file__).resolve()), "--tree", str(tree), "--corpus", str(folder)]
@@ -774,13 +784,22 @@ def worker_command(args: argparse.Namespace, tree: Path, folder: Path, summary_f
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point: one subprocess per corpus, one after the other, on the chosen tree; then the summary."""
-    args = parse(argv)
+    """CLI entry point; a reader that stops early (`| head`) ends it quietly, the worktree removed."""
+    try:
+        return report(parse(argv))
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 1
+
+
+def report(args: argparse.Namespace) -> int:
+    """One subprocess per corpus, one after the other, on the chosen tree; then the summary."""
     if args.tree is not None:
         return worker(args)
     status, start, firsts, pages = 0, time.monotonic(), {}, 0
     with tree_at(args.rev) as (tree, what), tempfile.TemporaryDirectory(prefix="bench-extraction-") as tmp:
         print(f"# Extraction by publisher half: {what}\n", flush=True)
+        print(f"Scorers: {args.eval}. {anchors_line(args)}\n", flush=True)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")])))
         for folder in args.folders:
             summary_file = Path(tmp) / f"{folder.name}.json"
