@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scraper.extract import extract_article
+from scraper.extract.page import ParsedPage
 
 Page = Callable[[str], bytes]
 
@@ -51,3 +52,16 @@ def test_a_footer_box_at_the_end_of_a_short_post_is_dropped(page: Page) -> None:
     assert text.startswith("In the winter of 1911 the keeper of the Skerry light")
     assert text.endswith("with a note asking him to keep the receipts.")
     assert "Comments are now closed" not in text and "order it from your bookshop" not in text
+
+
+def test_the_finder_takes_a_short_posts_lines_after_its_headline_over_a_blurb(page: Page) -> None:
+    """A photo post of two short lines (no full stop, under 100 characters: not prose by length) and a one-sentence
+    "about" blurb elsewhere: when no container scores well, the lines right after the post's headline (the
+    `<h2>` the `<title>` holds), inside the post's element, count as prose, so the finder picks the post."""
+    found = ParsedPage.parse(page("body-short-post-lines.html").decode(), "https://quayside.example/2012/12/snow", None)
+    assert found is not None
+    texts = [b.text for b in found.found.blocks]
+    assert texts == [
+        "First snow of the winter on the fishing boats at dawn",
+        "Taken from the lifeboat slipway, 7:40 in the morning",
+    ]

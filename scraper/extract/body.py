@@ -10,7 +10,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from scraper.extract.encoding import parse_html
-from scraper.extract.maintext import is_prose, main_text, scan_page
+from scraper.extract.maintext import headlines, is_prose, main_text, scan_page
 from scraper.extract.metadata import Metadata
 from scraper.extract.page import ParsedPage
 from scraper.extract.text import clean_line
@@ -144,13 +144,8 @@ def _key(text: str) -> str:
 
 
 def _headlines(page: ParsedPage) -> list[HtmlElement]:
-    """The post's headline: the longest heading whose text the `<title>` holds (a blog's post title is often
-    an `<h2>` or `<h3>`, under an `<h1>` that names the blog, which the title holds too), else the `<h1>`s."""
-    title = clean_line(page.tree.findtext(".//title") or "").casefold()
-    named = [b for b in page.scan.blocks if b.heading and len(b.text) >= 10 and b.text.casefold() in title]
-    if named:
-        return [max(named, key=lambda b: len(b.text)).node]
-    return [b.node for b in page.scan.blocks if b.tag == "h1"]
+    """The post's headline elements (`maintext.headlines`)."""
+    return [page.scan.blocks[k].node for k in headlines(page.scan.blocks, page.html_title)]
 
 
 def _start(page: ParsedPage, paragraphs: list[str]) -> int | None:
@@ -161,10 +156,10 @@ def _start(page: ParsedPage, paragraphs: list[str]) -> int | None:
 
 def _nearer_headline(page: ParsedPage, other: list[str], ours: list[str]) -> bool:
     """Whether `other` starts after the post's headline and nearer to it than `ours` does."""
-    heads = _headlines(page)
-    h = next((k for k, b in enumerate(page.scan.blocks) if any(b.node is n for n in heads)), None)
-    if h is None:
+    heads = headlines(page.scan.blocks, page.html_title)
+    if not heads:
         return False
+    h = heads[0]
     t, o = _start(page, other), _start(page, ours)
     if t is None or t <= h:
         return False

@@ -377,12 +377,13 @@ def _kin(node: HtmlElement) -> object:
     return node.get("class") or node
 
 
-def _score(blocks: list[Block]) -> dict[HtmlElement, float]:
+def _score(blocks: list[Block], lead: frozenset[int] | set[int] = frozenset()) -> dict[HtmlElement, float]:
     """Prose minus penalties, summed into every ancestor of each block.
 
     Prose inside page furniture (comments, related stories, cookie notices) counts for nothing, unless that
     "furniture" (all elements of its class together) holds most of the page's prose: then it is the
-    article, whatever its class says.
+    article, whatever its class says. `lead`: blocks (by `id`) that count as prose standing with others
+    whatever their length (a short post's lines after its headline).
     """
     prose_in: dict[object, int] = {}
     page_prose = 0
@@ -393,6 +394,8 @@ def _score(blocks: list[Block]) -> dict[HtmlElement, float]:
             page_prose += int(block.good)
             for f, _strong in block.furniture:
                 prose_in[_kin(f)] = prose_in.get(_kin(f), 0) + int(block.good)
+        elif id(block) in lead:  # counts, but not towards the page's prose that furniture is measured by
+            block.good = block.chars - block.link_chars
         elif not block.heading:
             block.bad = LINK_PENALTY * block.link_chars + SHORT_PENALTY * (block.chars - block.link_chars)
     totals: dict[HtmlElement, float] = {}
@@ -404,6 +407,8 @@ def _score(blocks: list[Block]) -> dict[HtmlElement, float]:
     # furniture (ads, share bars) between two paragraphs do not part them.
     seq = [b for b in blocks if b.good or not b.furniture]
     for i, block in enumerate(seq):
+        if id(block) in lead:
+            continue
         if block.good and not ((i and seq[i - 1].good) or (i + 1 < len(seq) and seq[i + 1].good)):
             block.good *= ISOLATED_WEIGHT
     for block in blocks:
@@ -470,10 +475,47 @@ def _inside(node: HtmlElement, container: HtmlElement) -> bool:
     return node is container or any(a is container for a in node.iterancestors())
 
 
-def main_text(scan: Scan) -> MainText:
+_LEAD_BLOCKS = 4
+_LEAD_CHARS = 20
+_SHORT_POST = 400  # the best container scores less than this: the page may be a short post
+
+
+def headlines(blocks: list[Block], title: str) -> list[int]:
+    """Where the post's headline is among `blocks`: the longest heading the page's `<title>` holds (a blog's
+    post title is often an `<h2>` or `<h3>` under an `<h1>` that names the blog), else the `<h1>`s."""
+    key = clean_line(title).casefold()
+    named = [k for k, b in enumerate(blocks) if b.heading and len(b.text) >= 10 and b.text.casefold() in key]
+    if named and key:
+        return [max(named, key=lambda k: len(blocks[k].text))]
+    return [k for k, b in enumerate(blocks) if b.tag == "h1"]
+
+
+def _lead(blocks: list[Block], title: str) -> set[int]:
+    """The lines right after the post's headline, however short (not links, not in comments or pop-ups):
+    on a short post they are its text."""
+    heads = headlines(blocks, title)
+    if len(heads) != 1 or heads[0] + 1 >= len(blocks):
+        return set()
+    after = blocks[heads[0] + 1 : heads[0] + 1 + 3 * _LEAD_BLOCKS]
+    post = blocks[heads[0]].node.getparent()  # the post: the headline's nearest element that holds more text
+    while post is not None and not _inside(after[0].node, post):
+        post = post.getparent()
+    out: set[int] = set()
+    for block in after:
+        if block.heading or len(out) >= _LEAD_BLOCKS or post is None or not _inside(block.node, post):
+            break
+        if block.link_density <= 0.5 and block.chars >= _LEAD_CHARS and not any(s for _, s in block.furniture):
+            out.add(id(block))
+    return out
+
+
+def main_text(scan: Scan, title: str = "") -> MainText:
     """Find the article's container among the blocks of a page's `scan`, and its clean blocks."""
     blocks = scan.blocks
     totals = _score(blocks)
+    # A short post (the best container is weak): the lines right after its headline count as prose.
+    if max(totals.values(), default=0.0) < _SHORT_POST and (lead := _lead(blocks, title)):
+        totals = _score(blocks, lead)
     if not totals:
         return MainText([], None, 0)
     container = max(totals, key=totals.__getitem__)

@@ -34,7 +34,7 @@ class ParsedPage:
         body = self.tree.find("body")
         self.root = body if body is not None else self.tree
         self.scan = scan_page(self.root)
-        self.found = main_text(self.scan)
+        self.found = main_text(self.scan, self.html_title)
 
     @classmethod
     def parse(cls, html: str, url: str, hints: Mapping[str, object] | None) -> ParsedPage | None:
@@ -42,6 +42,11 @@ class ParsedPage:
         what discovery learned about it (`published_at`, `title`, `language`...)."""
         tree = parse_html(html)
         return None if tree is None else cls(url, html, tree, dict(hints or {}))
+
+    @cached_property
+    def html_title(self) -> str:
+        """The text of the page's `<title>` element ("" when it has none)."""
+        return self.tree.findtext(".//title") or ""
 
     @cached_property
     def json_ld(self) -> list[JsonObject]:
