@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO, TypedDict
 from urllib.parse import urlsplit
 
@@ -33,7 +32,7 @@ from warcio.warcwriter import WARCWriter
 
 from . import files
 from .names import WARC_SUFFIX, check_name, warc_name
-from .writer import LOCK_TIMEOUT, ArchiveWriteError
+from .writer import ArchiveWriteError, DayFileWriter
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ def _software() -> str:
         return "news-archiver"
 
 
-class WarcWriter:
+class WarcWriter(DayFileWriter):
     """Append captures to ``root/YYYY-MM-DD/<spider>-<run_id>.warc.gz`` (UTC day at the time of writing).
 
     Crash safety as for the JSONL (archive.writer): the file is flock-ed while open, every record is
@@ -140,28 +139,14 @@ class WarcWriter:
         clock: Callable[[], datetime] = _utcnow,
         fsync_every: int = 100,
     ) -> None:
-        self.root = Path(root)
+        super().__init__(root, warc_name(spider, run_id), fsync_every=fsync_every, clock=clock)
         self.spider = check_name("spider", spider)
         self.run_id = check_name("run_id", run_id)
-        self.name = warc_name(spider, run_id)
         self.software = software or _software()
-        self.fsync_every = fsync_every
-        self._clock = clock
         self._warcio = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)  # gzipped by _member
-        self._fd: int | None = None
-        self._day: str | None = None
-        self._path: Path | None = None
-        self._size = 0
-        self._unsynced = 0
-        self._closed = False
         self.responses = 0
         self.revisits = 0
         self.bytes_written = 0
-
-    @property
-    def path(self) -> Path | None:
-        """The file currently open for appending, if any."""
-        return self._path
 
     def write_response(
         self, capture: Capture, *, metadata: Mapping[str, object] | None = None, record_id: str | None = None
@@ -215,30 +200,6 @@ class WarcWriter:
         self.revisits += 1
         return previous
 
-    def flush(self) -> None:
-        """fsync what was written so far."""
-        if self._fd is not None:
-            self._sync()
-
-    def close(self) -> None:
-        """fsync and close the open file. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._finish()
-
-    def __enter__(self) -> WarcWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None:
-            os.close(self._fd)  # type: ignore[arg-type]
-
     @staticmethod
     def _warc_headers(capture: Capture) -> dict[str, str]:
         _check_url(capture.url)
@@ -248,8 +209,6 @@ class WarcWriter:
         return headers
 
     def _write_exchange(self, capture: Capture, record: ArcWarcRecord, metadata: Mapping[str, object] | None) -> Source:
-        if self._closed:
-            raise ValueError("write to a closed WarcWriter")
         body = self._member(record)  # built before the file is touched: a bad capture writes nothing
         record_id = str(record.rec_headers.get_header("WARC-Record-ID"))
         date = str(record.rec_headers.get_header("WARC-Date"))
@@ -271,14 +230,12 @@ class WarcWriter:
                 warc_headers_dict=linked,
             )
             members.append(self._member(meta))
-        path = self._ensure_open()
+        path = self._today()
         offset = self._size
         self._append(body)
         for member in members:
             self._append(member)
-        self._unsynced += 1
-        if self.fsync_every and self._unsynced >= self.fsync_every:
-            self._sync()
+        self._written()
         digest = str(record.rec_headers.get_header("WARC-Payload-Digest"))
         return Source(
             warc=path.relative_to(self.root).as_posix(),
@@ -299,14 +256,6 @@ class WarcWriter:
         z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, files.GZ_WBITS)
         return z.compress(out.getbuffer()) + z.flush()
 
-    def _ensure_open(self) -> Path:
-        day = self._clock().astimezone(UTC).strftime("%Y-%m-%d")
-        if day != self._day:
-            self._finish()
-            self._open(day)
-        assert self._path is not None
-        return self._path
-
     def _open(self, day: str) -> None:
         directory = self.root / day
         path = directory / self.name
@@ -315,7 +264,7 @@ class WarcWriter:
         except OSError as exc:
             raise ArchiveWriteError(directory, exc, "create directory for") from exc
         try:
-            fd = files.open_append_locked(path, LOCK_TIMEOUT)
+            fd = self._open_locked(path)
         except OSError as exc:
             raise ArchiveWriteError(path, exc, "open") from exc
         self._fd, self._day, self._path = fd, day, path
@@ -344,31 +293,8 @@ class WarcWriter:
         return self._warcio.create_warcinfo_record(self.name, info)
 
     def _append(self, data: bytes) -> None:
-        assert self._fd is not None and self._path is not None
-        try:
-            files.append_whole(self._fd, data, self._size)
-        except OSError as exc:
-            raise ArchiveWriteError(self._path, exc) from exc
-        self._size += len(data)
+        super()._append(data)
         self.bytes_written += len(data)
-
-    def _sync(self) -> None:
-        assert self._fd is not None and self._path is not None
-        try:
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise ArchiveWriteError(self._path, exc, "sync") from exc
-        self._unsynced = 0
-
-    def _finish(self) -> None:
-        if self._fd is None:
-            return
-        fd = self._fd
-        try:
-            self._sync()
-        finally:
-            self._fd = self._path = self._day = None
-            os.close(fd)  # closing releases the flock
 
 
 def _one_line(text: str) -> str:

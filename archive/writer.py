@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from . import files
 from .jsonline import encode_line
@@ -33,7 +33,122 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ArchiveWriter:
+class DayFileWriter:
+    """The crash-safe append machinery shared by ArchiveWriter (JSONL) and archive.warc.WarcWriter (WARC).
+
+    One file ``root/YYYY-MM-DD/<name>`` per UTC day at the time of writing, opened O_APPEND and flock-ed
+    (one writer per file); every append is whole (``files.append_whole``), fsynced every ``fsync_every``
+    items and on close. Subclasses open a day's file (``_open``) and may finish one (``_finished``).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        name: str,
+        *,
+        fsync_every: int = 100,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.root = Path(root)
+        self.name = name
+        if fsync_every < 0:
+            raise ValueError(f"fsync_every must be >= 0, not {fsync_every}")
+        self.fsync_every = fsync_every
+        self._clock = clock
+        self._fd: int | None = None
+        self._day: str | None = None
+        self._path: Path | None = None
+        self._size = 0
+        self._unsynced = 0
+        self._closed = False
+
+    @property
+    def path(self) -> Path | None:
+        """The file currently open for appending, if any."""
+        return self._path
+
+    def flush(self) -> None:
+        """fsync what was written so far."""
+        if self._fd is not None:
+            self._sync()
+
+    def close(self) -> None:
+        """fsync and close the open file (and finish it, e.g. compress). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finish()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
+
+    def _today(self) -> Path:
+        """The file of the current UTC day, open (the previous day's finished first); ValueError once closed."""
+        if self._closed:
+            raise ValueError(f"write to a closed {type(self).__name__}")
+        day = self._clock().astimezone(UTC).strftime("%Y-%m-%d")
+        if day != self._day:
+            self._finish()
+            self._open(day)
+        assert self._path is not None
+        return self._path
+
+    def _open(self, day: str) -> None:
+        raise NotImplementedError
+
+    def _written(self) -> None:
+        """Count one item written; fsync every ``fsync_every``."""
+        self._unsynced += 1
+        if self.fsync_every and self._unsynced >= self.fsync_every:
+            self._sync()
+
+    @staticmethod
+    def _open_locked(path: Path) -> int:
+        return files.open_append_locked(path, LOCK_TIMEOUT)
+
+    def _append(self, data: bytes) -> None:
+        assert self._fd is not None and self._path is not None
+        try:
+            files.append_whole(self._fd, data, self._size)  # a partial append is taken back: only whole ones stay
+        except OSError as exc:
+            raise ArchiveWriteError(self._path, exc) from exc
+        self._size += len(data)
+
+    def _sync(self) -> None:
+        assert self._fd is not None and self._path is not None
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise ArchiveWriteError(self._path, exc, "sync") from exc
+        self._unsynced = 0
+
+    def _finished(self, path: Path) -> None:
+        """Called with a day's file once it is synced, before it is unlocked (ArchiveWriter compresses it)."""
+
+    def _finish(self) -> None:
+        if self._fd is None:
+            return
+        fd, path = self._fd, self._path
+        assert path is not None
+        try:
+            self._sync()
+            self._finished(path)
+        finally:
+            self._fd = self._path = self._day = None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class ArchiveWriter(DayFileWriter):
     """Append records to ``root/YYYY-MM-DD/<spider>-<run_id>.jsonl`` (UTC day at the time of writing).
 
     Each record is one line written by a single ``os.write`` on an O_APPEND descriptor, fsynced every
@@ -52,68 +167,22 @@ class ArchiveWriter:
         fsync_every: int = 100,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
-        self.root = Path(root)
+        super().__init__(root, file_name(spider, run_id), fsync_every=fsync_every, clock=clock)
         self.spider = check_name("spider", spider)
         self.run_id = check_name("run_id", run_id)
-        self.name = file_name(spider, run_id)
-        if fsync_every < 0:
-            raise ValueError(f"fsync_every must be >= 0, not {fsync_every}")
         self.gzip = gzip
-        self.fsync_every = fsync_every
-        self._clock = clock
-        self._fd: int | None = None
-        self._day: str | None = None
-        self._path: Path | None = None
-        self._size = 0
-        self._unsynced = 0
-        self._closed = False
         self.records_written = 0
-
-    @property
-    def path(self) -> Path | None:
-        """The file currently open for appending, if any."""
-        return self._path
 
     def write(self, record: Mapping[str, Any]) -> Path:
         """Append ``record`` as one whole line and return the file written; ValueError if unserialisable."""
         if self._closed:
             raise ValueError("write to a closed ArchiveWriter")
         line = encode_line(record)
-        day = self._clock().astimezone(UTC).strftime("%Y-%m-%d")
-        if day != self._day:
-            self._finish()
-            self._open(day)
-        assert self._path is not None
+        path = self._today()
         self._append(line)
         self.records_written += 1
-        self._unsynced += 1
-        if self.fsync_every and self._unsynced >= self.fsync_every:
-            self._sync()
-        return self._path
-
-    def flush(self) -> None:
-        """fsync what was written so far."""
-        if self._fd is not None:
-            self._sync()
-
-    def close(self) -> None:
-        """fsync and close the open file (compressing it when gzip=True). Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._finish()
-
-    def __enter__(self) -> ArchiveWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None:
-            os.close(self._fd)  # type: ignore[arg-type]
+        self._written()
+        return path
 
     def _open(self, day: str) -> None:
         directory = self.root / day
@@ -147,39 +216,9 @@ class ArchiveWriter:
             except OSError as exc:
                 raise ArchiveWriteError(path, exc, "open") from exc
 
-    @staticmethod
-    def _open_locked(path: Path) -> int:
-        return files.open_append_locked(path, LOCK_TIMEOUT)
-
-    def _append(self, data: bytes) -> None:
-        assert self._fd is not None and self._path is not None
-        try:
-            files.append_whole(self._fd, data, self._size)  # a partial line is taken back: only whole lines stay
-        except OSError as exc:
-            raise ArchiveWriteError(self._path, exc) from exc
-        self._size += len(data)
-
-    def _sync(self) -> None:
-        assert self._fd is not None and self._path is not None
-        try:
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise ArchiveWriteError(self._path, exc, "sync") from exc
-        self._unsynced = 0
-
-    def _finish(self) -> None:
-        if self._fd is None:
-            return
-        fd, path = self._fd, self._path
-        assert path is not None
-        try:
-            self._sync()
-            if self.gzip:
-                try:
-                    files.compress(path)
-                except OSError as exc:
-                    raise ArchiveWriteError(path, exc, "compress") from exc
-        finally:
-            self._fd = self._path = self._day = None
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def _finished(self, path: Path) -> None:
+        if self.gzip:
+            try:
+                files.compress(path)
+            except OSError as exc:
+                raise ArchiveWriteError(path, exc, "compress") from exc

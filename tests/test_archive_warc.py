@@ -221,7 +221,7 @@ def test_a_new_utc_day_starts_a_new_file_with_its_own_warcinfo(tmp_path: Path) -
 def test_a_second_writer_on_the_same_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from archive import ArchiveWriteError
 
-    monkeypatch.setattr("archive.warc.LOCK_TIMEOUT", 0.1)
+    monkeypatch.setattr("archive.writer.LOCK_TIMEOUT", 0.1)
     with writer(tmp_path) as w:
         w.write_response(page("https://example.example/a"))
         with pytest.raises(ArchiveWriteError, match="locked by another writer"):
