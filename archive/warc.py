@@ -778,20 +778,23 @@ _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([0-9]+)[ \t]*\r?$")
 def _first_member_holds_more(f: BinaryIO) -> bool:
     """True when the first gzip member of ``f`` decompresses to more than its first WARC record (whole-file gzip).
 
-    Decompresses at most one record's worth (plus a chunk) of the first member.
+    Decompresses at most one record's worth (plus a chunk) of the first member, a chunk at a time.
     """
     z = zlib.decompressobj(files.GZ_WBITS)
     head = b""
     total = 0
     size: int | None = None
+    data = b""
     while not z.eof:
-        data = f.read(files.GZ_READ)
         if not data:
-            return False
+            data = f.read(files.GZ_READ)
+            if not data:
+                return False
         try:
-            out = z.decompress(data)
+            out = z.decompress(data, files.CHUNK)
         except zlib.error:
             return False
+        data = z.unconsumed_tail
         total += len(out)
         if size is None:
             head += out
