@@ -183,8 +183,8 @@ def test_hostile_names_never_write_outside_the_archive(tmp_path: Path) -> None:
     assert not [p for p in (Path("/tmp"), Path("/"), ROOT, ROOT.parent) for _ in p.glob(f"*{token}*")]
     for path in archive.rglob("*"):  # the archive holds its days, its run files, its index; nothing else
         relative = path.relative_to(archive).as_posix()
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(/(article|news)-[A-Za-z0-9_.-]+\.jsonl)?|\.index(/.*)?", relative), (
-            relative
-        )
+        assert re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}(/(article|news)-[A-Za-z0-9_.-]+\.(jsonl|warc\.gz))?|\.index(/.*)?", relative
+        ), relative
     records = list(Archive(archive).records())
     assert records and all(r["url"].startswith(site.url) and r["site"] == "127.0.0.1" for r in records)
