@@ -35,6 +35,15 @@ def test_a_short_post_wins_over_a_credit_line_when_trafilatura_starts_nearer_its
     assert "link back here" not in text
 
 
+def test_a_wordpress_themes_empty_comment_lines_are_boilerplate(page: Page) -> None:
+    """trafilatura's text of a short post ends with the theme's "No comments yet." and "RSS feed for comments on
+    this post. TrackBack URI" lines: they are page furniture, whole lines that the boilerplate patterns remove."""
+    text = _text(page, "body-short-post-credit.html", "https://magpie.example/?p=812")
+    assert text == (
+        "Three wind-up robots for two euros each, one of them still walks across the table – photos by Lene Brandt"
+    )
+
+
 def test_a_list_of_links_that_the_post_gives_is_kept(page: Page) -> None:
     """A post that is mostly a list of links (an introduction, the list, a closing paragraph): the list sits in
     the post's own text element, between its paragraphs, so it is the post's text, not a link box."""

@@ -23,7 +23,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     r"(?:post|submit|add) (?:a )?comment|cancel reply|comments? \*?|name \*|e-?mail \*|website",
     r"save my name,? e-?mail,? and website in this browser for the next time i comment\.?",
     r"(?:you must be )?logged in to post a comment\.?|log in to (?:reply|comment)\.?",
-    r"(?:\d+|no|one) (?:comments?|responses?|replies)|comments? \(\d+\)|view comments|show comments",
+    r"(?:\d+|no|one) (?:comments?|responses?|replies)(?: yet)?\.?|comments? \(\d+\)|view comments|show comments",
+    r"rss feed for comments on this (?:post|entry)\.?(?:\s*trackback ur[il])?|trackback ur[il]",
     r"this site uses akismet to reduce spam\..{0,120}",
     # navigation and page furniture
     r"(?:scroll|back|go|return|jump) to (?:the )?top|↑|⬆|top",
