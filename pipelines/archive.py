@@ -71,7 +71,8 @@ class ArchivePipeline:
         """Archive an Article and pass on its record, crawl fields added; other items pass through."""
         if not isinstance(item, Article) or self.writer is None:
             return item
-        if self.failed or (self.capture is not None and self.capture.failed):
+        if self.failed or (self.capture is not None and self.capture.failed and item.page.source is None):
+            # a page whose capture was written before the WARC failed is still archived: its bytes are there
             raise PageDropped.counted(self.stats, item, "archive_error (the archive cannot be written)")
         assert self.crawler.spider is not None
         page = item.page

@@ -326,6 +326,27 @@ def test_sigkill_mid_crawl_leaves_a_verifiable_archive_whose_sources_resolve(big
     assert {r["url"] for r in records} <= urls
 
 
+def test_a_full_disk_stops_the_crawl_and_leaves_whole_warc_records(big_site: Site, tmp_path: Path) -> None:
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=384k", "tmpfs", str(mount)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root?)")
+    try:
+        result = run_crawl("news", ["-a", f"site={big_site.url}", "-s", "RUN_ID=full"], mount)
+        assert result.returncode == 1, result.stderr[-3000:]
+        full = r"ERROR: Cannot write the archive, stopping the crawl: .*small-disk.*No space left"
+        assert re.search(full, result.stderr), result.stderr[-3000:]
+        assert result.stat("warc/errors") >= 1
+        assert "Traceback" not in result.stderr
+        check_warcs(result)  # the write that failed was taken back: whole records only
+        assert news_archive("--root", str(mount), "verify").returncode == 0
+        for record in result.records():  # whatever was archived points at bytes that are there
+            read_capture(mount, record["source"], url=record["url"])
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
 def test_extractor_revision_changes_with_the_extraction_code(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "scraper", tmp_path / "scraper", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
