@@ -1,0 +1,638 @@
+"""Every query the web app runs, in one place: a read-only view of one or more archive roots.
+
+At start each root's search index is brought up to date (``Index.update``), then opened read-only
+(``mode=ro``) and attached to one in-memory SQLite database. The index keeps only what search needs (a
+contentless FTS5 table and a few fields per record), so the fields the facets group by (language, section,
+authors, organizations, day, run) are read once from the JSONL files into that in-memory database, keyed by
+the index's record id. Nothing here writes under an archive root after ``Index.update``.
+
+Records are named by ``<root number>-<index record id>`` (``0-1234``): whole numbers, never paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import math
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from .. import files
+from ..index import Index, QueryError, Term, make_snippet, parse_query
+from ..jsonline import loads
+from ..progress import Progress
+from ..warc import Capture, WarcError, read_capture
+
+PER_PAGE = 20
+MAX_PAGE = 500  # deep pages are never useful and cost an OFFSET scan
+FACET_LIMIT = 12
+MAX_ROOTS = 8  # SQLite attaches at most 10 databases
+MAX_DIFF_WORDS = 50_000
+_KEY = re.compile(r"([0-9]{1,2})-([0-9]{1,15})")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RUN_NAME = re.compile(r"(.+)-([0-9]{8}T[0-9]{6}Z-[0-9a-f]+|[^-]+)$")
+FACETS = ("site", "day", "language", "section", "person")
+
+_SCHEMA = """
+CREATE TABLE doc(
+    k INTEGER PRIMARY KEY, root INTEGER NOT NULL, id INTEGER NOT NULL, file TEXT NOT NULL, offset INTEGER NOT NULL,
+    in_gz INTEGER NOT NULL, url TEXT, canonical_url TEXT, title TEXT, site TEXT, published_at TEXT,
+    crawled_at TEXT, day TEXT NOT NULL, fday TEXT NOT NULL, language TEXT, section TEXT, authors TEXT NOT NULL,
+    organizations TEXT NOT NULL, lead TEXT NOT NULL, source TEXT, spider TEXT, run_id TEXT, content_hash TEXT,
+    UNIQUE(root, id));
+CREATE TABLE person(k INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX person_name ON person(name);
+CREATE INDEX person_k ON person(k);
+CREATE INDEX doc_url ON doc(url);
+CREATE INDEX doc_canonical ON doc(canonical_url);
+CREATE TEMP TABLE hit(root INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(root, id)) WITHOUT ROWID;
+CREATE TEMP TABLE title(root INTEGER NOT NULL, id INTEGER NOT NULL, w REAL NOT NULL);
+CREATE TEMP TABLE sel(k INTEGER PRIMARY KEY, score REAL NOT NULL);
+"""
+_DOC_COLUMNS = (
+    "k, root, id, url, canonical_url, title, site, published_at, crawled_at, day, fday, language, section, "
+    "authors, organizations, lead, source, spider, run_id, content_hash, in_gz, file, offset"
+)
+
+
+class BadRequest(ValueError):
+    """A parameter the app refuses (the message is safe to show)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search page shows: the query words, the facet values chosen, the page and the order."""
+
+    q: str = ""
+    site: str | None = None
+    day: str | None = None
+    language: str | None = None
+    section: str | None = None
+    person: str | None = None
+    page: int = 1
+    sort: str = "relevance"
+
+    def chosen(self) -> dict[str, str]:
+        """The facet values in force, by facet name."""
+        return {name: value for name in FACETS if (value := getattr(self, name)) is not None}
+
+
+def parse_filters(params: Any) -> Filters:
+    """Filters from query parameters (any mapping with ``.get``); BadRequest naming a bad one."""
+
+    def text(name: str, limit: int = 300) -> str | None:
+        value = params.get(name)
+        if value is None or value == "":
+            return None
+        if len(value) > limit:
+            raise BadRequest(f"the {name} parameter is longer than {limit} characters")
+        return str(value)
+
+    q = text("q", 2000) or ""
+    day = text("day")
+    if day is not None and not _DAY.fullmatch(day):
+        raise BadRequest("day must be a date like 2026-11-29")
+    page_text = params.get("page") or "1"
+    if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+        raise BadRequest(f"page must be a whole number from 1 to {MAX_PAGE}")
+    sort = params.get("sort") or "relevance"
+    if sort not in ("relevance", "newest"):
+        raise BadRequest("sort must be relevance or newest")
+    try:
+        parse_query(q)
+    except QueryError as exc:
+        raise BadRequest(str(exc)) from None
+    return Filters(
+        q.strip(), text("site"), day, text("language"), text("section"), text("person"), int(page_text), sort
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result row: the record's key and what the result list shows."""
+
+    key: str
+    url: str
+    title: str | None
+    site: str | None
+    day: str
+    published_at: str | None
+    authors: list[str]
+    organizations: list[str]
+    snippet: str
+    terms: list[str]
+    score: float
+
+
+@dataclass
+class Results:
+    """One page of results with the facets and the per-day histogram of the whole result set."""
+
+    filters: Filters
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    histogram: list[tuple[str, int]]
+
+    @property
+    def pages(self) -> int:
+        """How many pages the results fill (at most MAX_PAGE)."""
+        return min(MAX_PAGE, max(1, -(-self.total // PER_PAGE)))
+
+
+@dataclass
+class Article:
+    """One record as stored, with where it came from and the other revisions of its URL."""
+
+    key: str
+    root: Path
+    record: dict[str, Any]
+    file: str
+    offset: int
+    revisions: list[Revision]
+    has_capture: bool
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Another record of the same URL (or canonical URL)."""
+
+    key: str
+    crawled_at: str | None
+    title: str | None
+    content_hash: str | None
+
+
+@dataclass
+class Run:
+    """One crawl run as the archive holds it: its records, and its WARC responses when there are any."""
+
+    name: str
+    spider: str | None
+    run_id: str | None
+    archived: int
+    sites: int
+    first: str | None
+    last: str | None
+    days: list[str]
+    captured: int | None = None
+    dropped: int | None = None
+    failed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Health:
+    """The runs page: latest runs, articles per site per day, and sites that went silent."""
+
+    runs: list[Run]
+    per_day: dict[str, Counter[str]]
+    silent: list[tuple[str, str, int]]  # site, last day seen, days since
+    latest_day: str | None
+
+
+def parse_key(key: str) -> tuple[int, int]:
+    """(root number, record id) from ``0-1234``; BadRequest for anything else."""
+    m = _KEY.fullmatch(key)
+    if m is None:
+        raise BadRequest("an article id looks like 0-1234")
+    return int(m.group(1)), int(m.group(2))
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """A word-level diff: ("same" | "del" | "ins", text) pieces whose texts, joined, read as both versions."""
+    a, b = re.findall(r"\S+\s*", old)[:MAX_DIFF_WORDS], re.findall(r"\S+\s*", new)[:MAX_DIFF_WORDS]
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("same", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(("del", "".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("ins", "".join(b[j1:j2])))
+    return out
+
+
+def highlight(snippet: str, terms: Sequence[str]) -> list[tuple[bool, str]]:
+    """``snippet`` cut into (is a query term, text) pieces, for a template to escape and mark."""
+    words = [re.escape(t) for t in sorted(set(terms), key=len, reverse=True) if t]
+    if not words:
+        return [(False, snippet)]
+    pattern = re.compile("(" + "|".join(words) + ")", re.IGNORECASE)
+    return [(i % 2 == 1, part) for i, part in enumerate(pattern.split(snippet)) if part]
+
+
+class Store:
+    """The read-only archive(s) behind the web app. Thread-safe: queries run one at a time."""
+
+    def __init__(self, roots: Sequence[str | Path], *, update: bool = True, progress: bool = True) -> None:
+        if not roots:
+            raise ValueError("no archive root given")
+        if len(roots) > MAX_ROOTS:
+            raise ValueError(f"at most {MAX_ROOTS} archive roots can be served at once")
+        self.roots = [Path(r) for r in roots]
+        for root in self.roots:
+            if not root.is_dir():
+                raise FileNotFoundError(f"no archive at '{root}'")
+            if update:
+                with Index(root) as idx:
+                    idx.update()
+        self._lock = threading.Lock()
+        self._con = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._con.executescript(_SCHEMA)
+        for n, root in enumerate(self.roots):
+            index = Index(root).path
+            if not index.exists():
+                raise FileNotFoundError(f"no search index at '{index}'")
+            self._con.execute(f"ATTACH DATABASE ? AS r{n}", (f"{index.resolve().as_uri()}?mode=ro",))
+        with Progress("serve: reading records") as bar:
+            self.records = sum(self._load(n, root, bar) for n, root in enumerate(self.roots))
+        self._con.execute("ANALYZE main")
+        self._status_cache: dict[tuple[str, int, int], tuple[int, Counter[int], set[str]]] = {}
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._con.close()
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._con
+
+    # -- loading -------------------------------------------------------------------------------------------
+
+    def _load(self, n: int, root: Path, bar: Progress) -> int:
+        """Read the facet fields of every indexed record of one root into the in-memory tables."""
+        con = self._con
+        known = {rel: (fid, gz_len) for fid, rel, gz_len in con.execute(f"SELECT id, rel, gz_len FROM r{n}.files")}
+        loaded = 0
+        con.execute("BEGIN")
+        for df in files.all_files(root):
+            if df.rel not in known:
+                continue
+            file_id, gz_len = known[df.rel]
+            rows = dict(con.execute(f"SELECT offset, id FROM r{n}.docs WHERE file_id = ?", (file_id,)))
+            for chunk in files.iter_chunks(df, 0, gz_len):
+                offset = chunk.offset
+                for line in chunk.lines:
+                    doc_id = rows.get(offset)
+                    if doc_id is not None and (rec := _record(line)) is not None:
+                        self._insert(n, doc_id, df, offset, offset < gz_len, rec)
+                        loaded += 1
+                    offset += len(line)
+                bar.update(loaded, str(root))
+        con.execute("COMMIT")
+        return loaded
+
+    def _insert(self, n: int, doc_id: int, df: files.DataFile, offset: int, in_gz: bool, rec: dict[str, Any]) -> None:
+        authors, orgs = _strings(rec.get("authors")), _strings(rec.get("organizations"))
+        text = _str(rec.get("text")) or ""
+        published, crawled = _str(rec.get("published_at")), _str(rec.get("crawled_at"))
+        day = next((d[:10] for d in (published, crawled) if d and _DAY.match(d[:10])), df.day)
+        source = rec.get("source")
+        cur = self._con.execute(
+            "INSERT INTO doc(root, id, file, offset, in_gz, url, canonical_url, title, site, published_at, crawled_at, "
+            "day, fday, language, section, authors, organizations, lead, source, spider, run_id, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                n,
+                doc_id,
+                df.rel,
+                offset,
+                int(in_gz),
+                _str(rec.get("url")),
+                _str(rec.get("canonical_url")),
+                _str(rec.get("title")),
+                _str(rec.get("site")),
+                published,
+                crawled,
+                day,
+                df.day,
+                _str(rec.get("language")),
+                _str(rec.get("section")),
+                json.dumps(authors),
+                json.dumps(orgs),
+                " ".join(text[:400].split())[:240],
+                json.dumps(source) if isinstance(source, dict) else None,
+                _str(rec.get("spider")),
+                _str(rec.get("run_id")),
+                _str(rec.get("content_hash")),
+            ),
+        )
+        k = cur.lastrowid
+        people = [(k, a, "author") for a in dict.fromkeys(authors)]
+        people += [(k, o, "organization") for o in dict.fromkeys(orgs)]
+        if people:
+            self._con.executemany("INSERT INTO person VALUES (?, ?, ?)", people)
+
+    # -- search --------------------------------------------------------------------------------------------
+
+    def search(self, filters: Filters, *, facets: bool = True, per_page: int = PER_PAGE) -> Results:
+        """One page of ranked results for ``filters``, with facet counts and the per-day histogram."""
+        terms = parse_query(filters.q)
+        where, args = _where(filters)
+        with self._cursor() as con:
+            con.execute("DELETE FROM temp.sel")
+            if terms:
+                self._match(con, terms)
+                con.execute(  # one row per URL: its best matching revision (the bare column of min())
+                    f"INSERT INTO temp.sel SELECT k, score FROM (SELECT d.k, min(-coalesce(t.w, 0)) AS score "
+                    f"FROM temp.hit h JOIN doc d ON d.root = h.root AND d.id = h.id "
+                    f"LEFT JOIN (SELECT root, id, sum(w) AS w FROM temp.title GROUP BY root, id) t "
+                    f"ON t.root = h.root AND t.id = h.id WHERE {where} GROUP BY coalesce(d.url, d.k))",
+                    args,
+                )
+            else:  # one row per URL: its latest revision
+                con.execute(
+                    f"INSERT INTO temp.sel SELECT k, 0 FROM (SELECT d.k, max(coalesce(d.crawled_at, '')) FROM doc d "
+                    f"WHERE {where} GROUP BY coalesce(d.url, d.k))",
+                    args,
+                )
+            total = con.execute("SELECT count(*) FROM temp.sel").fetchone()[0]
+            order = "d.day DESC, d.k DESC" if filters.sort == "newest" or not terms else "s.score, d.day DESC, d.k DESC"
+            rows = con.execute(
+                f"SELECT {_DOC_COLUMNS.replace('k, ', 'd.k, ', 1)}, s.score FROM temp.sel s JOIN doc d ON d.k = s.k "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                (per_page, (filters.page - 1) * per_page),
+            ).fetchall()
+            counts = self._facets(con) if facets else {}
+            histogram = (
+                [
+                    (d, c)
+                    for d, c in con.execute(
+                        "SELECT d.day, count(*) FROM temp.sel s JOIN doc d ON d.k = s.k GROUP BY d.day ORDER BY d.day"
+                    )
+                ]
+                if facets
+                else []
+            )
+        words = [t.text for t in terms if not t.column or t.column == "text"]
+        return Results(filters, total, [self._hit(r, words) for r in rows], counts, histogram)
+
+    def _match(self, con: sqlite3.Connection, terms: list[Term]) -> None:
+        """Fill temp.hit with the records holding every term, temp.title with the idf of each term in a title.
+
+        The index is contentless with ``detail=column``: FTS5's bm25() gives 0 for every row there (no term
+        frequencies), so relevance is computed here: the idf of each query word found in the title (as
+        FTS5's bm25 computes idf); every hit has every word, so the words in the text add the same to all.
+        """
+        con.execute("DELETE FROM temp.hit")
+        con.execute("DELETE FROM temp.title")
+        match = " ".join(t.expression() for t in terms)
+        for n in range(len(self.roots)):
+            con.execute(f"INSERT INTO temp.hit SELECT {n}, rowid FROM r{n}.fts WHERE fts MATCH ?", (match,))
+        total = con.execute("SELECT count(*) FROM doc").fetchone()[0]
+        for term in terms:
+            if term.column == "text":
+                continue
+            found = sum(
+                con.execute(f"SELECT count(*) FROM r{n}.fts WHERE fts MATCH ?", (term.expression(),)).fetchone()[0]
+                for n in range(len(self.roots))
+            )
+            idf = max(1e-6, math.log((total - found + 0.5) / (found + 0.5)))
+            in_title = Term(term.text, "title", term.prefix).expression()
+            for n in range(len(self.roots)):
+                con.execute(
+                    f"INSERT INTO temp.title SELECT {n}, rowid, ? FROM r{n}.fts WHERE fts MATCH ?", (idf, in_title)
+                )
+
+    @staticmethod
+    def _facets(con: sqlite3.Connection) -> dict[str, list[tuple[str, int]]]:
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in ("site", "day", "language", "section"):
+            order = "d.day DESC" if name == "day" else "count(*) DESC, 1"
+            out[name] = con.execute(
+                f"SELECT d.{name}, count(*) FROM temp.sel s JOIN doc d ON d.k = s.k "
+                f"WHERE d.{name} IS NOT NULL GROUP BY d.{name} ORDER BY {order} LIMIT ?",
+                (FACET_LIMIT,),
+            ).fetchall()
+        out["person"] = con.execute(
+            "SELECT p.name, count(*) FROM temp.sel s JOIN person p ON p.k = s.k GROUP BY p.name "
+            "ORDER BY count(*) DESC, 1 LIMIT ?",
+            (FACET_LIMIT,),
+        ).fetchall()
+        return out
+
+    def _hit(self, row: tuple[Any, ...], words: list[str]) -> Hit:
+        doc = _row(row)
+        snippet = doc["lead"]
+        if words and not doc["in_gz"]:
+            rec = self._read(doc["root"], doc["file"], doc["offset"], doc["url"])
+            if rec is not None and isinstance(rec.get("text"), str):
+                snippet = make_snippet(rec["text"], words)
+        return Hit(
+            f"{doc['root']}-{doc['id']}",
+            doc["url"] or "",
+            doc["title"],
+            doc["site"],
+            doc["day"],
+            doc["published_at"],
+            json.loads(doc["authors"]),
+            json.loads(doc["organizations"]),
+            snippet,
+            words,
+            -float(row[-1]),
+        )
+
+    # -- one article ---------------------------------------------------------------------------------------
+
+    def article(self, key: str) -> Article | None:
+        """The record named by ``key`` with its revisions; None when there is none (or it changed on disk)."""
+        root_no, doc_id = parse_key(key)
+        with self._cursor() as con:
+            row = con.execute(f"SELECT {_DOC_COLUMNS} FROM doc WHERE root = ? AND id = ?", (root_no, doc_id)).fetchone()
+            if row is None:
+                return None
+            doc = _row(row)
+            revisions = [
+                Revision(f"{r}-{i}", c, t, h)
+                for r, i, c, t, h in con.execute(
+                    "SELECT root, id, crawled_at, title, content_hash FROM doc WHERE url IN (?1, ?2) "
+                    "OR canonical_url IN (?1, ?2) ORDER BY crawled_at, k",
+                    (doc["url"], doc["canonical_url"] or doc["url"]),
+                )
+            ]
+        rec = self._read(root_no, doc["file"], doc["offset"], doc["url"])
+        if rec is None:
+            return None
+        return Article(key, self.roots[root_no], rec, doc["file"], doc["offset"], revisions, doc["source"] is not None)
+
+    def find_url(self, url: str) -> str | None:
+        """The key of the latest record of ``url`` (or naming it as canonical URL), or None."""
+        with self._cursor() as con:
+            row = con.execute(
+                "SELECT root, id FROM doc WHERE url = ?1 OR canonical_url = ?1 "
+                "ORDER BY crawled_at DESC, k DESC LIMIT 1",
+                (url,),
+            ).fetchone()
+        return None if row is None else f"{row[0]}-{row[1]}"
+
+    def capture(self, key: str) -> Capture | None:
+        """The stored response the record named by ``key`` was extracted from; None when there is none.
+
+        A ``source`` pointing outside its archive root is refused (None), whatever the record says.
+        """
+        root_no, doc_id = parse_key(key)
+        with self._cursor() as con:
+            row = con.execute("SELECT source, url FROM doc WHERE root = ? AND id = ?", (root_no, doc_id)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        source, root = json.loads(row[0]), self.roots[root_no].resolve()
+        try:
+            path = (root / str(source.get("warc"))).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                return None
+            return read_capture(root, source, url=row[1])
+        except (OSError, ValueError, KeyError, TypeError, WarcError):
+            return None
+
+    def _read(self, root_no: int, rel: str, offset: int, url: str | None) -> dict[str, Any] | None:
+        """The record on the line at logical ``offset`` of data file ``rel``, if it is still the one indexed."""
+        if not _is_rel(rel):
+            return None
+        day, name = rel.split("/")
+        base = self.roots[root_no] / day / name
+        gz, plain = base.with_name(name + ".gz"), base
+        df = files.DataFile(day, name, gz if gz.exists() else None, plain if plain.exists() else None)
+        try:
+            for chunk in files.iter_chunks(df, offset):
+                if chunk.offset != offset or not chunk.lines:
+                    return None
+                rec = _record(chunk.lines[0])
+                return rec if rec is not None and rec.get("url") == url else None
+        except OSError:
+            return None
+        return None
+
+    # -- facets, runs --------------------------------------------------------------------------------------
+
+    def runs(self, limit: int = 20, silent_days: int = 2) -> Health:
+        """The latest runs, articles per site per (archiving) day over the last 30 days, and silent sites."""
+        with self._cursor() as con:
+            rows = con.execute(
+                "SELECT root, file, spider, run_id, count(*), count(DISTINCT site), min(crawled_at), max(crawled_at), "
+                "group_concat(DISTINCT fday) FROM doc GROUP BY root, file ORDER BY max(crawled_at) DESC"
+            ).fetchall()
+            latest = con.execute("SELECT max(fday) FROM doc").fetchone()[0]
+            since = (date.fromisoformat(latest) - timedelta(days=29)).isoformat() if latest else ""
+            per_day: dict[str, Counter[str]] = {}
+            for day, site, count in con.execute(
+                "SELECT fday, coalesce(site, '(none)'), count(*) FROM doc WHERE fday >= ? GROUP BY 1, 2 ORDER BY 1",
+                (since,),
+            ):
+                per_day.setdefault(day, Counter())[site] = count
+            last_seen = con.execute("SELECT coalesce(site, '(none)'), max(fday) FROM doc GROUP BY 1").fetchall()
+            sources = con.execute("SELECT root, file, source FROM doc WHERE source IS NOT NULL").fetchall()
+        runs = self._merge_runs(rows)[:limit]
+        self._add_captures(runs, rows, sources)
+        silent = []
+        if latest:
+            end = date.fromisoformat(latest)
+            for site, seen in last_seen:
+                gap = (end - date.fromisoformat(seen)).days
+                if gap >= silent_days:
+                    silent.append((site, seen, gap))
+        silent.sort(key=lambda s: (-s[2], s[0]))
+        return Health(runs, per_day, silent, latest)
+
+    @staticmethod
+    def _merge_runs(rows: list[tuple[Any, ...]]) -> list[Run]:
+        runs: dict[tuple[int, str], Run] = {}
+        for root, rel, spider, run_id, count, sites, first, last, days in rows:
+            name = rel.split("/", 1)[1].removesuffix(".jsonl")
+            run = runs.get((root, name))
+            if run is None:
+                m = _RUN_NAME.match(name)
+                run = runs[(root, name)] = Run(
+                    name, spider or (m and m.group(1)), run_id or (m and m.group(2)), 0, 0, first, last, []
+                )
+            run.archived += count
+            run.sites = max(run.sites, sites)
+            run.first = min(filter(None, (run.first, first)), default=None)
+            run.last = max(filter(None, (run.last, last)), default=None)
+            run.days = sorted(set(run.days) | set(days.split(",")))
+        return list(runs.values())
+
+    def _add_captures(self, runs: list[Run], rows: list[tuple[Any, ...]], sources: list[tuple[Any, ...]]) -> None:
+        """Captured / dropped / failed counts of each run from its WARC files (responses read once, cached)."""
+        archived_ids: dict[str, set[str]] = {}
+        for _, rel, source in sources:
+            with contextlib.suppress(ValueError, AttributeError):
+                archived_ids.setdefault(rel.split("/", 1)[1].removesuffix(".jsonl"), set()).add(
+                    json.loads(source)["record_id"]
+                )
+        for run in runs:
+            warcs = [r / day / f"{run.name}.warc.gz" for day in run.days for r in self.roots]
+            found = [self._warc_statuses(p) for p in warcs if p.is_file()]
+            if not found:
+                continue
+            statuses: Counter[int] = Counter()
+            ids: set[str] = set()
+            for _, status, record_ids in found:
+                statuses.update(status)
+                ids |= record_ids
+            run.captured = sum(statuses.values())
+            ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
+            run.dropped = max(0, ok - len(ids & archived_ids.get(run.name, set())))
+            run.failed = {f"HTTP {s}": n for s, n in sorted(statuses.items()) if not 200 <= s < 300}
+
+    def _warc_statuses(self, path: Path) -> tuple[int, Counter[int], set[str]]:
+        from ..warc import iter_captures
+
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in self._status_cache:
+            statuses: Counter[int] = Counter()
+            ids: set[str] = set()
+            with contextlib.suppress(OSError, WarcError):
+                for capture, where, _ in iter_captures(path):
+                    statuses[capture.status] += 1
+                    ids.add(where.source["record_id"])
+            self._status_cache[key] = (sum(statuses.values()), statuses, ids)
+        return self._status_cache[key]
+
+
+def _where(filters: Filters) -> tuple[str, list[str]]:
+    clauses, args = ["1"], []
+    for name in ("site", "day", "language", "section"):
+        value = getattr(filters, name)
+        if value is not None:
+            clauses.append(f"d.{name} = ?")
+            args.append(value)
+    if filters.person is not None:
+        clauses.append("d.k IN (SELECT k FROM person WHERE name = ?)")
+        args.append(filters.person)
+    return " AND ".join(clauses), args
+
+
+def _row(row: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip([c.strip() for c in _DOC_COLUMNS.split(",")], row, strict=False))
+
+
+def _is_rel(rel: str) -> bool:
+    day, _, name = rel.partition("/")
+    return bool(_DAY.fullmatch(day)) and name.endswith(".jsonl") and "/" not in name and not name.startswith(".")
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        rec, _ = loads(line)
+    except ValueError:
+        return None
+    return rec if type(rec) is dict else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
