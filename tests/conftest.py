@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
 from tests.support.paths import PAGES, SITES
 
@@ -20,4 +21,13 @@ def page() -> Callable[[str], bytes]:
 def news_site() -> Iterator[Site]:
     """tests/sites/news served on 127.0.0.1."""
     with serve(SITES / "news") as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A generated site of 400 articles served on 127.0.0.1: large enough to kill a crawl in the middle of it."""
+    folder = tmp_path_factory.mktemp("big-site")
+    generate(folder, 400)
+    with serve(folder) as site:
         yield site

@@ -17,7 +17,6 @@ from jsonschema import Draft202012Validator
 
 from archive import Archive, load_schema
 from archive.verify import verify as verify_archive
-from devtools.sitegen import generate
 from devtools.siteserver import Site, serve
 from tests.support.commands import news_archive
 from tests.support.crawl import run_crawl, start_crawl
@@ -83,15 +82,6 @@ def test_library_and_cli_on_a_crawled_archive(crawled: Path, tmp_path: Path) -> 
     assert "<svg" in report.read_text() and "riverside" in report.read_text()
     bad = news_archive("--root", str(crawled), "cat", "--since", "yesterday-ish")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
-
-
-@pytest.fixture(scope="module")
-def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A generated site of 400 articles: large enough to kill a crawl in the middle of it."""
-    folder = tmp_path_factory.mktemp("big-site")
-    generate(folder, 400)
-    with serve(folder) as site:
-        yield site
 
 
 def _crawl_big(site: Site, archive: Path, run_id: str, *more: str) -> subprocess.Popen[str]:

@@ -19,7 +19,6 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc import REVISIT_PROFILE, decoded_body, iter_captures, read_capture
-from devtools.sitegen import generate
 from devtools.siteserver import Site, serve, with_base
 from scraper.record import ExtractorStamp, extractor_stamp
 from tests.support.commands import news_archive
@@ -290,15 +289,6 @@ def _days_around_now() -> list[str]:
 
     now = datetime.now(UTC)
     return [(now + timedelta(days=d)).strftime("%Y-%m-%d") for d in (-1, 0, 1)]
-
-
-@pytest.fixture(scope="module")
-def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A generated site of 400 articles: large enough to kill a crawl in the middle of it."""
-    folder = tmp_path_factory.mktemp("big-site")
-    generate(folder, 400)
-    with serve(folder) as site:
-        yield site
 
 
 def test_sigkill_mid_crawl_leaves_a_verifiable_archive_whose_sources_resolve(big_site: Site, tmp_path: Path) -> None:
