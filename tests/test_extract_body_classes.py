@@ -74,3 +74,13 @@ def test_the_finder_takes_a_short_posts_lines_after_its_headline_over_a_blurb(pa
         "First snow of the winter on the fishing boats at dawn",
         "Taken from the lifeboat slipway, 7:40 in the morning",
     ]
+
+
+def test_the_posts_own_list_before_its_first_paragraph_is_kept(page: Page) -> None:
+    """A post that opens with a short list under a heading ("This week": three lines) in its own text element: the
+    lines before the first paragraph are the post's when the element that holds its paragraphs holds them too (a
+    kicker or a byline sits outside it and still goes)."""
+    text = _text(page, "body-list-before-prose.html", "https://council.example/2012/11/week-46")
+    assert text.startswith("This week\n\nNew crossing on Mill Lane approved\n\nLibrary hours stay as they are")
+    assert "Budget vote moved to 3 December" in text
+    assert "Posted on" not in text and "council roads" not in text

@@ -561,6 +561,9 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     first, last = prose[0], prose[-1]
     last = _teasers_start(kept, first, last, reverse=False)
     first = _teasers_start(kept, first, last, reverse=True)
+    host = _text_host(kept[first : last + 1])
+    while first and host is not None and _host(kept[first - 1].node) is host and not _is_stamp(kept[first - 1]):
+        first -= 1  # the post's own lines before its first paragraph (a list of highlights under a heading)
     if first and kept[first - 1].heading:
         first -= 1
     last = _list_after(kept, last)
