@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     date_filters(c)
     _rebuild_commands(command, date_filters)
     _warc_commands(command)
+    _serve_command(sub)
     return p
 
 
@@ -507,4 +508,56 @@ def cmd_raw(args: argparse.Namespace) -> int:
         out.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace"))
     out.write(decoded_body(capture) if args.decoded else capture.body)
     out.flush()
+    return 0
+
+
+# --- serve (archive/web/) -----------------------------------------------------------------------------------------
+
+
+def _serve_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+    help = "serve a read-only web app to search and read the archive (http://127.0.0.1:8080/ by default)"
+    c = sub.add_parser("serve", help=help, description=help)  # its own --root: repeatable
+    c.set_defaults(func=cmd_serve)
+    c.add_argument(
+        "--root", dest="roots", action="append", metavar="ROOT", help="archive directory; repeat to serve several"
+    )
+    c.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    c.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080; 0 picks a free one)")
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, not {value!r}")
+    return int(value)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """news-archive serve [--root R]... [--host H] [--port P]: runs until interrupted."""
+    import socket
+
+    import uvicorn
+
+    from .web import create_app
+
+    roots = [Path(r) for r in args.roots] if args.roots else [_root(args)]
+    for root in roots:
+        if not root.is_dir():
+            raise UsageError(f"no archive at '{root}' (set --root or ARCHIVE_DIR)")
+    try:  # listen first, so that a busy port is said before the archive is read
+        family, kind, proto, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1)
+    with sock:
+        app = create_app(roots)
+        host, port = sock.getsockname()[:2]
+        url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+        served = f"{app.state.store.records:,} records of {', '.join(map(str, roots))}"
+        print(f"{PROG}: serving {served} at {url} (Ctrl-C stops)", flush=True)
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+        )
+        server.run(sockets=[sock])
     return 0
