@@ -19,19 +19,19 @@ extracted fields (and its ``extractor`` stamp), or None and why the page is not 
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import logging
+import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from importlib.metadata import entry_points
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -117,30 +117,67 @@ def _call(extractor: Extractor, job: Job) -> Outcome:
     return fields, dropped
 
 
-_worker_extractor: Extractor | None = None
-
-
-def _init_worker() -> None:
-    global _worker_extractor
+def _worker_main(conn: Connection, parent: int) -> None:
+    """A worker process: extract the batches of pages it is sent, answer with their outcomes, until the pipe ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker_extractor = load_extractor()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    extractor = load_extractor()
+    while True:
+        try:
+            jobs: list[Job] = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send([_call(extractor, job) for job in jobs])
 
 
-def _run_batch(jobs: list[Job]) -> list[Outcome]:
-    assert _worker_extractor is not None
-    return [_call(_worker_extractor, job) for job in jobs]
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once its parent is gone, even killed with SIGKILL (nothing else would tell it)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+@dataclass(eq=False)
+class _Batch(Generic[C]):
+    """Pages sent to a worker together; `single`: one page sent again alone after its batch's worker was lost."""
+
+    contexts: list[C]
+    jobs: list[Job]
+    single: bool = False
+    outcomes: list[Outcome] | None = None
+    sent: float = 0.0
+
+
+class _Worker:
+    """One extraction process and its own pipe: a worker that dies mid-answer spoils no other worker's answers."""
+
+    def __init__(self) -> None:
+        self.conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.Process(target=_worker_main, args=(child, os.getpid()), daemon=True)
+        self.process.start()
+        child.close()
+        self.batch: _Batch[Any] | None = None
+
+    def send(self, batch: _Batch[Any]) -> None:
+        self.batch, batch.sent = batch, time.monotonic()
+        self.conn.send(batch.jobs)
+
+    def stop(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
 
 
 class ExtractorPool(Generic[C]):
-    """Extracts pages in order, in ``workers`` processes (in this process when ``workers`` is 0 or 1), holding
-    at most ``workers * AHEAD`` batches of BATCH pages at once. A worker that dies or overruns PAGE_DEADLINE is
-    killed and replaced; the pages of its batch are run again one by one, and the one that fails alone is
-    dropped as ``extract_crashed`` or ``extract_timeout``."""
+    """Extracts pages in order, in ``workers`` processes (in this process when ``workers`` is 0 or 1), with at
+    most ``workers * AHEAD`` batches of BATCH pages read ahead. A worker that dies or overruns PAGE_DEADLINE a
+    page is killed and replaced; the pages of its batch are sent again one by one, and a page that fails alone
+    is dropped as ``extract_crashed`` or ``extract_timeout``."""
 
     def __init__(self, extractor: Extractor, workers: int) -> None:
         self.extractor = extractor
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
 
     def map(self, items: Iterable[tuple[C, Job]]) -> Iterator[tuple[C, Outcome]]:
         """(context, outcome) for each (context, job), in the order given."""
@@ -148,67 +185,73 @@ class ExtractorPool(Generic[C]):
             for ctx, job in items:
                 yield ctx, _call(self.extractor, job)
             return
-        pending: deque[tuple[list[C], list[Job], Future[list[Outcome]]]] = deque()
-        batch: list[tuple[C, Job]] = []
+        source = iter(items)
+        pending: deque[_Batch[C]] = deque()
+        workers = [_Worker() for _ in range(self.workers)]
+        exhausted = False
         try:
-            for item in items:
-                batch.append(item)
-                if len(batch) >= BATCH:
-                    pending.append(self._submit(batch))
-                    batch = []
-                while len(pending) >= self.workers * AHEAD:
-                    yield from self._collect(*pending.popleft())
-            if batch:
-                pending.append(self._submit(batch))
-            while pending:
-                yield from self._collect(*pending.popleft())
+            while True:
+                while not exhausted and len(pending) < self.workers * AHEAD:
+                    chunk = list(itertools.islice(source, BATCH))
+                    exhausted = len(chunk) < BATCH
+                    if chunk:
+                        pending.append(_Batch([ctx for ctx, _ in chunk], [job for _, job in chunk]))
+                self._dispatch(workers, pending)
+                while pending and pending[0].outcomes is not None:
+                    done = pending.popleft()
+                    yield from zip(done.contexts, done.outcomes or [], strict=True)
+                if not pending and exhausted:
+                    return
+                if pending:
+                    self._wait(workers, pending)
         finally:
-            self.close()
+            for worker in workers:
+                worker.stop()
 
-    def close(self) -> None:
-        """Stop the worker processes."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    @staticmethod
+    def _dispatch(workers: list[_Worker], pending: deque[_Batch[C]]) -> None:
+        """Send the first batches not sent yet to the idle workers."""
+        unsent = (b for b in pending if b.outcomes is None and not b.sent)
+        for worker in workers:
+            if worker.batch is None and (batch := next(unsent, None)) is not None:
+                worker.send(batch)
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, initializer=_init_worker)
-        return self._executor
+    def _wait(self, workers: list[_Worker], pending: deque[_Batch[C]]) -> None:
+        """Wait a moment for answers; take them in; replace a worker that died or is overdue."""
+        busy = [w for w in workers if w.batch is not None]
+        ready = wait([w.conn for w in busy], timeout=0.5)
+        for worker in (w for w in busy if w.conn in ready):
+            assert worker.batch is not None
+            try:
+                worker.batch.outcomes = worker.conn.recv()
+                worker.batch = None
+            except (EOFError, OSError):
+                self._lost(worker, workers, pending, "died")
+        now = time.monotonic()
+        for worker in workers:
+            if worker.batch is not None and now - worker.batch.sent > PAGE_DEADLINE * len(worker.batch.jobs):
+                self._lost(worker, workers, pending, f"took over {PAGE_DEADLINE:g} s a page")
 
-    def _submit(self, batch: list[tuple[C, Job]]) -> tuple[list[C], list[Job], Future[list[Outcome]]]:
-        jobs = [job for _, job in batch]
-        return [ctx for ctx, _ in batch], jobs, self._pool().submit(_run_batch, jobs)
-
-    def _collect(self, ctxs: list[C], jobs: list[Job], future: Future[list[Outcome]]) -> Iterator[tuple[C, Outcome]]:
-        try:
-            outcomes = future.result(timeout=PAGE_DEADLINE * len(jobs))
-        except (BrokenProcessPool, FutureTimeout):
-            self._kill()
-            outcomes = [self._alone(job) for job in jobs]
-        yield from zip(ctxs, outcomes, strict=True)
-
-    def _alone(self, job: Job) -> Outcome:
-        try:
-            return self._pool().submit(_run_batch, [job]).result(timeout=PAGE_DEADLINE)[0]
-        except FutureTimeout:
-            self._kill()
-            log.error("Extraction of %s took over %g s: its worker was killed", job.url, PAGE_DEADLINE)
-            return None, f"extract_timeout (over {PAGE_DEADLINE:g} s)"
-        except BrokenProcessPool:
-            self._kill()
-            log.error("An extraction worker died on %s; a new one takes its place", job.url)
-            return None, "extract_crashed"
-
-    def _kill(self) -> None:
-        """Kill the workers (one is stuck or dead: the pool is of no use any more); the next submit starts anew."""
-        if self._executor is None:
+    @staticmethod
+    def _lost(worker: _Worker, workers: list[_Worker], pending: deque[_Batch[C]], why: str) -> None:
+        """A worker died or overran: replace it; send its batch's pages again alone, or drop the page that was."""
+        batch = worker.batch
+        assert batch is not None
+        worker.stop()
+        workers[workers.index(worker)] = _Worker()
+        if batch.single:
+            url = batch.jobs[0].url
+            log.error("An extraction worker %s on %s; a new one takes its place", why, url)
+            timeout = f"extract_timeout (over {PAGE_DEADLINE:g} s)"
+            batch.outcomes = [(None, "extract_crashed" if why == "died" else timeout)]
             return
-        for process in list(self._executor._processes.values()):
-            with contextlib.suppress(OSError):
-                process.kill()
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        self._executor = None
+        log.warning(
+            "An extraction worker %s; the %d pages of its batch are extracted again, one by one", why, len(batch.jobs)
+        )
+        at = pending.index(batch)
+        del pending[at]
+        for n, (ctx, job) in enumerate(zip(batch.contexts, batch.jobs, strict=True)):
+            pending.insert(at + n, _Batch([ctx], [job], single=True))
 
 
 def default_workers() -> int:

@@ -10,8 +10,10 @@ import os
 import pty
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pytest
 
 from archive import Archive
 from archive.warc import read_capture
+from devtools.sitegen import generate
 from scraper.archivable import archivable
 from scraper.record import extractor_stamp
 from tests.support.commands import archive_cli, news_archive
@@ -286,3 +289,33 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     piped = subprocess.run([*command, "--root", str(tmp_path / "pipe")], capture_output=True, timeout=120, check=False)
     assert piped.returncode == 0 and b"\r" not in piped.stderr  # a log or a pipe gets the summary line alone
     assert written(done.stdout.decode()) == written(piped.stdout.decode()) == len(ARTICLES)
+
+
+def test_an_extraction_worker_killed_mid_import_loses_no_page(tmp_path: Path) -> None:
+    """As the OOM killer would: SIGKILL one of the two worker processes while they extract."""
+    paths = generate(tmp_path / "site", 800)
+    exchanges = [
+        Exchange(f"https://gazette.example{path}", (tmp_path / "site" / path.strip("/") / "index.html").read_bytes())
+        for path in paths
+    ]
+    warc = write_warc(tmp_path / "big.warc.gz", exchanges)
+    command = [NEWS_ARCHIVE, "import-warc", str(warc), "--root", str(tmp_path / "data"), "--workers", "2"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while len(workers) < 2 and time.monotonic() < deadline and child.poll() is None:
+            with contextlib.suppress(OSError):
+                workers = [int(pid) for pid in Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()]
+            time.sleep(0.05)
+        assert len(workers) == 2, "the workers did not start"
+        time.sleep(0.5)  # extracting
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert "An extraction worker died" in err
+    assert written(out) == len(paths), out  # the pages it held were extracted again
+    assert len({r["url"] for r in Archive(tmp_path / "data").records()}) == len(paths)
