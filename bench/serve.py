@@ -1,0 +1,134 @@
+"""Benchmark `news-archive serve`: search and article page latency over HTTP, and the server's memory.
+
+    python bench/serve.py [--records 100000] [--root DIR] [--keep] [--requests 300]
+
+Writes a synthetic archive through the real ArchiveWriter (bench/archive.py's corpus: about 5 kB of text
+per record, real word frequencies, several days, sites and spiders), starts the real command
+(`python -m archive serve --port 0`) in a subprocess, then times over HTTP, one request at a time: the
+search page (first page of results, with facets and histogram) for varied 1-3 word queries, the same as
+JSON, and article pages. Target: p95 <= 150 ms. Reports the server's start time and resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.archive import percentile, queries, vocabulary, write_phase  # noqa: E402
+
+TARGET_P95_MS = 150.0
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of process ``pid`` from /proc (VmRSS now, VmHWM the peak), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(client: httpx.Client, path: str) -> float:
+    """Milliseconds for one GET of ``path`` (the whole body read); the status must be 200."""
+    started = time.perf_counter()
+    response = client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"GET {path}: HTTP {response.status_code}")
+    return elapsed
+
+
+def summary(name: str, values: list[float]) -> str:
+    """One table row: count, p50, p95, max in ms, and whether p95 meets the target."""
+    p95 = percentile(values, 95)
+    verdict = "ok" if p95 <= TARGET_P95_MS else "OVER TARGET"
+    return f"{name:<28} {len(values):>6} {statistics.median(values):>9.1f} {p95:>9.1f} {max(values):>9.1f}  {verdict}"
+
+
+def main() -> int:
+    """Run the benchmark and print the report."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=100_000, help="records to write (default 100,000)")
+    ap.add_argument("--days", type=int, default=30, help="days to spread them over (default 30)")
+    ap.add_argument("--root", type=Path, help="archive to use; written first when it holds no data")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary archive")
+    ap.add_argument("--requests", type=int, default=300, help="requests per kind (default 300)")
+    args = ap.parse_args()
+
+    temp = None if args.root else Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    root: Path = args.root if temp is None else temp / "archive"
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        if not any(root.glob("*/*.jsonl*")):
+            print(f"writing {args.records:,} records to {root} ...", file=sys.stderr)
+            wrote = write_phase(root, args.records, args.days)
+            print(f"wrote {wrote['records']:,} records ({wrote['bytes'] / 1e6:,.0f} MB) in {wrote['total_s']:.0f}s")
+        report(root, args.requests)
+    finally:
+        if temp is not None and not args.keep:
+            shutil.rmtree(temp, ignore_errors=True)
+        elif temp is not None:
+            print(f"kept {root}")
+    return 0
+
+
+def report(root: Path, count: int) -> None:
+    """Start the server on ``root``, time the pages, print the table."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        start_s = time.perf_counter() - started
+        if " at http://" not in line:
+            raise SystemExit(f"the server did not start: {line!r}")
+        url = line.split(" at ", 1)[1].split()[0]
+        print(line.strip())
+        print(f"server start (index update + reading the facet fields): {start_s:.1f}s, RSS {rss_mb(proc.pid):.0f} MB")
+        words, _ = vocabulary()
+        asked = queries(words, count)
+        rng = random.Random(5)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            timed(client, "/?q=warmup")
+            search = [timed(client, "/?" + str(httpx.QueryParams({"q": q}))) for q in asked]
+            api = [timed(client, "/api/search?" + str(httpx.QueryParams({"q": q}))) for q in asked]
+            facet = [timed(client, "/?" + str(httpx.QueryParams({"q": q, "site": "metro-daily"}))) for q in asked]
+            browse = timed(client, "/")
+            keys: list[str] = []
+            for q in asked[:60]:
+                keys += [r["id"] for r in client.get("/api/search", params={"q": q}).json()["results"]]
+            keys = rng.sample(keys, min(count, len(keys)))
+            article = [timed(client, f"/article/{k}") for k in keys]
+            runs = timed(client, "/runs")
+        print()
+        print(f"{'page':<28} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}  target p95 <= {TARGET_P95_MS:.0f} ms")
+        print(summary("search page (first page)", search))
+        print(summary("search page + site facet", facet))
+        print(summary("/api/search", api))
+        print(summary("article page", article))
+        print(f"{'browse all (no query)':<28} {1:>6} {browse:>9.1f}")
+        print(f"{'runs and health page':<28} {1:>6} {runs:>9.1f}  (first load reads WARC files; none here)")
+        print(f"server memory: RSS {rss_mb(proc.pid):.0f} MB now, peak {rss_mb(proc.pid, 'VmHWM'):.0f} MB")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
