@@ -21,11 +21,17 @@ demo: $(STAMP)
 test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q
 
-# jq checks that archive lines stay whole for line-based tools; installed when we are root with apt (CI).
+# Test tools from Debian, installed when we are root with apt (as in CI): jq checks that archive lines stay whole for
+# line-based tools; redis-server backs the fleet tests (tests/test_fleet.py starts its own on a free port); chromium
+# runs tests/test_web_browser.py (news-archive serve in a real browser).
+SYSTEM_DEPS := jq:jq redis-server:redis-server chromium:chromium
 system-deps:
-	@command -v jq >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq jq >/dev/null 2>&1; } || \
-	  echo "note: jq is not installed, so the test that reads the archive with jq will be skipped"
+	@for dep in $(SYSTEM_DEPS); do cmd=$${dep%%:*}; pkg=$${dep#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get install -y -qq $$pkg >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq $$pkg >/dev/null 2>&1; }; }; } || \
+	  echo "note: $$cmd is not installed (Debian package $$pkg), so the tests that need it will be skipped"; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

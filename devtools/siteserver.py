@@ -5,7 +5,8 @@ Serves a folder: `/a/` is `a/index.html`, `/a` is `a` or `a.html`. A `_routes.js
 overrides paths: `{"/gone": {"status": 404}, "/doc": {"file": "x.pdf", "headers": {"Content-Type": "..."}}}`;
 a route's `then` is what later requests to the same path get (`{"status": 429, "then": {}}`: 429 once, then the file).
 `__BASE__` in a served file becomes the server's base URL (no trailing slash), so sitemaps and feeds can
-hold absolute links. Every request is kept in `access_log` as (method, path, user agent).
+hold absolute links. Every request is kept in `access_log` as (method, path, user agent); `peak_in_flight` is the
+most requests it answered at one time (overlapping requests, from one crawler or several).
 
     python -m devtools.siteserver FOLDER [--port 8000]
 """
@@ -38,6 +39,9 @@ class Site:
     root: Path
     access_log: list[tuple[str, str, str]] = field(default_factory=list)
     times: list[tuple[str, float]] = field(default_factory=list)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def requests_for(self, path: str) -> int:
         """How many times `path` (query included) was requested."""
@@ -103,15 +107,23 @@ class _Handler(BaseHTTPRequestHandler):
         return status, headers, body
 
     def do_GET(self) -> None:
-        self.site.access_log.append(("GET", self.path, self.headers.get("User-Agent", "")))
-        self.site.times.append((self.path, time.monotonic()))
-        status, headers, body = self._response()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        site = self.site
+        with site.lock:
+            site.access_log.append(("GET", self.path, self.headers.get("User-Agent", "")))
+            site.times.append((self.path, time.monotonic()))
+            site.in_flight += 1
+            site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
+        try:
+            status, headers, body = self._response()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with site.lock:
+                site.in_flight -= 1
 
 
 @contextmanager

@@ -10,15 +10,18 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.names import new_run_id
+from scraper.fleet import fleet_url, worker_name
 
 log = logging.getLogger(__name__)
 _RUN_IDS: weakref.WeakKeyDictionary[Crawler, str] = weakref.WeakKeyDictionary()
 
 
 def run_id(crawler: Crawler) -> str:
-    """The crawl's run id (RUN_ID, else one made at first use): the JSONL and the WARC files of a run share it."""
+    """The crawl's run id (RUN_ID, else one made at first use): the JSONL and the WARC files of a run share it.
+    A worker of a fleet (REDIS_URL) names its host and process in it, so workers sharing a disk never collide."""
     if crawler not in _RUN_IDS:
-        _RUN_IDS[crawler] = crawler.settings.get("RUN_ID") or new_run_id()
+        made = f"{new_run_id()}-{worker_name()}" if fleet_url(crawler.settings) else new_run_id()
+        _RUN_IDS[crawler] = crawler.settings.get("RUN_ID") or made
     return _RUN_IDS[crawler]
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.crawler import Crawler
 
 from archive.index import Index
+from scraper.fleet import fleet_url
 from scraper.urls import strip_tracking
 
 if TYPE_CHECKING:
@@ -44,7 +45,13 @@ class SeenStore:
     def of(cls, crawler: Crawler) -> SeenStore:
         """The crawler's one store (shared by the spider middleware and the dedupe pipeline)."""
         if crawler not in _STORES:
-            _STORES[crawler] = cls(crawler.settings.get("ARCHIVE_DIR") or "data")
+            root = crawler.settings.get("ARCHIVE_DIR") or "data"
+            if fleet_url(crawler.settings):  # REDIS_URL: the fleet's archived keys are asked too
+                from scraper.fleet.seen import RedisSeenStore
+
+                _STORES[crawler] = RedisSeenStore(root, crawler)
+            else:
+                _STORES[crawler] = cls(root)
         return _STORES[crawler]
 
     @property

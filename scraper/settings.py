@@ -92,3 +92,9 @@ ARCHIVE_FSYNC_EVERY = 100  # records between fsyncs (every record is flushed to 
 RUN_ID = ""  # this run's id in file names; empty makes one from the start time
 ARCHIVE_WARC = True  # keep each article response as sent in ARCHIVE_DIR/YYYY-MM-DD/<spider>-<run_id>.warc.gz
 ARCHIVE_WARC_ALL = False  # also keep sitemaps, feeds, robots.txt and navigation pages in the WARC
+
+# --- Fleet: N workers share one crawl through Redis (docs/fleet.md) --------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")  # redis://host:6379/0 shares queue, fingerprints, archived keys; "" = alone
+ADDONS = {"scraper.fleet.FleetAddon": 0}  # with REDIS_URL: scrapy-redis's scheduler, queue and dupefilter
+FLEET_WORKER_TTL = 30.0  # seconds without a heartbeat before a worker (killed, frozen) counts as gone
+FLEET_DISCOVERY_LOCK_SECONDS = 3600.0  # how long a site's discovery lock holds if its run never finishes

@@ -26,6 +26,7 @@ from scraper.discovery.urlclass import UrlKind, article_signal, classify_url
 from scraper.discovery.xml import IgnoredEntities
 from scraper.extract.dates import iso_moment
 from scraper.failures import count_failure, failed_request, record_failure
+from scraper.fleet import claim_discovery
 from scraper.items import Page
 from scraper.sites import SiteConfig, load_sites, site_from_url
 from scraper.urls import strip_tracking, usable_url
@@ -114,6 +115,8 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """robots.txt, configured sitemaps and feeds, and the start pages of every site."""
         for site in self.sites.values():
+            if not claim_discovery(self.crawler, site.id):  # REDIS_URL: another worker discovers it this run
+                continue
             for url in site.start_urls + site.sitemaps + site.feeds:
                 root = urljoin(url, "/robots.txt")
                 if root not in self._robots_seen:

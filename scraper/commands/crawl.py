@@ -1,6 +1,7 @@
 """`scrapy crawl`, with spider arguments checked up front and an exit status that tells cron what happened.
 
-Exit status: 0 all went well; 1 the crawl could not run or the archive could not be written; 2 a bad
+Exit status: 0 all went well; 1 the crawl could not run, the archive could not be written or Redis (REDIS_URL)
+went away; 2 a bad
 argument (one line on stderr, nothing fetched); 3 a site found no article at all, or mostly errors
 (CRAWL_FAIL_ON_UNHEALTHY_SITE); 4 the watchdog stopped a crawl whose pipelines made no progress
 (CRAWL_WATCHDOG_TIMEOUT, scraper/extensions/watchdog.py).
@@ -28,7 +29,7 @@ def exit_status(stats: StatsCollector | None, fail_on_unhealthy: bool) -> int:
     """The process exit status for a finished crawl, from its stats."""
     if stats is None:
         return EXIT_FAILED
-    if stats.get_value("finish_reason") == "archive_error":
+    if stats.get_value("finish_reason") in {"archive_error", "redis_error"}:
         return EXIT_FAILED
     if fail_on_unhealthy and stats.get_value("summary/unhealthy_sites"):
         return EXIT_UNHEALTHY

@@ -12,6 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from scraper.fleet import fleet_url
 from scraper.items import Page, PageDropped
 from scraper.record import Record
 
@@ -49,8 +50,9 @@ def site_line(site: str, c: dict[str, int]) -> str:
     return line
 
 
-def site_problem(c: dict[str, int]) -> str | None:
-    """Why a site's run is unhealthy (no article found at all, or mostly errors), else None."""
+def site_problem(c: dict[str, int], alone: bool = True) -> str | None:
+    """Why a site's run is unhealthy (no article found at all, or mostly errors), else None. A worker of a fleet
+    (`alone` False) may have left a site's articles to the others: finding none is no problem of the site."""
     failed, _ = _by_prefix(c, "failed/")
     found = (
         c.get("archived", 0)
@@ -59,7 +61,7 @@ def site_problem(c: dict[str, int]) -> str | None:
         + c.get("dropped/unchanged", 0)  # fetched again after a lastmod, same text
         + c.get("dropped/archive_error", 0)
     )  # found, but the archive could not take it: not the site's fault
-    if found == 0:
+    if found == 0 and alone:
         return "no article found (nothing archived now or before)"
     if failed > c.get("responses", 0):
         return f"mostly errors ({failed} failed requests, {c.get('responses', 0)} responses)"
@@ -69,14 +71,15 @@ def site_problem(c: dict[str, int]) -> str | None:
 class RunSummary:
     """Counts per site, logs the summary at the end, and marks unhealthy sites for the exit status."""
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, alone: bool = True) -> None:
         self.stats = stats
+        self.alone = alone
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         if crawler.stats is None:
             raise NotConfigured("no stats collector")
-        ext = cls(crawler.stats)
+        ext = cls(crawler.stats, alone=not fleet_url(crawler.settings))
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
@@ -105,7 +108,7 @@ class RunSummary:
         sites = per_site(stats)
         unhealthy = []
         for site, counters in sorted(sites.items()):
-            problem = site_problem(counters)
+            problem = site_problem(counters, self.alone)
             if problem:
                 unhealthy.append(site)
                 log.error("%s -- %s", site_line(site, counters), problem)

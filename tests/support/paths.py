@@ -20,4 +20,5 @@ NEWS_EXTRACT = str(Path(PYTHON).with_name("news-extract"))
 def subprocess_env() -> dict[str, str]:
     """Environment for child processes: this checkout importable (``archive``, ``tests``), output unbuffered."""
     path = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # a crawl joins a fleet only when a test says so
+    return {**env, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}

@@ -1,0 +1,52 @@
+"""The seen-store of a fleet worker: its archive's own answers, plus the fleet's set of archived article keys
+in Redis, so that no worker fetches or archives what another one archived, in this run or an earlier one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from scraper.fleet.shared import Fleet
+from scraper.seen import SeenStore
+from scraper.urls import strip_tracking
+
+
+class RedisSeenStore(SeenStore):
+    """SeenStore whose URL and text questions also ask the fleet's Redis set `<spider>:archived`
+    (`url:<url>`, `hash:<content hash>`); what this worker archives is added to it."""
+
+    def __init__(self, root: str, crawler: Crawler) -> None:
+        super().__init__(root)
+        self.fleet = Fleet.of(crawler)
+
+    def _shared(self, key: str) -> bool:
+        return self.fleet.call(lambda: bool(self.fleet.server.sismember(self.fleet.archived_key, key)), False)
+
+    def has_url(self, url: str) -> bool:
+        """Whether this archive or any worker of the fleet archived an article at `url`."""
+        return super().has_url(url) or self._shared("url:" + strip_tracking(url))
+
+    def has_text(self, content_hash: str) -> bool:
+        """Whether this archive or any worker of the fleet archived this exact text; when none did, the text
+        is claimed for this worker in the same step (SADD), so two workers that fetch copies of one text at
+        the same moment cannot both archive it."""
+        if super().has_text(content_hash):
+            return True
+        key = "hash:" + content_hash
+        return self.fleet.call(lambda: self.fleet.server.sadd(self.fleet.archived_key, key), 1) == 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Remember an article this worker archives, here and in the fleet's set."""
+        super().add(record)
+        urls = [strip_tracking(u) for u in (record.get("url"), record.get("canonical_url")) if u]
+        keys = [f"url:{u}" for u in urls] + ([f"hash:{record['content_hash']}"] if record.get("content_hash") else [])
+        if keys:
+            self.fleet.call(lambda: self.fleet.server.sadd(self.fleet.archived_key, *keys), 0)
+
+    def forget_canonical(self, url: str) -> None:
+        """A canonical that pages with other texts name is no key: out of the fleet's set too, when only this
+        run's pages had named it."""
+        if self.only_named(url):
+            self.fleet.call(lambda: self.fleet.server.srem(self.fleet.archived_key, "url:" + strip_tracking(url)), 0)
+        super().forget_canonical(url)

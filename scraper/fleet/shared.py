@@ -1,0 +1,156 @@
+"""What the workers of a fleet share in Redis besides the scrapy-redis queue and fingerprints, and how a worker
+stops when Redis goes away.
+
+Keys (`news` is the spider's name):
+- `news:workers`  sorted set, worker -> deadline (epoch seconds): the workers in the crawl, kept alive by a
+  heartbeat every second; a worker killed with SIGKILL drops out when its deadline passes (FLEET_WORKER_TTL).
+- `news:busy`     sorted set, worker -> deadline: the workers with requests in hand. An idle worker waits
+  while another is busy (it may find more pages), then leaves.
+- `news:discovery:<site>`  the discovery lock: `SET NX PX` by the first worker to start the site in this run,
+  held FLEET_DISCOVERY_LOCK_SECONDS; the last worker of a finished crawl deletes it.
+- `news:archived` the archived article keys (`url:<url>`, `hash:<content hash>`): kept on purpose.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import weakref
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.connection import get_redis_from_settings
+
+from scraper.fleet import fleet_url, worker_name
+
+log = logging.getLogger(__name__)
+_FLEETS: weakref.WeakKeyDictionary[Crawler, Fleet] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+FINISH_REASON = "redis_error"  # the crawl's finish reason when Redis went away (exit status 1)
+
+
+def public_url(url: str) -> str:
+    """The Redis URL without its password, for logs."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+class Fleet:
+    """One worker's view of the fleet: its Redis connection, its name and the shared keys."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.url = fleet_url(settings)
+        self.server: redis.Redis = get_redis_from_settings(settings)
+        self.name = worker_name()
+        spider = crawler.spidercls.name
+        self.workers_key, self.busy_key = f"{spider}:workers", f"{spider}:busy"
+        self.archived_key, self.lock_prefix = f"{spider}:archived", f"{spider}:discovery:"
+        self.ttl = max(2.0, settings.getfloat("FLEET_WORKER_TTL"))
+        self.lock_ms = int(max(1.0, settings.getfloat("FLEET_DISCOVERY_LOCK_SECONDS")) * 1000)
+        self.lost = False
+        self._busy_until = 0.0
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Fleet:
+        """The crawler's one Fleet (shared by the scheduler, the seen-store and the spider)."""
+        if crawler not in _FLEETS:
+            _FLEETS[crawler] = cls(crawler)
+        return _FLEETS[crawler]
+
+    def call(self, action: Callable[[], T], default: T) -> T:
+        """`action()`, or `default` once Redis is unreachable (the crawl is then stopping: see `stop`)."""
+        if self.lost:
+            return default
+        try:
+            return action()
+        except REDIS_ERRORS as exc:
+            self.stop(exc)
+            return default
+
+    def stop(self, exc: Exception) -> None:
+        """Redis went away: one ERROR line, `fleet/redis_error` in the stats, finish reason `redis_error`."""
+        if self.lost:
+            return
+        self.lost = True
+        log.error(
+            "Redis at %s is unreachable (%s): this worker stops; requests it had taken are lost to this run",
+            public_url(self.url),
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
+        stats, engine = self.crawler.stats, self.crawler.engine
+        if stats is not None:
+            stats.set_value("fleet/redis_error", str(exc)[:200])
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=FINISH_REASON))
+
+    # --- discovery --------------------------------------------------------------------------------------------
+    def claim_discovery(self, site: str) -> bool:
+        """Take `site`'s discovery lock (SET NX PX); False when another worker of this run holds it."""
+        taken = self.call(lambda: self.server.set(self.lock_prefix + site, self.name, nx=True, px=self.lock_ms), None)
+        if taken or self.lost:
+            return bool(taken)
+        holder = self.call(lambda: self.server.get(self.lock_prefix + site), None)
+        log.info(
+            "Site %s is discovered by worker %s of the fleet; this worker takes requests from the queue", site, holder
+        )
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("fleet/discovery_elsewhere")
+        return False
+
+    # --- membership -------------------------------------------------------------------------------------------
+    def heartbeat(self, busy: bool) -> None:
+        """Say this worker is alive (and whether it has requests in hand) for FLEET_WORKER_TTL more seconds."""
+        deadline = time.time() + self.ttl
+
+        def beat() -> None:
+            pipe = self.server.pipeline()
+            pipe.zadd(self.workers_key, {self.name: deadline})
+            if busy:
+                pipe.zadd(self.busy_key, {self.name: deadline})
+            else:
+                pipe.zrem(self.busy_key, self.name)
+            pipe.execute()
+
+        self.call(beat, None)
+        self._busy_until = deadline if busy else 0.0
+
+    def mark_busy(self) -> None:
+        """This worker took a request: it is busy (at most one write a second)."""
+        if time.time() + self.ttl - self._busy_until > 1.0:
+            self.heartbeat(busy=True)
+
+    def others_busy(self) -> list[str]:
+        """The other live workers that have requests in hand."""
+        now = time.time()
+        none: list[object] = []
+        members = self.call(lambda: list(self.server.zrangebyscore(self.busy_key, now, "+inf")), none)
+        names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+        return [name for name in names if name != self.name]
+
+    def leave(self) -> bool:
+        """Leave the fleet; True when no live worker is left (this was the last one)."""
+
+        def out() -> int:
+            pipe = self.server.pipeline()
+            pipe.zrem(self.workers_key, self.name)
+            pipe.zrem(self.busy_key, self.name)
+            pipe.zremrangebyscore(self.workers_key, "-inf", time.time())
+            pipe.zcard(self.workers_key)
+            return int(pipe.execute()[-1])
+
+        return self.call(out, 1) == 0
+
+    def clean(self) -> None:
+        """The fleet's run is over: drop what it kept for the run (worker lists, discovery locks)."""
+
+        def drop() -> None:
+            locks = list(self.server.scan_iter(match=self.lock_prefix + "*", count=1000))
+            self.server.delete(self.workers_key, self.busy_key, *locks)
+
+        self.call(drop, None)

@@ -1,0 +1,1 @@
+# Minimal stubs for scrapy-redis (it ships no type hints): what scraper/fleet uses.

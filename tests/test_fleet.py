@@ -1,0 +1,160 @@
+"""A fleet: several `scrapy crawl news` workers sharing one crawl through a real redis-server (REDIS_URL), over
+two fixture sites on loopback. Without redis-server these tests skip with one line (CI fails instead)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+
+from devtools.siteserver import Site, serve
+from scraper.fleet import FleetAddon
+from tests.support.crawl import Crawl, run_crawl, start_crawl, wait_for_records
+from tests.support.paths import PYTHON, ROOT, SITES, subprocess_env
+from tests.support.redisserver import RedisServer, redis_server
+
+A_ARTICLES = {
+    "/2026/11/20/second-lifeboat-station-approved/",
+    "/2026/11/21/sunday-evening-ferry-added/",
+    "/2026/11/22/pupils-plant-river-trees/",
+    "/2026/11/23/customs-house-museum/",
+    "/2026/11/24/night-buses-trial/",
+}
+B_ARTICLES = {
+    "/news/dairy-cooperative-opens-station-cheese-shop",
+    "/news/landslip-closes-upper-valley-road",
+}
+LIFEBOAT = "/2026/11/20/second-lifeboat-station-approved/"  # site b syndicates its text:
+SYNDICATED = "/news/county-approves-second-lifeboat-station-estuary"  # one of the two is archived, once
+ARTICLE_PATHS = A_ARTICLES | B_ARTICLES | {SYNDICATED}
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, on a free port of 127.0.0.1."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    with redis_server(folder) as server:
+        yield server
+
+
+@pytest.fixture
+def sites() -> Iterator[tuple[Site, Site]]:
+    """Site a on 127.0.0.2 and site b on 127.0.0.3, fresh access logs for each test."""
+    with serve(SITES / "multi" / "a", host="127.0.0.2") as a, serve(SITES / "multi" / "b", host="127.0.0.3") as b:
+        yield a, b
+
+
+def _config(tmp_path: Path, a: Site, b: Site) -> Path:
+    path = tmp_path / "sites.toml"
+    path.write_text(
+        f'[[site]]\nid = "riverside"\nstart_urls = ["{a.url}"]\nmax_age_days = 3650\n\n'
+        f'[[site]]\nid = "valley"\nstart_urls = ["{b.url}"]\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _fleet_args(config: Path, server: RedisServer, *extra: str) -> list[str]:
+    return ["-a", f"sites={config}", "-s", f"REDIS_URL={server.url}", "-s", "FLEET_WORKER_TTL=5", *extra]
+
+
+def _run_fleet(tmp_path: Path, run: str, args: list[str], workers: int = 2) -> list[Crawl]:
+    """`workers` crawls at once, each with its own archive (as on separate machines)."""
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [
+            pool.submit(run_crawl, "news", args, tmp_path / run / f"w{i}", name=f"{run}-w{i}") for i in range(workers)
+        ]
+        return [f.result() for f in futures]
+
+
+def _article_requests(*sites: Site) -> Counter[str]:
+    return Counter(p.split("?")[0] for s in sites for _, p, _ in s.access_log if p.split("?")[0] in ARTICLE_PATHS)
+
+
+def _archived(crawls: list[Crawl], a: Site, b: Site) -> list[str]:
+    return sorted(p for c in crawls for p in c.paths(a) + c.paths(b))
+
+
+def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run_adds_nothing(
+    tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    # A short delay keeps the first worker busy long enough for the others to start and take their share.
+    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.3")
+    first = _run_fleet(tmp_path, "first", args, workers=3)
+    for crawl in first:
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        assert "Traceback" not in crawl.stderr, crawl.stderr[-3000:]
+    archived = _archived(first, a, b)
+    assert len(archived) == len(set(archived)), archived  # no article twice across workers
+    assert set(archived) - {LIFEBOAT, SYNDICATED} == (A_ARTICLES | B_ARTICLES) - {LIFEBOAT}
+    assert len(set(archived) & {LIFEBOAT, SYNDICATED}) == 1  # one text, archived once, whoever fetched it
+    hashes = [r["content_hash"] for c in first for r in c.records()]
+    assert len(hashes) == len(set(hashes))
+    assert max(_article_requests(a, b).values()) == 1, _article_requests(a, b)  # no article page fetched twice
+    assert sum(c.stat("fleet/discovery_elsewhere") for c in first) == 2 * (len(first) - 1)  # 2 sites, 1 worker each
+    assert sum(c.stat("scheduler/dequeued/redis") > 0 for c in first) >= 2, [c.stats for c in first]  # shared work
+    run_ids = {r["run_id"] for c in first for r in c.records()}
+    assert all("-p" in run_id for run_id in run_ids)  # the run id names host and process
+    # A finished crawl leaves Redis clean, but for the archived keys, kept on purpose.
+    assert redis.client.keys("*") == [b"news:archived"]
+
+    a.access_log.clear()
+    b.access_log.clear()
+    second = _run_fleet(tmp_path, "second", args, workers=2)
+    assert all(c.returncode == 0 for c in second), [c.stderr[-2000:] for c in second]
+    assert _archived(second, a, b) == []  # fresh archive folders: the Redis set alone knows what was archived
+    assert not set(_article_requests(a, b)) & set(archived)  # and no worker fetched an archived article again
+    assert sum(c.stat("discovery/already_archived") for c in second) > 0
+
+
+def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_exit(
+    tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    # Politeness on (a request a second per site) so that the crawl is still running when Redis dies.
+    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=1")
+    workers = [start_crawl("news", args, tmp_path / f"w{i}") for i in range(2)]
+    try:
+        wait_for_records(tmp_path / "w0", 1, workers[0], limit=60)
+        redis.kill()
+        logs = [w.communicate(timeout=60)[1] for w in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.returncode == 1, log[-3000:]
+        assert "Traceback" not in log, log[-3000:]
+        errors = [line for line in log.splitlines() if " ERROR: " in line]
+        assert len(errors) == 1, errors
+        assert "Redis at redis://127.0.0.1:" in errors[0] and "unreachable" in errors[0]
+        assert "(redis_error)" in log  # Scrapy's "Spider closed (redis_error)"
+
+
+def test_without_redis_url_the_settings_stay_and_redis_is_never_imported() -> None:
+    empty, fleet = Settings({"REDIS_URL": ""}), Settings({"REDIS_URL": "redis://127.0.0.1:1/0"})
+    FleetAddon().update_settings(empty)
+    FleetAddon().update_settings(fleet)
+    assert empty.get("SCHEDULER") == Settings().get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+    assert fleet.get("SCHEDULER") == "scraper.fleet.scheduler.FleetScheduler"
+    imports = "import sys, spiders.news, scraper.seen, scraper.run, scraper.extensions.summary, scraper.settings"
+    out = subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            f"{imports}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'scrapy_redis')))",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
