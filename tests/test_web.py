@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -370,3 +374,43 @@ def test_serving_never_writes_the_archive(archive_root: Path) -> None:
         after = _snapshot(archive_root)
     assert after == before
     assert ".index/archive.sqlite" in before and any(name.endswith(".warc.gz") for name in before)
+
+
+def test_serve_command_prints_one_line_with_its_url_and_serves(archive_root: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive", "serve", "--root", str(archive_root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert re.fullmatch(
+            r"news-archive: serving 54 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
+        )
+        page = httpx.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
+        assert page.status_code == 200 and "<mark>bridge</mark>" in page.text
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_serve_command_refuses_a_busy_port_in_one_line(archive_root: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "archive", "serve", "--root", str(archive_root), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"news-archive: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    missing = subprocess.run(
+        [sys.executable, "-m", "archive", "serve", "--root", str(archive_root / "nope")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no archive at" in missing.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import logging
 import math
 import re
 import sqlite3
@@ -31,6 +32,7 @@ from ..jsonline import loads
 from ..progress import Progress
 from ..warc import Capture, WarcError, read_capture
 
+log = logging.getLogger("archive")
 PER_PAGE = 20
 MAX_PAGE = 500  # deep pages are never useful and cost an OFFSET scan
 FACET_LIMIT = 12
@@ -243,8 +245,11 @@ class Store:
             if not root.is_dir():
                 raise FileNotFoundError(f"no archive at '{root}'")
             if update:
-                with Index(root) as idx:
-                    idx.update()
+                try:
+                    with Index(root) as idx:
+                        idx.update()
+                except OSError as exc:  # a read-only copy of an archive: serve its index as it is
+                    log.warning("cannot update the search index of %s (%s): serving it as it is", root, exc)
         self._lock = threading.Lock()
         self._con = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._con.executescript(_SCHEMA)
