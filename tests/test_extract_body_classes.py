@@ -85,3 +85,11 @@ def test_the_posts_own_list_before_its_first_paragraph_is_kept(page: Page) -> No
     assert text.startswith("This week\n\nNew crossing on Mill Lane approved\n\nLibrary hours stay as they are")
     assert "Budget vote moved to 3 December" in text
     assert "Posted on" not in text and "council roads" not in text
+
+
+def test_an_author_info_box_after_the_article_is_dropped(page: Page) -> None:
+    """An author's bio in a box of its own (class `author-info`, `bio`...) after the article is page furniture, not
+    the article's last paragraph."""
+    text = _text(page, "body-author-bio.html", "https://harbour.example/2012/11/electric-ferries")
+    assert text.endswith("has far fewer moving parts than an engine.")
+    assert "business reporter" not in text

@@ -122,7 +122,8 @@ WEAK_FURNITURE = re.compile(
     _TOKEN.format(
         r"share|sharing|sharebar|sharedaddy|social|socials|related|relatedposts|jp-relatedposts|yarpp|crp_related|"
         r"scroll-?to-?top|back-?to-?top|scrollup|breadcrumbs?|advert|advertisement|ads|ad|adslot|ad-slot|"
-        r"adsbygoogle|adunit|dfp|promo|outbrain|taboola|sponsored|author-box|authorbox|about-author|author-bio|"
+        r"adsbygoogle|adunit|dfp|promo|outbrain|taboola|sponsored|author-box|authorbox|about-author|author-bio|bio|"
+        r"author-info|author-description|author-details|"
         r"post-navigation|nav-links|pagination|more-stories|read-?more|recommended|recommendations|popular|"
         r"most-read|trending|byline|bylines|caption|credits?|tags|tag-list|taglist|keywords|toolbar|rating|"
         r"survey|poll|donate|donation|visually-hidden|sr-only|screen-reader-text|"
