@@ -4,6 +4,7 @@ two fixture sites on loopback. Without redis-server these tests skip with one li
 from __future__ import annotations
 
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -64,11 +65,17 @@ def _fleet_args(config: Path, server: RedisServer, *extra: str) -> list[str]:
     return ["-a", f"sites={config}", "-s", f"REDIS_URL={server.url}", "-s", "FLEET_WORKER_TTL=5", *extra]
 
 
-def _run_fleet(tmp_path: Path, run: str, args: list[str], workers: int = 2) -> list[Crawl]:
-    """`workers` crawls at once, each with its own archive (as on separate machines)."""
+def _run_fleet(tmp_path: Path, run: str, args: list[str], server: RedisServer, workers: int = 2) -> list[Crawl]:
+    """`workers` crawls, each with its own archive (as on separate machines): the first alone until it has
+    queued requests in Redis (or ended), then the others join the running crawl."""
     with ThreadPoolExecutor(workers) as pool:
-        futures = [
-            pool.submit(run_crawl, "news", args, tmp_path / run / f"w{i}", name=f"{run}-w{i}") for i in range(workers)
+        futures = [pool.submit(run_crawl, "news", args, tmp_path / run / "w0", name=f"{run}-w0")]
+        deadline = time.monotonic() + 60
+        while not server.client.zcard("news:requests") and not futures[0].done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        futures += [
+            pool.submit(run_crawl, "news", args, tmp_path / run / f"w{i}", name=f"{run}-w{i}")
+            for i in range(1, workers)
         ]
         return [f.result() for f in futures]
 
@@ -85,9 +92,10 @@ def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run
     tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
 ) -> None:
     a, b = sites
-    # A short delay keeps the first worker busy long enough for the others to start and take their share.
-    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.3")
-    first = _run_fleet(tmp_path, "first", args, workers=3)
+    # A worker takes up to CONCURRENT_REQUESTS requests from the queue at once: with 2 and a delay, the first
+    # worker is still busy when the others start, and they take their share.
+    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS=2")
+    first = _run_fleet(tmp_path, "first", args, redis, workers=3)
     for crawl in first:
         assert crawl.returncode == 0, crawl.stderr[-3000:]
         assert "Traceback" not in crawl.stderr, crawl.stderr[-3000:]
@@ -107,7 +115,7 @@ def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run
 
     a.access_log.clear()
     b.access_log.clear()
-    second = _run_fleet(tmp_path, "second", args, workers=2)
+    second = _run_fleet(tmp_path, "second", args, redis, workers=2)
     assert all(c.returncode == 0 for c in second), [c.stderr[-2000:] for c in second]
     assert _archived(second, a, b) == []  # fresh archive folders: the Redis set alone knows what was archived
     assert not set(_article_requests(a, b)) & set(archived)  # and no worker fetched an archived article again

@@ -95,7 +95,8 @@ class Fleet:
         taken = self.call(lambda: self.server.set(self.lock_prefix + site, self.name, nx=True, px=self.lock_ms), None)
         if taken or self.lost:
             return bool(taken)
-        holder = self.call(lambda: self.server.get(self.lock_prefix + site), None)
+        holder = self.call(lambda: self.server.get(self.lock_prefix + site), None) or b"?"
+        holder = holder.decode() if isinstance(holder, bytes) else str(holder)
         log.info(
             "Site %s is discovered by worker %s of the fleet; this worker takes requests from the queue", site, holder
         )
