@@ -201,9 +201,15 @@ def test_archive_warc_all_also_keeps_sitemaps_feeds_and_navigation(
     check_warcs(result)
     check_sources(result)
     base = site.url.rstrip("/")
-    uris = {uri for kind, uri, _, _ in warc_records(warc_files(result.archive)[0]) if kind == "response"}
+    records = warc_records(warc_files(result.archive)[0])
+    uris = {uri for kind, uri, _, _ in records if kind == "response"}
     assert {f"{base}/", f"{base}/robots.txt", f"{base}/sitemap_index.xml", f"{base}/feed.xml"} <= uris
     assert {f"{base}{path}" for path in result.by_path(site)} <= uris
+    # robots.txt is fetched twice (by Scrapy's robots.txt middleware, and by the spider for its Sitemap: lines):
+    # the second, unchanged, is a revisit of this run's first
+    robots = sorted(kind for kind, uri, _, _ in records if uri == f"{base}/robots.txt" and kind != "request")
+    assert robots == ["metadata", "response", "revisit"]
+    assert result.stat("warc/revisits") == 1
 
 
 def test_articles_found_at_navigation_urls_are_captured(tmp_path: Path) -> None:
