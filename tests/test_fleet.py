@@ -3,6 +3,7 @@ two fixture sites on loopback. Without redis-server these tests skip with one li
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -144,6 +145,22 @@ def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_
         assert len(errors) == 1, errors
         assert "Redis at redis://127.0.0.1:" in errors[0] and "unreachable" in errors[0]
         assert "(redis_error)" in log  # Scrapy's "Spider closed (redis_error)"
+
+
+def test_a_worker_whose_redis_does_not_answer_says_so_in_one_line_and_fetches_nothing(
+    tmp_path: Path, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"redis://user:secret@127.0.0.1:{probe.getsockname()[1]}/0"
+    result = run_crawl("news", ["-a", f"sites={_config(tmp_path, a, b)}", "-s", f"REDIS_URL={url}"], tmp_path / "w")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"scrapy crawl news: error: Redis at redis://***@{url.split('@')[1]} is unreachable (")
+    assert "secret" not in result.stderr  # the password stays out of logs
+    assert not a.access_log and not b.access_log
 
 
 def test_without_redis_url_the_settings_stay_and_redis_is_never_imported() -> None:

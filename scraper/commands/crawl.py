@@ -20,6 +20,7 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.names import check_name
 from scraper.arguments import SpiderArgumentError
+from scraper.fleet import unreachable
 from scraper.patterns import check_pattern_list
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNHEALTHY = 1, 2, 3
@@ -67,6 +68,8 @@ class Command(ScrapyCrawlCommand):
                 check(**opts.spargs)
             except SpiderArgumentError as exc:
                 self._fail(f"scrapy crawl {args[0]}: error: {exc}")
+        if problem := unreachable(self.settings):  # REDIS_URL set but no Redis: one line, nothing fetched
+            self._fail(f"scrapy crawl {args[0]}: error: {problem}", EXIT_FAILED)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         """Crawl as Scrapy does, then set the exit status from the run's stats."""
@@ -82,6 +85,6 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = exit_status(crawler.stats, self.settings.getbool("CRAWL_FAIL_ON_UNHEALTHY_SITE"))
 
     @staticmethod
-    def _fail(message: str) -> None:
+    def _fail(message: str, status: int = EXIT_USAGE) -> None:
         print(message, file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+        sys.exit(status)

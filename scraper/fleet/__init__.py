@@ -31,6 +31,22 @@ def worker_name() -> str:
     return f"{host}-p{os.getpid()}"
 
 
+def unreachable(settings: BaseSettings) -> str | None:
+    """Why the fleet's Redis cannot be used (one line), or None when it answers or there is no fleet."""
+    if not fleet_url(settings):
+        return None
+    import redis
+    from scrapy_redis.connection import get_redis_from_settings
+
+    from scraper.fleet.shared import describe, public_url
+
+    try:
+        get_redis_from_settings(settings).ping()
+    except (redis.exceptions.RedisError, ValueError) as exc:
+        return f"Redis at {public_url(fleet_url(settings))} is unreachable ({describe(exc)})"
+    return None
+
+
 def claim_discovery(crawler: Crawler, site: str) -> bool:
     """Whether this worker discovers `site` (robots, sitemaps, feeds, start pages) in this run: always when it
     runs alone; in a fleet, the first worker to take the site's lock in Redis."""

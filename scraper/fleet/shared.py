@@ -34,6 +34,12 @@ REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 FINISH_REASON = "redis_error"  # the crawl's finish reason when Redis went away (exit status 1)
 
 
+def describe(exc: Exception) -> str:
+    """An exception as one short line (redis-py quotes some of its messages)."""
+    text = str(exc).strip("'\"")
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def public_url(url: str) -> str:
     """The Redis URL without its password, for logs."""
     return re.sub(r"//[^@/]*@", "//***@", url)
@@ -81,7 +87,7 @@ class Fleet:
         log.error(
             "Redis at %s is unreachable (%s): this worker stops; requests it had taken are lost to this run",
             public_url(self.url),
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            describe(exc),
         )
         stats, engine = self.crawler.stats, self.crawler.engine
         if stats is not None:
