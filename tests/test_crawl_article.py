@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from archive.schema import load_schema
+from archive.warc import read_capture
 from devtools.siteserver import Site
 from tests.support.crawl import Crawl, run_crawl
 
@@ -94,8 +95,12 @@ def test_one_url_is_archived_with_every_field(news_site: Site, one_url: Crawl) -
         "spider": "article",
         "run_id": run_id,
         "http_status": 200,
+        "source": record["source"],
+        "extractor": record["extractor"],
     }
     assert re.fullmatch(r"[0-9a-f]{64}", record["content_hash"])
+    assert read_capture(result.archive, record["source"], url=url).status == 200  # the page as fetched, kept
+    assert re.fullmatch(r"[0-9a-f]{12}", record["extractor"]["revision"])
     assert record["crawled_at"].startswith(files[0].parent.name) and record["crawled_at"].endswith("+00:00")
     for phrase in BOILERPLATE:
         assert phrase.lower() not in record["text"].lower(), phrase
