@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import heapq
+import itertools
 import json
 import logging
 import math
@@ -55,9 +57,6 @@ CREATE INDEX person_name ON person(name);
 CREATE INDEX person_k ON person(k);
 CREATE INDEX doc_url ON doc(url);
 CREATE INDEX doc_canonical ON doc(canonical_url);
-CREATE TEMP TABLE hit(root INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(root, id)) WITHOUT ROWID;
-CREATE TEMP TABLE title(root INTEGER NOT NULL, id INTEGER NOT NULL, w REAL NOT NULL);
-CREATE TEMP TABLE sel(k INTEGER PRIMARY KEY, score REAL NOT NULL);
 """
 _DOC_COLUMNS = (
     "k, root, id, url, canonical_url, title, site, published_at, crawled_at, day, fday, language, section, "
@@ -261,6 +260,7 @@ class Store:
         with Progress("serve: reading records") as bar:
             self.records = sum(self._load(n, root, bar) for n, root in enumerate(self.roots))
         self._con.execute("ANALYZE main")
+        self._columns()
         self._status_cache: dict[tuple[str, int, int], tuple[int, Counter[int], set[str]]] = {}
 
     def close(self) -> None:
@@ -340,61 +340,88 @@ class Store:
 
     # -- search --------------------------------------------------------------------------------------------
 
+    def _columns(self) -> None:
+        """Build the columns search counts and filters on: per record (its ``k``), small integer codes."""
+        n = self._con.execute("SELECT max(k) FROM doc").fetchone()[0] or 0
+        self._codes: dict[str, list[int]] = {}
+        self._values: dict[str, list[str | None]] = {}
+        self._code_of: dict[str, dict[str | None, int]] = {}
+        for name in ("site", "day", "language", "section"):
+            values: list[str | None] = [None]
+            values += [
+                v for (v,) in self._con.execute(f"SELECT DISTINCT {name} FROM doc WHERE {name} IS NOT NULL ORDER BY 1")
+            ]
+            code = {v: i for i, v in enumerate(values)}
+            column = [0] * (n + 1)
+            for k, v in self._con.execute(f"SELECT k, {name} FROM doc WHERE {name} IS NOT NULL"):
+                column[k] = code[v]
+            self._codes[name], self._values[name], self._code_of[name] = column, values, code
+        people: list[list[int]] = [[] for _ in range(n + 1)]
+        names: dict[str, int] = {}
+        for k, name in self._con.execute("SELECT k, name FROM person ORDER BY rowid"):
+            people[k].append(names.setdefault(name, len(names)))
+        self._people = [tuple(p) for p in people]
+        self._person_names = list(names)
+        self._person_code = names
+        # newest first: by day, then by the order records were read (files in day order, lines in order)
+        self._rank = [0] * (n + 1)
+        self._newest = [k for (k,) in self._con.execute("SELECT k FROM doc ORDER BY day DESC, k DESC")]
+        for i, k in enumerate(reversed(self._newest)):
+            self._rank[k] = i + 1
+        self._k_of: list[list[int]] = []
+        for r in range(len(self.roots)):
+            top = self._con.execute("SELECT max(id) FROM doc WHERE root = ?", (r,)).fetchone()[0] or 0
+            ids = [0] * (top + 1)
+            for i, k in self._con.execute("SELECT id, k FROM doc WHERE root = ?", (r,)):
+                ids[i] = k
+            self._k_of.append(ids)
+        # URLs stored more than once (revisions): search shows one record of each
+        self._group: dict[int, int] = {}
+        self._crawled: dict[int, str] = {}
+        for k, g, crawled in self._con.execute(
+            "SELECT d.k, m.g, coalesce(d.crawled_at, '') FROM doc d JOIN "
+            "(SELECT url, min(k) AS g FROM doc WHERE url IS NOT NULL GROUP BY url HAVING count(*) > 1) m "
+            "ON d.url = m.url"
+        ):
+            self._group[k], self._crawled[k] = g, crawled
+        self._all = [k for (k,) in self._con.execute("SELECT k FROM doc ORDER BY k")]
+
     def search(self, filters: Filters, *, facets: bool = True, per_page: int = PER_PAGE) -> Results:
         """One page of ranked results for ``filters``, with facet counts and the per-day histogram."""
         terms = parse_query(filters.q)
-        where, args = _where(filters)
         with self._cursor() as con:
-            con.execute("DELETE FROM temp.sel")
-            if terms:
-                self._match(con, terms)
-                con.execute(  # one row per URL: its best matching revision (the bare column of min())
-                    f"INSERT INTO temp.sel SELECT k, score FROM (SELECT d.k, min(-coalesce(t.w, 0)) AS score "
-                    f"FROM temp.hit h JOIN doc d ON d.root = h.root AND d.id = h.id "
-                    f"LEFT JOIN (SELECT root, id, sum(w) AS w FROM temp.title GROUP BY root, id) t "
-                    f"ON t.root = h.root AND t.id = h.id WHERE {where} GROUP BY coalesce(d.url, d.k))",
-                    args,
-                )
-            else:  # one row per URL: its latest revision
-                con.execute(
-                    f"INSERT INTO temp.sel SELECT k, 0 FROM (SELECT d.k, max(coalesce(d.crawled_at, '')) FROM doc d "
-                    f"WHERE {where} GROUP BY coalesce(d.url, d.k))",
-                    args,
-                )
-            total = con.execute("SELECT count(*) FROM temp.sel").fetchone()[0]
-            order = "d.day DESC, d.k DESC" if filters.sort == "newest" or not terms else "s.score, d.day DESC, d.k DESC"
+            scores: dict[int, float] = {}
+            ks = self._match(con, terms, scores) if terms else self._all
+            ks = self._collapse(self._filter(ks, filters), scores)
+            shown = self._order(ks, scores, filters, per_page)
             rows = con.execute(
-                f"SELECT {_DOC_COLUMNS.replace('k, ', 'd.k, ', 1)}, s.score FROM temp.sel s JOIN doc d ON d.k = s.k "
-                f"ORDER BY {order} LIMIT ? OFFSET ?",
-                (per_page, (filters.page - 1) * per_page),
+                f"SELECT {_DOC_COLUMNS} FROM doc WHERE k IN ({','.join('?' * len(shown))})", shown
             ).fetchall()
-            counts = self._facets(con) if facets else {}
-            histogram = (
-                [
-                    (d, c)
-                    for d, c in con.execute(
-                        "SELECT d.day, count(*) FROM temp.sel s JOIN doc d ON d.k = s.k GROUP BY d.day ORDER BY d.day"
-                    )
-                ]
-                if facets
-                else []
-            )
+        by_k = {r[0]: r for r in rows}
+        counts = self._facets(ks) if facets else {}
+        histogram = sorted(counts.pop("histogram", []))
         words = [t.text for t in terms if not t.column or t.column == "text"]
-        return Results(filters, total, [self._hit(r, words) for r in rows], counts, histogram)
+        hits = [self._hit(by_k[k], words, scores.get(k, 0.0)) for k in shown if k in by_k]
+        return Results(filters, len(ks), hits, counts, histogram)
 
-    def _match(self, con: sqlite3.Connection, terms: list[Term]) -> None:
-        """Fill temp.hit with the records holding every term, temp.title with the idf of each term in a title.
+    def _match(self, con: sqlite3.Connection, terms: list[Term], scores: dict[int, float]) -> list[int]:
+        """The records holding every term; ``scores`` gets, for those with query words in their title, the
+        sum of those words' idf.
 
         The index is contentless with ``detail=column``: FTS5's bm25() gives 0 for every row there (no term
         frequencies), so relevance is computed here: the idf of each query word found in the title (as
-        FTS5's bm25 computes idf); every hit has every word, so the words in the text add the same to all.
+        bm25 computes idf); every hit has every word, so the words in the text add the same to all.
         """
-        con.execute("DELETE FROM temp.hit")
-        con.execute("DELETE FROM temp.title")
         match = " ".join(t.expression() for t in terms)
-        for n in range(len(self.roots)):
-            con.execute(f"INSERT INTO temp.hit SELECT {n}, rowid FROM r{n}.fts WHERE fts MATCH ?", (match,))
-        total = con.execute("SELECT count(*) FROM doc").fetchone()[0]
+        ks: list[int] = []
+        for n, k_of in enumerate(self._k_of):
+            ids = con.execute(f"SELECT group_concat(rowid) FROM r{n}.fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+            if ids:
+                top = len(k_of)
+                ks += [k_of[i] for i in map(int, ids.split(",")) if i < top and k_of[i]]
+        if not ks:
+            return ks
+        total = len(self._all)
         for term in terms:
             if term.column == "text":
                 continue
@@ -402,31 +429,97 @@ class Store:
                 con.execute(f"SELECT count(*) FROM r{n}.fts WHERE fts MATCH ?", (term.expression(),)).fetchone()[0]
                 for n in range(len(self.roots))
             )
-            idf = max(1e-6, math.log((total - found + 0.5) / (found + 0.5)))
+            if 2 * found >= total:
+                continue  # bm25 clamps the idf of a word in half the records or more to ~0: no weight
+            idf = math.log((total - found + 0.5) / (found + 0.5))
             in_title = Term(term.text, "title", term.prefix).expression()
-            for n in range(len(self.roots)):
-                con.execute(
-                    f"INSERT INTO temp.title SELECT {n}, rowid, ? FROM r{n}.fts WHERE fts MATCH ?", (idf, in_title)
-                )
+            for n, k_of in enumerate(self._k_of):
+                row = con.execute(f"SELECT group_concat(rowid) FROM r{n}.fts WHERE fts MATCH ?", (in_title,)).fetchone()
+                for i in map(int, (row[0] or "").split(",") if row[0] else ()):
+                    if i < len(k_of) and k_of[i]:
+                        scores[k_of[i]] = scores.get(k_of[i], 0.0) + idf
+        return ks
 
-    @staticmethod
-    def _facets(con: sqlite3.Connection) -> dict[str, list[tuple[str, int]]]:
-        out: dict[str, list[tuple[str, int]]] = {}
+    def _filter(self, ks: list[int], filters: Filters) -> list[int]:
         for name in ("site", "day", "language", "section"):
-            order = "d.day DESC" if name == "day" else "count(*) DESC, 1"
-            out[name] = con.execute(
-                f"SELECT d.{name}, count(*) FROM temp.sel s JOIN doc d ON d.k = s.k "
-                f"WHERE d.{name} IS NOT NULL GROUP BY d.{name} ORDER BY {order} LIMIT ?",
-                (FACET_LIMIT,),
-            ).fetchall()
-        out["person"] = con.execute(
-            "SELECT p.name, count(*) FROM temp.sel s JOIN person p ON p.k = s.k GROUP BY p.name "
-            "ORDER BY count(*) DESC, 1 LIMIT ?",
-            (FACET_LIMIT,),
-        ).fetchall()
+            value = getattr(filters, name)
+            if value is not None:
+                code = self._code_of[name].get(value, 0)
+                column = self._codes[name]
+                ks = [k for k in ks if column[k] == code] if code else []
+        if filters.person is not None:
+            person = self._person_code.get(filters.person)
+            people = self._people
+            ks = [k for k in ks if person in people[k]] if person is not None else []
+        return ks
+
+    def _collapse(self, ks: list[int], scores: dict[int, float]) -> list[int]:
+        """One record per URL: the best scoring revision, then the latest crawled."""
+        group = self._group
+        if not group:
+            return ks
+        best: dict[int, int] = {}
+        for k in ks:
+            g = group.get(k)
+            if g is not None:
+                held = best.get(g)
+                if held is None or (scores.get(k, 0.0), self._crawled[k], k) > (
+                    scores.get(held, 0.0),
+                    self._crawled[held],
+                    held,
+                ):
+                    best[g] = k
+        if not best:
+            return ks
+        keep = set(best.values())
+        return [k for k in ks if k not in group or k in keep]
+
+    def _order(self, ks: list[int], scores: dict[int, float], filters: Filters, per_page: int) -> list[int]:
+        """The keys of the page asked for: relevance (title score), then newest; or newest only."""
+        wanted = filters.page * per_page
+        rank = self._rank.__getitem__
+        if filters.sort == "newest" or not scores:
+            ordered = self._newest_of(ks, wanted)
+        else:
+            titled = [k for k in ks if k in scores]
+            ordered = heapq.nlargest(wanted, titled, key=lambda k: (scores[k], rank(k)))
+            if len(ordered) < wanted:
+                ordered += self._newest_of([k for k in ks if k not in scores], wanted - len(ordered))
+        return ordered[wanted - per_page : wanted]
+
+    def _newest_of(self, ks: list[int], count: int) -> list[int]:
+        """The ``count`` newest of ``ks``: a walk down the newest-first order when they are many, else a heap."""
+        if 8 * len(ks) < len(self._newest):
+            return heapq.nlargest(count, ks, key=self._rank.__getitem__)
+        chosen, out = set(ks), []
+        for k in self._newest:
+            if k in chosen:
+                out.append(k)
+                if len(out) == count:
+                    break
         return out
 
-    def _hit(self, row: tuple[Any, ...], words: list[str]) -> Hit:
+    def _facets(self, ks: list[int]) -> dict[str, list[tuple[str, int]]]:
+        """Counts per facet value over ``ks`` (the top FACET_LIMIT), and "histogram": every day's count."""
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in ("site", "day", "language", "section"):
+            values = self._values[name]
+            counts = Counter(map(self._codes[name].__getitem__, ks))
+            counts.pop(0, None)
+            if name == "day":
+                out["histogram"] = [(str(values[c]), n) for c, n in counts.items()]
+                top = sorted(counts.items(), reverse=True)[:FACET_LIMIT]
+            else:
+                top = sorted(counts.items(), key=lambda cn: (-cn[1], values[cn[0]] or ""))[:FACET_LIMIT]
+            out[name] = [(str(values[c]), n) for c, n in top]
+        people = Counter(itertools.chain.from_iterable(map(self._people.__getitem__, ks)))
+        names = self._person_names
+        out["person"] = [
+            (names[c], n) for c, n in sorted(people.items(), key=lambda cn: (-cn[1], names[cn[0]]))[:FACET_LIMIT]
+        ]
+        return out
+
+    def _hit(self, row: tuple[Any, ...], words: list[str], score: float) -> Hit:
         doc = _row(row)
         snippet = doc["lead"]
         if words and not doc["in_gz"]:
@@ -444,7 +537,7 @@ class Store:
             json.loads(doc["organizations"]),
             snippet,
             words,
-            -float(row[-1]),
+            score,
         )
 
     # -- one article ---------------------------------------------------------------------------------------
@@ -603,19 +696,6 @@ class Store:
                     ids.add(where.source["record_id"])
             self._status_cache[key] = (sum(statuses.values()), statuses, ids)
         return self._status_cache[key]
-
-
-def _where(filters: Filters) -> tuple[str, list[str]]:
-    clauses, args = ["1"], []
-    for name in ("site", "day", "language", "section"):
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(f"d.{name} = ?")
-            args.append(value)
-    if filters.person is not None:
-        clauses.append("d.k IN (SELECT k FROM person WHERE name = ?)")
-        args.append(filters.person)
-    return " AND ".join(clauses), args
 
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:
