@@ -533,6 +533,7 @@ def _port(value: str) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """news-archive serve [--root R]... [--host H] [--port P]: runs until interrupted."""
+    import ipaddress
     import socket
 
     import uvicorn
@@ -551,8 +552,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1)
     with sock:
-        app = create_app(roots)
         host, port = sock.getsockname()[:2]
+        loopback = ipaddress.ip_address(host).is_loopback
+        app = create_app(roots, allowed_hosts=["127.0.0.1", "localhost", "::1", "[::1]"] if loopback else None)
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
         served = f"{app.state.store.records:,} records of {', '.join(map(str, roots))}"
         print(f"{PROG}: serving {served} at {url} (Ctrl-C stops)", flush=True)

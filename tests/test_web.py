@@ -392,6 +392,8 @@ def test_serve_command_prints_one_line_with_its_url_and_serves(archive_root: Pat
         page = httpx.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
         assert page.status_code == 200 and "<mark>bridge</mark>" in page.text
         assert "default-src 'none'" in page.headers["content-security-policy"]
+        rebound = httpx.get(line.split(" at ", 1)[1].split()[0], headers={"Host": "attacker.example"}, timeout=30)
+        assert rebound.status_code == 400  # a page on another site cannot read it through DNS rebinding
     finally:
         proc.terminate()
         proc.wait(30)
@@ -414,3 +416,17 @@ def test_serve_command_refuses_a_busy_port_in_one_line(archive_root: Path) -> No
         [sys.executable, "-m", "archive", "serve", "--root", str(archive_root / "nope")], capture_output=True, text=True
     )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no archive at" in missing.stderr
+
+
+def test_a_server_error_is_the_friendly_page_without_a_traceback(archive_root: Path) -> None:
+    app = create_app([archive_root])
+    app.state.store.close()  # the database connection gone: every search now fails inside the server
+    with TestClient(app, raise_server_exceptions=False) as c:
+        page = c.get("/", params={"q": "bridge"})
+        api = c.get("/api/search", params={"q": "bridge"})
+    assert page.status_code == 500 and "Something went wrong" in page.text
+    assert "Traceback" not in page.text and "sqlite" not in page.text.lower()
+    assert api.status_code == 500 and api.json() == {
+        "error": "Something went wrong on our side; the server log says what.",
+        "status": 500,
+    }

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -110,8 +111,14 @@ def _histogram_svg(histogram: list[tuple[str, int]]) -> Markup:
     )
 
 
-def create_app(roots: Sequence[str | Path], *, store: Store | None = None) -> Starlette:
-    """The web app over the archive(s) at ``roots`` (indexes updated, then opened read-only)."""
+def create_app(
+    roots: Sequence[str | Path], *, store: Store | None = None, allowed_hosts: Sequence[str] | None = None
+) -> Starlette:
+    """The web app over the archive(s) at ``roots`` (indexes updated, then opened read-only).
+
+    ``allowed_hosts``: the Host header values served (others get a 400), so that a web page cannot reach a
+    loopback server through DNS rebinding; None serves any.
+    """
     db = store if store is not None else Store(roots)
     _env.globals.update(link=_link, highlight=highlight, roots=[str(r) for r in db.roots])
 
@@ -255,6 +262,8 @@ def create_app(roots: Sequence[str | Path], *, store: Store | None = None) -> St
         exception_handlers={BadRequest: on_error, HTTPException: on_error, Exception: on_error},
     )
     app.add_middleware(SecurityHeaders)
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.state.store = db
     return app
 
