@@ -274,6 +274,24 @@ def test_an_unchanged_page_fetched_again_is_a_revisit_record(tmp_path: Path) -> 
     check_sources(third)
 
 
+def test_an_unchanged_page_whose_last_capture_is_gone_is_stored_again(tmp_path: Path) -> None:
+    folder, archive = tmp_path / "site", tmp_path / "data"
+    shutil.copytree(SITES / "trust_pages" / "revisit", folder)
+    with serve(folder) as site:
+        first = run_crawl("news", ["-a", f"site={site.url}"], archive)
+        assert first.returncode == 0, first.stderr[-3000:]
+        [warc] = warc_files(archive)
+        warc.unlink()  # the records still name it: a revisit would point at bytes that are not there
+        _lastmod(folder, "2099-01-01T00:00:00+00:00")
+        second = run_crawl("news", ["-a", f"site={site.url}", "-s", "ARTICLE_REVISIT_MIN_HOURS=0"], archive)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stat("warc/responses") == 1 and second.stat("warc/revisits") == 0
+    [warning] = [line for line in second.stderr.splitlines() if "storing the response again" in line]
+    assert " WARNING: " in warning and REVISED in warning
+    [again] = warc_files(archive)
+    assert [kind for kind, *_ in warc_records(again)].count("response") == 1
+
+
 def test_a_warc_that_cannot_be_written_stops_the_crawl(riverside: tuple[Path, Site], tmp_path: Path) -> None:
     _, site = riverside
     archive = tmp_path / "data"
