@@ -6,7 +6,8 @@ overrides paths: `{"/gone": {"status": 404}, "/doc": {"file": "x.pdf", "headers"
 a route's `then` is what later requests to the same path get (`{"status": 429, "then": {}}`: 429 once, then the file).
 `__BASE__` in a served file becomes the server's base URL (no trailing slash), so sitemaps and feeds can
 hold absolute links. Every request is kept in `access_log` as (method, path, user agent); `peak_in_flight` is the
-most requests it answered at one time (overlapping requests, from one crawler or several).
+most requests it answered at one time (overlapping requests, from one crawler or several); `latency` (seconds)
+makes every answer that slow, so that overlaps show.
 
     python -m devtools.siteserver FOLDER [--port 8000]
 """
@@ -41,6 +42,7 @@ class Site:
     times: list[tuple[str, float]] = field(default_factory=list)
     in_flight: int = 0
     peak_in_flight: int = 0
+    latency: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def requests_for(self, path: str) -> int:
@@ -114,6 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             site.in_flight += 1
             site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
         try:
+            time.sleep(site.latency)
             status, headers, body = self._response()
             self.send_response(status)
             for name, value in headers.items():
@@ -127,12 +130,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(root: str | Path, port: int = 0, host: str = "127.0.0.1") -> Iterator[Site]:
-    """Serve `root` on `host` (a loopback address; a free port unless given) during the `with` block."""
+def serve(root: str | Path, port: int = 0, host: str = "127.0.0.1", latency: float = 0.0) -> Iterator[Site]:
+    """Serve `root` on `host` (a loopback address; a free port unless given) during the `with` block, each answer
+    `latency` seconds late."""
     folder = Path(root).resolve()
     routes_file = folder / "_routes.json"
     routes = json.loads(routes_file.read_text("utf-8")) if routes_file.exists() else {}
-    site = Site("", folder)
+    site = Site("", folder, latency=latency)
     server = ThreadingHTTPServer((host, port), functools.partial(_Handler, site=site, routes=routes))
     site.url = f"http://{host}:{server.server_address[1]}/"
     server.daemon_threads = True

@@ -3,6 +3,7 @@ two fixture sites on loopback. Without redis-server these tests skip with one li
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import time
@@ -121,6 +122,24 @@ def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run
     assert _archived(second, a, b) == []  # fresh archive folders: the Redis set alone knows what was archived
     assert not set(_article_requests(a, b)) & set(archived)  # and no worker fetched an archived article again
     assert sum(c.stat("discovery/already_archived") for c in second) > 0
+
+
+def test_the_per_site_limits_hold_across_workers(tmp_path: Path, redis: RedisServer) -> None:
+    # Slow answers (0.2 s) so that requests of different workers would overlap if nothing held them apart.
+    with (
+        serve(SITES / "multi" / "a", host="127.0.0.2", latency=0.2) as a,
+        serve(SITES / "multi" / "b", host="127.0.0.3", latency=0.2) as b,
+    ):
+        limits = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0.25", "-s", "CONCURRENT_REQUESTS=2"]
+        crawls = _run_fleet(tmp_path, "polite", _fleet_args(_config(tmp_path, a, b), redis, *limits), redis, workers=3)
+    assert all(c.returncode == 0 for c in crawls), [c.stderr[-2000:] for c in crawls]
+    assert sum(c.stat("scheduler/dequeued/redis") > 0 for c in crawls) >= 2  # the workers did share the sites
+    for site in (a, b):
+        assert site.peak_in_flight == 1, site.url  # one request at a time to each site, fleet-wide
+        starts = sorted(t for _, t in site.times)
+        gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+        assert min(gaps) > 0.2, (site.url, min(gaps))  # DOWNLOAD_DELAY between starts, fleet-wide (some jitter)
+    assert len(_archived(crawls, a, b)) == len(A_ARTICLES | B_ARTICLES)
 
 
 def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_exit(

@@ -18,6 +18,7 @@ from scrapy.settings import BaseSettings, Settings
 SCHEDULER = "scraper.fleet.scheduler.FleetScheduler"
 QUEUE = "scrapy_redis.queue.PriorityQueue"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
+HANDLER = "scraper.fleet.politeness.FleetDownloadHandler"
 
 
 def fleet_url(settings: BaseSettings) -> str:
@@ -59,7 +60,8 @@ def claim_discovery(crawler: Crawler, site: str) -> bool:
 
 class FleetAddon:
     """Scrapy add-on (ADDONS): with REDIS_URL set, scrapy-redis's scheduler, queue and dupefilter replace
-    Scrapy's in-memory ones; without it, no setting changes."""
+    Scrapy's in-memory ones and HTTP downloads wait for the fleet's per-site slots; without it, no setting
+    changes."""
 
     def update_settings(self, settings: Settings) -> None:
         """Switch the scheduler to the fleet's when REDIS_URL is set."""
@@ -68,3 +70,7 @@ class FleetAddon:
         settings.set("SCHEDULER", SCHEDULER, priority="addon")
         settings.set("SCHEDULER_QUEUE_CLASS", QUEUE, priority="addon")
         settings.set("DUPEFILTER_CLASS", DUPEFILTER, priority="addon")
+        handlers = settings.getdict("DOWNLOAD_HANDLERS")
+        for scheme in ("http", "https"):  # per-site politeness held across the fleet
+            handlers.setdefault(scheme, HANDLER)
+        settings.set("DOWNLOAD_HANDLERS", handlers, priority="addon")

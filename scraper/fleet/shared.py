@@ -8,6 +8,7 @@ Keys (`news` is the spider's name):
   while another is busy (it may find more pages), then leaves.
 - `news:discovery:<site>`  the discovery lock: `SET NX PX` by the first worker to start the site in this run,
   held FLEET_DISCOVERY_LOCK_SECONDS; the last worker of a finished crawl deletes it.
+- `news:site:<host>:inflight`, `news:site:<host>:next`  politeness across the fleet (scraper/fleet/politeness.py).
 - `news:archived` the archived article keys (`url:<url>`, `hash:<content hash>`): kept on purpose.
 """
 
@@ -57,6 +58,7 @@ class Fleet:
         spider = crawler.spidercls.name
         self.workers_key, self.busy_key = f"{spider}:workers", f"{spider}:busy"
         self.archived_key, self.lock_prefix = f"{spider}:archived", f"{spider}:discovery:"
+        self.site_prefix = f"{spider}:site:"  # per-site politeness keys (scraper/fleet/politeness.py)
         self.ttl = max(2.0, settings.getfloat("FLEET_WORKER_TTL"))
         self.lock_ms = int(max(1.0, settings.getfloat("FLEET_DISCOVERY_LOCK_SECONDS")) * 1000)
         self.lost = False
@@ -157,7 +159,9 @@ class Fleet:
         """The fleet's run is over: drop what it kept for the run (worker lists, discovery locks)."""
 
         def drop() -> None:
-            locks = list(self.server.scan_iter(match=self.lock_prefix + "*", count=1000))
-            self.server.delete(self.workers_key, self.busy_key, *locks)
+            keys = [
+                k for prefix in (self.lock_prefix, self.site_prefix) for k in self.server.scan_iter(f"{prefix}*", 1000)
+            ]
+            self.server.delete(self.workers_key, self.busy_key, *keys)
 
         self.call(drop, None)
