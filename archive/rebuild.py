@@ -197,13 +197,14 @@ class ExtractorPool(Generic[C]):
                     if chunk:
                         pending.append(_Batch([ctx for ctx, _ in chunk], [job for _, job in chunk]))
                 self._dispatch(workers, pending)
-                while pending and pending[0].outcomes is not None:
+                if pending and pending[0].outcomes is not None:
                     done = pending.popleft()
                     yield from zip(done.contexts, done.outcomes or [], strict=True)
-                if not pending and exhausted:
+                    self._wait(workers, pending, 0)  # answers that came meanwhile: their workers get a batch at once
+                elif pending:
+                    self._wait(workers, pending, 0.5)
+                elif exhausted:
                     return
-                if pending:
-                    self._wait(workers, pending)
         finally:
             for worker in workers:
                 worker.stop()
@@ -216,10 +217,10 @@ class ExtractorPool(Generic[C]):
             if worker.batch is None and (batch := next(unsent, None)) is not None:
                 worker.send(batch)
 
-    def _wait(self, workers: list[_Worker], pending: deque[_Batch[C]]) -> None:
-        """Wait a moment for answers; take them in; replace a worker that died or is overdue."""
+    def _wait(self, workers: list[_Worker], pending: deque[_Batch[C]], timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for answers; take them in; replace a worker that died or is overdue."""
         busy = [w for w in workers if w.batch is not None]
-        ready = wait([w.conn for w in busy], timeout=0.5)
+        ready = wait([w.conn for w in busy], timeout=timeout)
         for worker in (w for w in busy if w.conn in ready):
             assert worker.batch is not None
             try:
