@@ -21,11 +21,18 @@ from typing import Any
 
 import pytest
 
-from tests.support.records import make_record, write_records
+from archive import WarcWriter
+from archive.warc import Capture
+from tests.support.records import clock, make_record, write_records
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TIMEOUT = 30.0
+CAPTURED = (
+    b"<html><head><title>As sent</title></head><body><h1>Pier page as sent</h1>"
+    b"<script>document.body.innerHTML = 'SCRIPT RAN'; parent.document.title = 'SCRIPT RAN'</script>"
+    b"<img src='/api/runs'></body></html>"
+)
 
 if CHROMIUM is None:
     if os.environ.get("CI"):
@@ -184,6 +191,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             for i, (site, title, text) in enumerate(STORIES[first : first + 2])
         ]
         write_records(root, records, run_id=f"run{first}", day=day)
+    with WarcWriter(root, "news", "run9", clock=clock("2026-02-03", 14)) as warc:
+        source = warc.write_response(
+            Capture(
+                url="https://coast.example/news/9",
+                status=200,
+                reason="OK",
+                headers=[("Content-Type", "text/html; charset=utf-8")],
+                body=CAPTURED,
+                request_headers=[("User-Agent", "test")],
+            )
+        )
+    captured = make_record(9, site="coast", title="Pier reopens", text="The pier reopened.", source=dict(source))
+    write_records(root, [captured], run_id="run9", day="2026-02-03")
     proc = subprocess.Popen(
         [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0"],
         cwd=REPO,
@@ -194,7 +214,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.startswith("news-archive: serving 6 records of "), line + (
+        assert line.startswith("news-archive: serving 7 records of "), line + (
             proc.stderr.read() if proc.stderr else ""
         )
         url = line.split(" at ", 1)[1].split()[0]
@@ -262,3 +282,25 @@ def test_facet_link_narrows_and_the_url_can_be_shared(server: str, browser: DevT
     assert browser.js("location.search") == "?q=bridge&site=coast"
     assert "1 result for “bridge”" in browser.js("document.body.innerText")
     assert browser.js("document.querySelectorAll('.hit').length") == 1
+
+
+def test_the_captured_page_shows_in_a_sandbox_where_its_scripts_do_not_run(server: str, browser: DevTools) -> None:
+    browser.goto(server + "article?url=https://coast.example/news/9")
+    assert "View the page as captured" in browser.js("document.body.innerText")
+    browser.js("[...document.querySelectorAll('a')].find(a => a.textContent.includes('as captured')).click()")
+    browser.wait_load()
+    time.sleep(0.5)  # the frame's own load
+    assert browser.js("location.pathname").endswith("/captured")
+    assert browser.js("document.querySelector('iframe').getAttribute('sandbox')") == ""
+    assert browser.js("document.querySelector('iframe').contentDocument") is None  # another origin: opaque
+    assert browser.js("document.title") != "SCRIPT RAN"
+    # the sandboxed frame is an opaque origin, so chromium runs it out of process: a target of its own
+    frames = [t for t in browser.call("Target.getTargets")["targetInfos"] if "/capture/" in t["url"]]
+    assert len(frames) == 1, frames
+    session = browser.call("Target.attachToTarget", targetId=frames[0]["targetId"], flatten=True)["sessionId"]
+    page_session, browser.session = browser.session, session
+    try:
+        inside = browser.js("document.body.innerText")
+    finally:
+        browser.session = page_session
+    assert "Pier page as sent" in inside and "SCRIPT RAN" not in inside

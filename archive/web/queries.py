@@ -429,9 +429,7 @@ class Store:
                 con.execute(f"SELECT count(*) FROM r{n}.fts WHERE fts MATCH ?", (term.expression(),)).fetchone()[0]
                 for n in range(len(self.roots))
             )
-            if 2 * found >= total:
-                continue  # bm25 clamps the idf of a word in half the records or more to ~0: no weight
-            idf = math.log((total - found + 0.5) / (found + 0.5))
+            idf = max(1e-6, math.log((total - found + 0.5) / (found + 0.5)))  # bm25 clamps it the same way
             in_title = Term(term.text, "title", term.prefix).expression()
             for n, k_of in enumerate(self._k_of):
                 row = con.execute(f"SELECT group_concat(rowid) FROM r{n}.fts WHERE fts MATCH ?", (in_title,)).fetchone()
