@@ -4,6 +4,8 @@ two fixture sites on loopback. Without redis-server these tests skip with one li
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -16,8 +18,8 @@ import pytest
 from scrapy.settings import Settings
 
 from devtools.siteserver import Site, serve
-from scraper.fleet import FleetAddon
-from tests.support.crawl import Crawl, run_crawl, start_crawl, wait_for_records
+from scraper.fleet import FleetAddon, worker_name
+from tests.support.crawl import Crawl, archived_urls, run_crawl, start_crawl, wait_for_records
 from tests.support.paths import PYTHON, ROOT, SITES, subprocess_env
 from tests.support.redisserver import RedisServer, redis_server
 
@@ -140,6 +142,36 @@ def test_the_per_site_limits_hold_across_workers(tmp_path: Path, redis: RedisSer
         gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
         assert min(gaps) > 0.2, (site.url, min(gaps))  # DOWNLOAD_DELAY between starts, fleet-wide (some jitter)
     assert len(_archived(crawls, a, b)) == len(A_ARTICLES | B_ARTICLES)
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_nothing_is_archived_twice(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    with (
+        serve(SITES / "multi" / "a", host="127.0.0.2", latency=0.2) as a,
+        serve(SITES / "multi" / "b", host="127.0.0.3", latency=0.2) as b,
+    ):
+        args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "CONCURRENT_REQUESTS=2")
+        victim = start_crawl("news", args, tmp_path / "killed")
+        taken = f"news:taken:{worker_name().rsplit('-p', 1)[0]}-p{victim.pid}"
+        try:
+            deadline = time.monotonic() + 60
+            while not redis.client.hlen(taken) and victim.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert redis.client.hlen(taken), "the worker took no request"
+            os.killpg(victim.pid, signal.SIGKILL)  # the worker and its extraction processes, mid-request
+            victim.wait(10)
+        finally:
+            if victim.poll() is None:
+                os.killpg(victim.pid, signal.SIGKILL)
+        survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
+    assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
+    assert sum(c.stat("fleet/recovered") for c in survivors) >= 1  # its requests came back to the queue
+    records = archived_urls(tmp_path / "killed") + [r["url"] for c in survivors for r in c.records()]
+    paths = sorted(u.removeprefix(a.url.rstrip("/")).removeprefix(b.url.rstrip("/")) for u in records)
+    assert len(paths) == len(set(paths)), paths  # nothing twice
+    assert len(paths) == len(A_ARTICLES | B_ARTICLES)  # nothing lost
+    assert redis.client.keys("*") == [b"news:archived"]
 
 
 def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_exit(

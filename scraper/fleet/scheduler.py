@@ -1,9 +1,12 @@
 """The fleet's scheduler: scrapy-redis's, which keeps the queue and the fingerprints in Redis, plus what a fleet
 needs of a worker that Scrapy does not know about: it stays while another worker may still find pages, it
-leaves the queue to the others when it stops early, and it stops with one ERROR line when Redis goes away."""
+keeps the requests it has taken in Redis until they are done so that they outlive it (a worker killed with
+SIGKILL: another puts them back in the queue), and it stops with one ERROR line when Redis goes away."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -15,18 +18,21 @@ from twisted.internet.task import LoopingCall
 from scraper.fleet.shared import FINISH_REASON, Fleet
 
 HEARTBEAT_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class FleetScheduler(Scheduler):
-    """scrapy-redis's Scheduler with fleet membership, idle waiting and Redis loss handled.
+    """scrapy-redis's Scheduler with fleet membership, taken requests, idle waiting and Redis loss handled.
 
     A finished crawl's last worker flushes the queue and fingerprints (unless SCHEDULER_PERSIST) and the
-    fleet's run keys; a worker that stops for another reason (Ctrl-C, Redis gone) leaves them for the rest of
-    the fleet or for the next start, which resumes the crawl."""
+    fleet's run keys; a worker that stops for another reason (Ctrl-C, Redis gone) puts the requests it had
+    taken back and leaves the queue for the rest of the fleet or for the next start, which resumes the crawl."""
 
     crawler: Crawler
     fleet: Fleet
     _beat: LoopingCall
+    _taken: dict[str, Request]
+    _ids: itertools.count[int]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FleetScheduler:
@@ -35,6 +41,7 @@ class FleetScheduler(Scheduler):
         instance.crawler, instance.fleet = crawler, fleet
         instance.stats = None  # scrapy-redis passes `spider=` to the stats (deprecated): counted here instead
         instance._beat = LoopingCall(instance._heartbeat)
+        instance._taken, instance._ids = {}, itertools.count()
         crawler.signals.connect(instance._idle, signal=signals.spider_idle)
         return instance
 
@@ -42,13 +49,59 @@ class FleetScheduler(Scheduler):
         """Open scrapy-redis's queue and join the fleet."""
         result = self.fleet.call(lambda: super(FleetScheduler, self).open(spider), None)
         self.fleet.heartbeat(busy=True)
+        self._recover()  # a fleet restarted after its workers were killed: their requests go back first
         self._beat.start(HEARTBEAT_SECONDS, now=False)
         return result
 
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
+
+    # --- requests this worker has taken ------------------------------------------------------------------------
+    def _done(self) -> None:
+        """Forget, here and in Redis, the taken requests the engine has finished with (response handled, items
+        through the pipelines, or failed)."""
+        slot = getattr(self.crawler.engine, "_slot", None)  # the engine's requests in progress (Scrapy internal)
+        inprogress = getattr(slot, "inprogress", None)
+        if inprogress is None or not self._taken:
+            return
+        done = [key for key, request in self._taken.items() if request not in inprogress]
+        if done:
+            for key in done:
+                del self._taken[key]
+            self.fleet.call(lambda: self.fleet.server.hdel(self.fleet.taken_key, *done), 0)
+
+    def _take(self, request: Request) -> None:
+        """Keep `request` in Redis until it is done, so that it outlives this worker."""
+        key = str(next(self._ids))
+        self._taken[key] = request
+        encoded = self.queue._encode_request(request)
+        self.fleet.call(lambda: self.fleet.server.hset(self.fleet.taken_key, key, encoded), 0)
+
+    def _give_back(self) -> None:
+        """Put the requests this worker took and did not finish back in the queue (it is stopping early)."""
+        pending = list(self._taken.values())
+        self._taken.clear()
+        for request in pending:
+            self.fleet.call(lambda r=request: self.queue.push(r), None)  # type: ignore[misc]
+        self.fleet.call(lambda: self.fleet.server.delete(self.fleet.taken_key), 0)
+        if pending:
+            log.info("Put %d unfinished requests back in the fleet's queue", len(pending))
+            self._inc("fleet/given_back", len(pending))
+
+    def _recover(self) -> int:
+        """Put back in the queue the requests that workers which stopped answering had taken."""
+        recovered = self.fleet.call(lambda: self.fleet.recover(self.queue._decode_request, self.queue.push), 0)
+        if recovered:
+            self._inc("fleet/recovered", recovered)
+        return recovered
+
+    # --- heartbeat and idle ------------------------------------------------------------------------------------
     def _heartbeat(self) -> None:
         engine = self.crawler.engine
         if engine is None or engine.spider is None or self.fleet.lost:
             return
+        self._done()
         idle = engine.spider_is_idle()
         self.fleet.heartbeat(busy=not idle)
         slot = getattr(engine, "_slot", None)  # Scrapy polls an idle scheduler every 5 s only: ask for requests
@@ -56,36 +109,41 @@ class FleetScheduler(Scheduler):
             slot.nextcall.schedule()
 
     def _idle(self, spider: Spider) -> None:
-        """Stay while another worker has requests in hand: it may yet queue pages for this one."""
+        """Stay while another worker has requests in hand (it may yet queue pages for this one), or when the
+        requests of a worker that stopped answering were just put back."""
         if self.fleet.lost:
             raise CloseSpider(FINISH_REASON)
+        self._done()
         self.fleet.heartbeat(busy=False)
-        if self.fleet.others_busy():
+        if self._recover() or self.fleet.others_busy():
             raise DontCloseSpider
 
     def close(self, reason: str) -> None:
         """Leave the fleet; the last worker of a finished crawl cleans the run's keys."""
         if self._beat.running:
             self._beat.stop()
+        self._give_back()
         last = self.fleet.leave()
         if last and reason == "finished" and not self.persist:
             self.fleet.call(self.flush, None)
             self.fleet.clean()
 
+    # --- scrapy-redis's scheduler, guarded -------------------------------------------------------------------
     def enqueue_request(self, request: Request) -> bool:
         """Queue `request` in Redis unless the fleet has seen its fingerprint."""
         queued = bool(self.fleet.call(lambda: super(FleetScheduler, self).enqueue_request(request), False))
-        if queued and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("scheduler/enqueued/redis")
+        if queued:
+            self._inc("scheduler/enqueued/redis")
         return queued
 
     def next_request(self) -> Request | None:
-        """The fleet's next request, highest priority first."""
+        """The fleet's next request, highest priority first; kept in Redis as taken until it is done."""
+        self._done()
         request: Request | None = self.fleet.call(lambda: super(FleetScheduler, self).next_request(), None)
         if request is not None:
+            self._take(request)
             self.fleet.mark_busy()
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("scheduler/dequeued/redis")
+            self._inc("scheduler/dequeued/redis")
         return request
 
     def has_pending_requests(self) -> bool:

@@ -9,6 +9,8 @@ Keys (`news` is the spider's name):
 - `news:discovery:<site>`  the discovery lock: `SET NX PX` by the first worker to start the site in this run,
   held FLEET_DISCOVERY_LOCK_SECONDS; the last worker of a finished crawl deletes it.
 - `news:site:<host>:inflight`, `news:site:<host>:next`  politeness across the fleet (scraper/fleet/politeness.py).
+- `news:taken:<worker>`  hash: the requests a worker took from the queue and has not finished. When a worker
+  stops answering, the first other worker to notice renames its hash (atomic: one taker) and puts them back.
 - `news:archived` the archived article keys (`url:<url>`, `hash:<content hash>`): kept on purpose.
 """
 
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import redis
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.connection import get_redis_from_settings
@@ -59,6 +62,8 @@ class Fleet:
         self.workers_key, self.busy_key = f"{spider}:workers", f"{spider}:busy"
         self.archived_key, self.lock_prefix = f"{spider}:archived", f"{spider}:discovery:"
         self.site_prefix = f"{spider}:site:"  # per-site politeness keys (scraper/fleet/politeness.py)
+        self.taken_prefix = f"{spider}:taken:"
+        self.taken_key = self.taken_prefix + self.name
         self.ttl = max(2.0, settings.getfloat("FLEET_WORKER_TTL"))
         self.lock_ms = int(max(1.0, settings.getfloat("FLEET_DISCOVERY_LOCK_SECONDS")) * 1000)
         self.lost = False
@@ -149,19 +154,40 @@ class Fleet:
             pipe = self.server.pipeline()
             pipe.zrem(self.workers_key, self.name)
             pipe.zrem(self.busy_key, self.name)
-            pipe.zremrangebyscore(self.workers_key, "-inf", time.time())
-            pipe.zcard(self.workers_key)
+            pipe.zcount(self.workers_key, time.time(), "+inf")  # the dead stay listed until their requests are back
             return int(pipe.execute()[-1])
 
         return self.call(out, 1) == 0
 
+    def recover(self, decode: Callable[[bytes], Request], push: Callable[[Request], None]) -> int:
+        """Put back in the queue (`push`) the requests taken by workers whose heartbeat stopped; how many."""
+        now, count = time.time(), 0
+        for raw in self.server.zrangebyscore(self.workers_key, "-inf", now):
+            dead = raw.decode() if isinstance(raw, bytes) else str(raw)
+            mine = f"{self.taken_prefix}{dead}:recovering:{self.name}"
+            try:
+                self.server.rename(self.taken_prefix + dead, mine)  # only one worker can take them over
+            except redis.exceptions.ResponseError:  # nothing taken, or another worker got there first
+                pass
+            else:
+                requests = [decode(value) for value in self.server.hgetall(mine).values() if isinstance(value, bytes)]
+                for request in requests:
+                    push(request)
+                self.server.delete(mine)
+                count += len(requests)
+                log.warning(
+                    "Worker %s stopped answering: %d requests it had taken are back in the queue", dead, len(requests)
+                )
+            self.server.zrem(self.workers_key, dead)
+            self.server.zrem(self.busy_key, dead)
+        return count
+
     def clean(self) -> None:
-        """The fleet's run is over: drop what it kept for the run (worker lists, discovery locks)."""
+        """The fleet's run is over: drop what it kept for the run (worker lists, locks, politeness, taken)."""
 
         def drop() -> None:
-            keys = [
-                k for prefix in (self.lock_prefix, self.site_prefix) for k in self.server.scan_iter(f"{prefix}*", 1000)
-            ]
+            prefixes = (self.lock_prefix, self.site_prefix, self.taken_prefix)
+            keys = [k for prefix in prefixes for k in self.server.scan_iter(f"{prefix}*", 1000)]
             self.server.delete(self.workers_key, self.busy_key, *keys)
 
         self.call(drop, None)

@@ -5,8 +5,16 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+class Base:
+    def _encode_request(self, request: Request) -> bytes: ...
+    def _decode_request(self, encoded_request: bytes) -> Request: ...
+    def push(self, request: Request) -> None: ...
+    def pop(self, timeout: int = 0) -> Request | None: ...
+    def __len__(self) -> int: ...
+
 class Scheduler:
     server: redis.Redis
+    queue: Base
     persist: bool
     stats: StatsCollector | None
     spider: Spider
