@@ -102,7 +102,12 @@ def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     write_records(
         root,
-        [make_record(9, site="gazette", title="Old gazette story", text="Last words.")],
+        [
+            make_record(9, site="gazette", title="Old gazette story", text="Last words."),
+            make_record(
+                10, site="gazette", title="Keeper", text="filler " * 500 + "the lighthouse keeper retired" + " end" * 60
+            ),
+        ],
         run_id="r0",
         day="2026-01-20",
     )
@@ -161,12 +166,17 @@ def test_search_ranks_title_matches_first_and_marks_the_words_escaped(client: Te
     assert titles[-1] == "Council budget"  # in the text only, though three times: below the title matches
     assert "<mark>bridge</mark>" in page.text
     assert 'for="q"' in page.text and 'id="q"' in page.text  # the query box has a label
+    deep = client.get("/api/search", params={"q": "lighthouse"}).json()["results"][0]["snippet"]
+    assert deep.startswith("…filler") and "the lighthouse keeper retired" in deep and deep.endswith("…")
+    assert len(deep) < 260  # a window around the word, not the text
+    assert "<mark>lighthouse</mark>" in client.get("/", params={"q": "lighthouse"}).text
+    assert "<mark>東京</mark>都" in client.get("/", params={"q": "東京"}).text  # CJK: marked by its bigrams
 
 
 def test_facets_count_the_whole_result_set_and_narrow_it(client: TestClient) -> None:
     data = client.get("/api/facets").json()
     sites = {f["value"]: f["count"] for f in data["facets"]["site"]}
-    assert sites == {"valley": 47, "harbour": 5, "gazette": 1}  # a URL counts once, whatever its revisions
+    assert sites == {"valley": 47, "harbour": 5, "gazette": 2}  # a URL counts once, whatever its revisions
     assert {"value": "Reuters", "count": 1} in data["facets"]["person"]
     assert {"value": "de", "count": 1} in data["facets"]["language"]
     assert {d["day"] for d in data["histogram"]} >= {"2026-02-01", "2026-02-02"}
@@ -387,7 +397,7 @@ def test_serve_command_prints_one_line_with_its_url_and_serves(archive_root: Pat
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert re.fullmatch(
-            r"news-archive: serving 54 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
+            r"news-archive: serving 55 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
         )
         page = httpx.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
         assert page.status_code == 200 and "<mark>bridge</mark>" in page.text
