@@ -96,6 +96,7 @@ def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 crawled_at="2026-02-02T10:00:00+00:00",
                 published_at="2026-02-02T09:00:00+01:00",
             ),
+            {**make_record(8, site="harbour"), "authors": "<b>not a list</b>", "text": 12345, "title": ["odd"]},
         ],
         run_id="r2",
         day="2026-02-02",
@@ -176,7 +177,7 @@ def test_search_ranks_title_matches_first_and_marks_the_words_escaped(client: Te
 def test_facets_count_the_whole_result_set_and_narrow_it(client: TestClient) -> None:
     data = client.get("/api/facets").json()
     sites = {f["value"]: f["count"] for f in data["facets"]["site"]}
-    assert sites == {"valley": 47, "harbour": 5, "gazette": 2}  # a URL counts once, whatever its revisions
+    assert sites == {"valley": 47, "harbour": 6, "gazette": 2}  # a URL counts once, whatever its revisions
     assert {"value": "Reuters", "count": 1} in data["facets"]["person"]
     assert {"value": "de", "count": 1} in data["facets"]["language"]
     assert {d["day"] for d in data["histogram"]} >= {"2026-02-01", "2026-02-02"}
@@ -245,6 +246,8 @@ def test_hostile_record_is_rendered_escaped(client: TestClient) -> None:
     assert "مرحبا بالعالم" in html and "東京都の新しい橋" in html
     assert "\u2028" in html or "&#8232;" in html  # kept as text, not turned into markup
     assert 'href="javascript:' not in html  # a non-http canonical URL is shown, never linked
+    odd = client.get(f"/article/{_key_of(client, 'https://harbour.example/news/8')}")
+    assert odd.status_code == 200 and "&lt;b&gt;not a list&lt;/b&gt;" in odd.text and "<b>not" not in odd.text
     results = client.get("/", params={"q": "quay"}).text
     assert "<script" not in results and "<img src=x" not in results and "<i>Eve" not in results
     assert "&lt;script&gt;" in results
@@ -397,7 +400,7 @@ def test_serve_command_prints_one_line_with_its_url_and_serves(archive_root: Pat
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert re.fullmatch(
-            r"news-archive: serving 55 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
+            r"news-archive: serving 56 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
         )
         page = httpx.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
         assert page.status_code == 200 and "<mark>bridge</mark>" in page.text

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..stats import Stats, render_svg
 from ..warc import WarcError, decoded_body
-from .queries import PER_PAGE, BadRequest, Filters, Results, Store, highlight, parse_filters, word_diff
+from .queries import PER_PAGE, BadRequest, Filters, Results, Store, highlight, parse_filters, string_list, word_diff
 
 HERE = Path(__file__).parent
 log = logging.getLogger("archive.web")
@@ -152,7 +152,16 @@ def create_app(
             if older is None:
                 raise HTTPException(404, "There is no such revision to compare with.")
             diff = (older, word_diff(str(older.record.get("text") or ""), str(article.record.get("text") or "")))
-        return _page(request, "article.html", a=article, r=article.record, diff=diff)
+        rec = article.record
+        return _page(
+            request,
+            "article.html",
+            a=article,
+            r=rec,
+            diff=diff,
+            credits=string_list(rec.get("authors")) + string_list(rec.get("organizations")),
+            paragraphs=rec["text"].split("\n\n") if isinstance(rec.get("text"), str) else [],
+        )
 
     def article_by_url(request: Request) -> Response:
         url = request.query_params.get("url", "")

@@ -298,7 +298,7 @@ class Store:
         return loaded
 
     def _insert(self, n: int, doc_id: int, df: files.DataFile, offset: int, in_gz: bool, rec: dict[str, Any]) -> None:
-        authors, orgs = _strings(rec.get("authors")), _strings(rec.get("organizations"))
+        authors, orgs = string_list(rec.get("authors")), string_list(rec.get("organizations"))
         text = _str(rec.get("text")) or ""
         published, crawled = _str(rec.get("published_at")), _str(rec.get("crawled_at"))
         day = next((d[:10] for d in (published, crawled) if d and _DAY.match(d[:10])), df.day)
@@ -717,5 +717,6 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _strings(value: object) -> list[str]:
+def string_list(value: object) -> list[str]:
+    """The strings of a list field (authors, tags...); [] for anything that is not a list."""
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
