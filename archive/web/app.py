@@ -34,12 +34,18 @@ PAGE_CSP = (
 #: A captured page: its own unique origin, no scripts, no fetches of any kind, framed by us only.
 CAPTURE_CSP = "sandbox; default-src 'none'; frame-ancestors 'self'"
 FEED_SIZE = 20
-_env = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+
+def _environment(roots: Sequence[Path]) -> Environment:
+    """The templates of one app: autoescaped (HTML and XML alike), with the helpers they call."""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(link=_link, highlight=highlight, roots=[str(r) for r in roots])
+    return env
 
 
 class SecurityHeaders:
@@ -71,7 +77,8 @@ class SecurityHeaders:
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    html = _env.get_template(template).render(request=request, **context)
+    env: Environment = request.app.state.templates
+    html = env.get_template(template).render(request=request, **context)
     return Response(html, status_code=status, media_type="text/html")
 
 
@@ -120,7 +127,6 @@ def create_app(
     loopback server through DNS rebinding; None serves any.
     """
     db = store if store is not None else Store(roots)
-    _env.globals.update(link=_link, highlight=highlight, roots=[str(r) for r in db.roots])
 
     def search_page(request: Request) -> Response:
         filters = parse_filters(request.query_params)
@@ -232,7 +238,7 @@ def create_app(
         results = db.search(
             Filters(**{**filters.__dict__, "sort": "newest", "page": 1}), facets=False, per_page=FEED_SIZE
         )
-        xml = _env.get_template("feed.xml").render(
+        xml = app.state.templates.get_template("feed.xml").render(
             request=request, results=results, f=filters, updated=datetime.now(UTC).isoformat(timespec="seconds")
         )
         return Response(xml, media_type="application/atom+xml; charset=utf-8")
@@ -274,6 +280,7 @@ def create_app(
     if allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.state.store = db
+    app.state.templates = _environment(db.roots)
     return app
 
 
