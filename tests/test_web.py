@@ -324,6 +324,7 @@ def test_api_shapes(client: TestClient) -> None:
 def test_runs_page_counts_archived_dropped_failed_and_silent_sites(client: TestClient) -> None:
     runs = {r["name"]: r for r in client.get("/api/runs").json()["runs"]}
     assert runs["news-r1"]["archived"] == 49
+    assert (runs["news-r1"]["spider"], runs["news-r1"]["run_id"]) == ("news", "r1")  # the file's, not "run1" inside
     assert runs["news-r1"]["captured"] is None  # no WARC file for that run
     assert runs["news-r3"]["archived"] == 2
     assert (

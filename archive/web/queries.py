@@ -42,7 +42,6 @@ MAX_ROOTS = 8  # SQLite attaches at most 10 databases
 MAX_DIFF_WORDS = 50_000
 _KEY = re.compile(r"([0-9]{1,2})-([0-9]{1,15})")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_RUN_NAME = re.compile(r"(.+)-([0-9]{8}T[0-9]{6}Z-[0-9a-f]+|[^-]+)$")
 FACETS = ("site", "day", "language", "section", "person")
 
 _SCHEMA = """
@@ -646,10 +645,9 @@ class Store:
             name = rel.split("/", 1)[1].removesuffix(".jsonl")
             run = runs.get((root, name))
             if run is None:
-                m = _RUN_NAME.match(name)
-                run = runs[(root, name)] = Run(
-                    name, spider or (m and m.group(1)), run_id or (m and m.group(2)), 0, 0, first, last, []
-                )
+                if f"{spider}-{run_id}" != name:  # the file name says which run wrote it; its records may not
+                    spider, _, run_id = name.partition("-")
+                run = runs[(root, name)] = Run(name, spider, run_id, 0, 0, first, last, [])
             run.archived += count
             run.sites = max(run.sites, sites)
             run.first = min(filter(None, (run.first, first)), default=None)
