@@ -444,3 +444,17 @@ def test_a_server_error_is_the_friendly_page_without_a_traceback(archive_root: P
         "error": "Something went wrong on our side; the server log says what.",
         "status": 500,
     }
+
+
+def test_several_roots_are_searched_as_one(archive_root: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    write_records(other, [make_record(1, site="island", title="Island bridge", text="A rope bridge.")], run_id="x")
+    with TestClient(create_app([archive_root, other]), raise_server_exceptions=False) as c:
+        found = c.get("/api/search", params={"q": "bridge"}).json()["results"]
+        island = [r for r in found if r["site"] == "island"]
+        assert len(island) == 1 and island[0]["id"].startswith("1-")
+        assert {r["id"][:2] for r in found} == {"0-", "1-"}
+        page = c.get(island[0]["article"])
+        assert page.status_code == 200 and "A rope bridge." in page.text and str(other) in page.text
+        assert c.get("/article/2-1").status_code == 404  # no third root
