@@ -265,10 +265,12 @@ def default_workers() -> int:
 
 @dataclass
 class Summary:
-    """What reextract or import-warc did: pages read, extracted, written, and every page not written, by reason."""
+    """What reextract or import-warc did: records or responses read, pages extracted, records written, and every
+    page not written, by reason."""
 
     command: str
     run_id: str
+    reading: str  # what is read: "records" (reextract), "responses" (import-warc)
     read: int = 0
     extracted: int = 0
     written: int = 0
@@ -297,7 +299,7 @@ class Summary:
         why = ", ".join(f"{k} {n:,}" for k, n in sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0])) if n)
         files = f"{self.files:,} files" + (f" ({len(self.unreadable):,} unreadable), " if self.unreadable else ", ")
         parts = [
-            f"{self.command}: {files if self.files else ''}{self.read:,} pages read",
+            f"{self.command}: {files if self.files else ''}{self.read:,} {self.reading} read",
             f"{self.extracted:,} extracted",
             f"{self.written:,} records written" + (f" (run {self.run_id})" if self.written else ""),
             f"{sum(self.reasons.values()):,} not written" + (f" ({why})" if why else ""),
@@ -375,7 +377,7 @@ def reextract(
     """Extract every URL's latest stored response again; write a record (spider ``reextract``) where it changed."""
     extractor = extractor or load_extractor()
     archive = Archive(root)
-    summary = Summary("reextract", new_run_id(), progress=progress)
+    summary = Summary("reextract", new_run_id(), "records", progress=progress)
     records = archive.records(since, until, site=site, latest=True)
     pool: ExtractorPool[dict[str, Any]] = ExtractorPool(extractor, default_workers() if workers is None else workers)
     with ArchiveWriter(archive.root, REEXTRACT_SPIDER, summary.run_id) as writer:
@@ -502,7 +504,7 @@ def import_warc(
     extractor = extractor or load_extractor()
     Path(root).mkdir(parents=True, exist_ok=True)
     archive = Archive(root)
-    summary = Summary("import-warc", new_run_id(), progress=progress)
+    summary = Summary("import-warc", new_run_id(), "responses", progress=progress)
     held, this_run = Held.of(archive), Held()  # what the archive holds; the captures this run has seen
     pool: ExtractorPool[_Found] = ExtractorPool(extractor, default_workers() if workers is None else workers)
     with (

@@ -206,4 +206,4 @@ def test_pages_that_no_longer_extract_or_cannot_be_read_are_counted_and_keep_the
     assert listing in err and plain in err
 
     code, out, _ = archive_cli(capsys, "reextract", "--root", str(root), "--site", "elsewhere.test")
-    assert code == 0 and "0 pages read" in out
+    assert code == 0 and "0 records read" in out
