@@ -458,3 +458,20 @@ def test_several_roots_are_searched_as_one(archive_root: Path, tmp_path: Path) -
         page = c.get(island[0]["article"])
         assert page.status_code == 200 and "A rope bridge." in page.text and str(other) in page.text
         assert c.get("/article/2-1").status_code == 404  # no third root
+
+
+def test_records_the_index_holds_but_the_files_lost_are_counted_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from archive import Index
+    from archive.web.queries import Store
+
+    path = write_records(tmp_path, [make_record(i) for i in range(10)])
+    with Index(tmp_path) as idx:
+        idx.update()
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:6]))  # four records gone since indexing
+    store = Store([tmp_path], update=False)
+    assert store.records == 6
+    assert "4 indexed record(s) could not be read back" in caplog.text
+    store.close()

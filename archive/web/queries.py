@@ -231,9 +231,12 @@ def highlight(snippet: str, terms: Sequence[str]) -> list[tuple[bool, str]]:
 
 
 class Store:
-    """The read-only archive(s) behind the web app. Thread-safe: queries run one at a time."""
+    """The read-only archive(s) behind the web app. Thread-safe: queries run one at a time.
 
-    def __init__(self, roots: Sequence[str | Path], *, update: bool = True, progress: bool = True) -> None:
+    ``update=False`` serves each index as it is instead of bringing it up to date first.
+    """
+
+    def __init__(self, roots: Sequence[str | Path], *, update: bool = True) -> None:
         if not roots:
             raise ValueError("no archive root given")
         if len(roots) > MAX_ROOTS:
@@ -294,6 +297,13 @@ class Store:
                     offset += len(line)
                 bar.update(loaded, str(root))
         con.execute("COMMIT")
+        indexed = con.execute(f"SELECT count(*) FROM r{n}.docs").fetchone()[0]
+        if loaded < indexed:
+            log.warning(
+                "%s: %d indexed record(s) could not be read back (their file changed or went away): not served",
+                root,
+                indexed - loaded,
+            )
         return loaded
 
     def _insert(self, n: int, doc_id: int, df: files.DataFile, offset: int, in_gz: bool, rec: dict[str, Any]) -> None:
