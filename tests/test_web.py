@@ -358,6 +358,8 @@ def test_errors_are_one_friendly_page_without_tracebacks(client: TestClient) -> 
     assert missing.status_code == 404 and "Not found" in missing.text and "Traceback" not in missing.text
     bad = client.get("/", params={"q": "nosuchfield:word"})
     assert bad.status_code == 400 and "nosuchfield" in bad.text
+    empty = client.get("/", params={"q": " !!! "})
+    assert empty.status_code == 400 and "nothing to search for in &#39;!!!&#39;" in empty.text
     assert client.post("/").status_code == 405
 
 

@@ -107,9 +107,11 @@ def parse_filters(params: Any) -> Filters:
     if sort not in ("relevance", "newest"):
         raise BadRequest("sort must be relevance or newest")
     try:
-        parse_query(q)
+        terms = parse_query(q)
     except QueryError as exc:
         raise BadRequest(str(exc)) from None
+    if q.strip() and not terms:
+        raise BadRequest(f"nothing to search for in {q.strip()!r}: give one or more words")
     return Filters(
         q.strip(), text("site"), day, text("language"), text("section"), text("person"), int(page_text), sort
     )
