@@ -203,7 +203,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             )
         )
     captured = make_record(9, site="coast", title="Pier reopens", text="The pier reopened.", source=dict(source))
-    write_records(root, [captured], run_id="run9", day="2026-02-03")
+    hostile = make_record(
+        10,
+        site="coast",
+        title="<script>document.title='pwned'</script><b>Quay</b>",
+        text="x" * 5000 + "\n\nمرحبا \u202eevil\u202c 東京都 line\u2028break <img src=x onerror=alert(1)>",
+    )
+    write_records(root, [captured, hostile], run_id="run9", day="2026-02-03")
     proc = subprocess.Popen(
         [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0"],
         cwd=REPO,
@@ -214,7 +220,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.startswith("news-archive: serving 7 records of "), line + (
+        assert line.startswith("news-archive: serving 8 records of "), line + (
             proc.stderr.read() if proc.stderr else ""
         )
         url = line.split(" at ", 1)[1].split()[0]
@@ -304,3 +310,14 @@ def test_the_captured_page_shows_in_a_sandbox_where_its_scripts_do_not_run(serve
     finally:
         browser.session = page_session
     assert "Pier page as sent" in inside and "SCRIPT RAN" not in inside
+
+
+def test_a_hostile_record_reads_as_text_and_fits_the_window(server: str, browser: DevTools) -> None:
+    browser.goto(server + "article?url=https://coast.example/news/10")
+    assert browser.js("document.title").startswith("<script>document.title='pwned'</script><b>Quay</b>")
+    assert (
+        browser.js("document.querySelector('h1').textContent") == "<script>document.title='pwned'</script><b>Quay</b>"
+    )
+    assert browser.js("document.querySelectorAll('main script, main img, main b').length") == 0
+    assert "東京都" in browser.js("document.body.innerText")
+    assert browser.js("document.documentElement.scrollWidth <= window.innerWidth")  # the 5,000-x line wraps
