@@ -1,9 +1,10 @@
 """Benchmark news-archive import-warc and reextract: pages/s and peak memory on a generated WARC file.
 
-    python bench/warc.py [--pages 10000] [--workers 0 2] [--keep DIR]
+    python bench/warc.py [--pages 10000] [--workers 0 2] [--keep DIR] [--dragnet ../shared/corpus/dragnet]
 
 Generates a site with devtools/sitegen.py (article pages of 5-12 paragraphs, JSON-LD, a byline, share bar and
-comment form), writes every page as a response record of one WARC file (gzip per record, through
+comment form), or takes the real pages of the dragnet corpus (`--dragnet`: 1,381 news and blog pages of 2012,
+read in place), writes every page as a response record of one WARC file (gzip per record, through
 archive.warc.WarcWriter), then runs the installed `news-archive` as a user would:
 
 - import-warc of the file into an empty archive, once per --workers value (0: extraction in the command's own
@@ -20,12 +21,15 @@ average is printed: other work on the machine lowers pages/s, not pages per CPU-
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,20 +51,32 @@ MAXRSS = (
 )
 
 
-def make_warc(folder: Path, pages: int) -> Path:
-    """A WARC file of `pages` sitegen article responses and their requests (gzip per record)."""
+def sitegen_pages(folder: Path, pages: int) -> Iterator[tuple[str, bytes]]:
+    """(URL, body) of `pages` generated article pages."""
     site = folder / "site"
-    paths = generate(site, pages)
+    for path in generate(site, pages):
+        yield BASE + path, (site / path.strip("/") / "index.html").read_bytes().replace(b"__BASE__", BASE.encode())
+    shutil.rmtree(site)
+
+
+def dragnet_pages(corpus: Path, pages: int) -> Iterator[tuple[str, bytes]]:
+    """(URL, body) of up to `pages` real news and blog pages of the dragnet corpus (read in place, never copied)."""
+    truth = json.loads((corpus / "ground-truth.json").read_text("utf-8"))
+    for page_id, case in list(truth.items())[:pages]:
+        yield case["url"], gzip.decompress((corpus / "html" / f"{page_id}.html.gz").read_bytes())
+
+
+def make_warc(folder: Path, pages: Iterable[tuple[str, bytes]]) -> tuple[Path, int]:
+    """A WARC file of the pages' responses and their requests (gzip per record); how many pages it holds."""
+    count = 0
     with WarcWriter(folder / "warcroot", "bench", "20260101T000000Z-000000", fsync_every=0) as writer:
-        for path in paths:
-            body = (site / path.strip("/") / "index.html").read_bytes().replace(b"__BASE__", BASE.encode())
+        for url, body in pages:
             headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
             request = [("User-Agent", "news-archiver bench"), ("Accept", "text/html")]
-            writer.write_response(Capture(BASE + path, 200, "OK", headers, body, request_headers=request))
+            writer.write_response(Capture(url, 200, "OK", headers, body, request_headers=request))
+            count += 1
         assert writer.path is not None
-        warc = writer.path
-    shutil.rmtree(site)
-    return warc
+        return writer.path, count
 
 
 def run(label: str, args: list[str], pages: int) -> dict[str, float | str]:
@@ -91,12 +107,19 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10_000, help="records in the generated WARC (default 10000)")
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="--workers values to run (0 2)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--dragnet",
+        type=Path,
+        metavar="DIR",
+        help="real pages instead: ../shared/corpus/dragnet (up to --pages of them)",
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-warc-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.monotonic()
-        warc = make_warc(folder, args.pages)
+        source = dragnet_pages(args.dragnet, args.pages) if args.dragnet else sitegen_pages(folder, args.pages)
+        warc, args.pages = make_warc(folder, source)
         size = warc.stat().st_size
         print(
             f"WARC: {args.pages:,} response and request records, {size / 1e6:.1f} MB, "
