@@ -112,6 +112,7 @@ def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run
     assert max(_article_requests(a, b).values()) == 1, _article_requests(a, b)  # no article page fetched twice
     assert sum(c.stat("fleet/discovery_elsewhere") for c in first) == 2 * (len(first) - 1)  # 2 sites, 1 worker each
     assert sum(c.stat("scheduler/dequeued/redis") > 0 for c in first) >= 2, [c.stats for c in first]  # shared work
+    assert not sum(c.stat("fleet/given_back") for c in first)  # a finished worker puts nothing back for the others
     run_ids = {r["run_id"] for c in first for r in c.records()}
     assert all("-p" in run_id for run_id in run_ids)  # the run id names host and process
     # A finished crawl leaves Redis clean, but for the archived keys, kept on purpose.

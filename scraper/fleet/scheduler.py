@@ -79,7 +79,8 @@ class FleetScheduler(Scheduler):
         self.fleet.call(lambda: self.fleet.server.hset(self.fleet.taken_key, key, encoded), 0)
 
     def _give_back(self) -> None:
-        """Put the requests this worker took and did not finish back in the queue (it is stopping early)."""
+        """Put the requests this worker took and did not finish back in the queue (a worker closing with requests
+        the engine never finished: none, as Scrapy drains them before it closes the scheduler)."""
         pending = list(self._taken.values())
         self._taken.clear()
         for request in pending:
@@ -122,6 +123,7 @@ class FleetScheduler(Scheduler):
         """Leave the fleet; the last worker of a finished crawl cleans the run's keys."""
         if self._beat.running:
             self._beat.stop()
+        self._done()  # the engine has drained its requests in progress by now: normally all are done
         self._give_back()
         last = self.fleet.leave()
         if last and reason == "finished" and not self.persist:
