@@ -8,6 +8,7 @@ from scrapy.exceptions import NotConfigured
 
 from scraper.items import Article, Page
 from scraper.middlewares.capture import CrawlCapture, metadata
+from scraper.patterns import pattern_list
 
 
 class CapturePipeline:
@@ -17,6 +18,8 @@ class CapturePipeline:
         if not crawler.settings.getbool("ARCHIVE_WARC"):
             raise NotConfigured
         self.capture = CrawlCapture.of(crawler)
+        # the operator's patterns, which BoilerplatePipeline applies to every page before the site's own
+        self.extra_patterns = tuple(pattern_list(crawler.settings, "BOILERPLATE_EXTRA_PATTERNS"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CapturePipeline:
@@ -27,7 +30,9 @@ class CapturePipeline:
         """A Page with a capture: written, `source` set (None when the WARC cannot be written); the rest as is."""
         if isinstance(item, Page) and item.capture is not None:
             capture, item.capture = item.capture, None
-            fields = metadata(item.site, "navigation" if item.navigation else "article", item.hints, item.site_patterns)
+            kind = "navigation" if item.navigation else "article"
+            # every explicit boilerplate pattern this page gets, so that reextract strips what the crawl stripped
+            fields = metadata(item.site, kind, item.hints, self.extra_patterns + item.site_patterns)
             if item.navigation:
                 fields["navigation"] = item.navigation
             item.source = await self.capture.write(capture, fields)

@@ -207,3 +207,21 @@ def test_pages_that_no_longer_extract_or_cannot_be_read_are_counted_and_keep_the
 
     code, out, _ = archive_cli(capsys, "reextract", "--root", str(root), "--site", "elsewhere.test")
     assert code == 0 and "0 records read" in out
+
+
+def test_reextract_strips_what_the_crawl_stripped_with_the_operators_extra_patterns(tmp_path: Path) -> None:
+    """A crawl run with BOILERPLATE_EXTRA_PATTERNS stores them in the capture's metadata record, so reextract
+    strips the same lines and finds nothing changed (it would otherwise write every such page again)."""
+    extra = "The trust plans to open the ground floor next summer.*"
+    with serve(SITES / "multi" / "a") as site:
+        result = run_crawl(
+            "news",
+            ["-a", f"site={site.url}", "-s", f"BOILERPLATE_EXTRA_PATTERNS={json.dumps([extra])}"],
+            tmp_path / "data",
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (museum,) = [r for r in result.records() if r["url"].endswith("/customs-house-museum/")]
+    assert "The trust plans" not in museum["text"] and "customs house" in museum["text"].lower()
+    done = news_archive("reextract", "--root", str(result.archive))
+    assert done.returncode == 0, done.stderr
+    assert summary_counts(done.stdout) == (0, {"unchanged": len(result.records())})

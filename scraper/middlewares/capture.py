@@ -89,7 +89,7 @@ def metadata(
         "site": site,
         "kind": kind,
         "hints": json.loads(json.dumps(dict(hints), default=str)),
-        "site_patterns": list(site_patterns),
+        "site_patterns": list(site_patterns),  # every explicit pattern: BOILERPLATE_EXTRA_PATTERNS, then the site's
     }
 
 
