@@ -175,6 +175,24 @@ def test_a_worker_killed_mid_run_loses_nothing_and_nothing_is_archived_twice(
     assert redis.client.keys("*") == [b"news:archived"]
 
 
+def test_a_site_where_the_whole_fleet_found_no_article_is_unhealthy_and_no_other_is(
+    tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    empty = tmp_path / "empty-site"
+    empty.mkdir()
+    (empty / "index.html").write_text("<html><body><p>Nothing here yet.</p></body></html>", encoding="utf-8")
+    with serve(empty, host="127.0.0.4") as c:
+        config = _config(tmp_path, a, b)
+        config.write_text(config.read_text() + f'\n[[site]]\nid = "empty"\nstart_urls = ["{c.url}"]\n')
+        args = _fleet_args(config, redis, "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS=2")
+        crawls = _run_fleet(tmp_path, "health", args, redis, workers=2)
+    verdicts = [c.stats.get("summary/unhealthy_sites") for c in crawls]
+    assert ["empty"] in verdicts, verdicts  # the worker that saw the empty site reports it (exit 3)
+    assert all(v in ([], ["empty"]) for v in verdicts), verdicts  # a site others archived is no worker's problem
+    assert all(c.returncode == (3 if v else 0) for c, v in zip(crawls, verdicts, strict=True))
+
+
 def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_exit(
     tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
 ) -> None:

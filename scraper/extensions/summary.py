@@ -12,7 +12,6 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from scraper.fleet import fleet_url
 from scraper.items import Page, PageDropped
 from scraper.record import Record
 
@@ -50,18 +49,22 @@ def site_line(site: str, c: dict[str, int]) -> str:
     return line
 
 
-def site_problem(c: dict[str, int], alone: bool = True) -> str | None:
-    """Why a site's run is unhealthy (no article found at all, or mostly errors), else None. A worker of a fleet
-    (`alone` False) may have left a site's articles to the others: finding none is no problem of the site."""
-    failed, _ = _by_prefix(c, "failed/")
-    found = (
+def articles_found(c: dict[str, int]) -> int:
+    """The articles a site's counters show found: archived now or before, found again, or refused by the archive."""
+    return (
         c.get("archived", 0)
         + c.get("already_archived", 0)
         + _by_prefix(c, "dropped/duplicate")[0]
         + c.get("dropped/unchanged", 0)  # fetched again after a lastmod, same text
         + c.get("dropped/archive_error", 0)
     )  # found, but the archive could not take it: not the site's fault
-    if found == 0 and alone:
+
+
+def site_problem(c: dict[str, int]) -> str | None:
+    """Why a site's run is unhealthy (no article found at all, or mostly errors), else None. In a fleet
+    (REDIS_URL) `fleet_found` is what all its workers found: another worker may have fetched the articles."""
+    failed, _ = _by_prefix(c, "failed/")
+    if articles_found(c) + c.get("fleet_found", 0) == 0:
         return "no article found (nothing archived now or before)"
     if failed > c.get("responses", 0):
         return f"mostly errors ({failed} failed requests, {c.get('responses', 0)} responses)"
@@ -71,15 +74,14 @@ def site_problem(c: dict[str, int], alone: bool = True) -> str | None:
 class RunSummary:
     """Counts per site, logs the summary at the end, and marks unhealthy sites for the exit status."""
 
-    def __init__(self, stats: StatsCollector, alone: bool = True) -> None:
+    def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.alone = alone
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         if crawler.stats is None:
             raise NotConfigured("no stats collector")
-        ext = cls(crawler.stats, alone=not fleet_url(crawler.settings))
+        ext = cls(crawler.stats)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
@@ -108,7 +110,7 @@ class RunSummary:
         sites = per_site(stats)
         unhealthy = []
         for site, counters in sorted(sites.items()):
-            problem = site_problem(counters, self.alone)
+            problem = site_problem(counters)
             if problem:
                 unhealthy.append(site)
                 log.error("%s -- %s", site_line(site, counters), problem)

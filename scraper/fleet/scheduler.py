@@ -15,6 +15,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
+from scraper.extensions.summary import articles_found, per_site
 from scraper.fleet.shared import FINISH_REASON, Fleet
 
 HEARTBEAT_SECONDS = 1.0
@@ -97,6 +98,22 @@ class FleetScheduler(Scheduler):
             self._inc("fleet/recovered", recovered)
         return recovered
 
+    # --- site health ---------------------------------------------------------------------------------------------
+    def _publish_found(self) -> None:
+        """Tell the fleet how many articles this worker found per site (before it says whether it is busy)."""
+        if self.crawler.stats is not None:
+            sites = per_site(self.crawler.stats.get_stats())
+            self.fleet.publish_found({site: articles_found(counters) for site, counters in sites.items()})
+
+    def _note_fleet_found(self) -> None:
+        """`site/<id>/fleet_found` for this worker's sites: what the whole fleet found (the run summary's
+        health verdict uses it)."""
+        if self.crawler.stats is None:
+            return
+        totals = self.fleet.fleet_found()
+        for site in per_site(self.crawler.stats.get_stats()):
+            self.crawler.stats.set_value(f"site/{site}/fleet_found", totals.get(site, 0))
+
     # --- heartbeat and idle ------------------------------------------------------------------------------------
     def _heartbeat(self) -> None:
         engine = self.crawler.engine
@@ -104,6 +121,7 @@ class FleetScheduler(Scheduler):
             return
         self._done()
         idle = engine.spider_is_idle()
+        self._publish_found()
         self.fleet.heartbeat(busy=not idle)
         slot = getattr(engine, "_slot", None)  # Scrapy polls an idle scheduler every 5 s only: ask for requests
         if slot is not None and not engine.needs_backout() and self.has_pending_requests():
@@ -115,6 +133,7 @@ class FleetScheduler(Scheduler):
         if self.fleet.lost:
             raise CloseSpider(FINISH_REASON)
         self._done()
+        self._publish_found()
         self.fleet.heartbeat(busy=False)
         if self._recover() or self.fleet.others_busy():
             raise DontCloseSpider
@@ -125,6 +144,8 @@ class FleetScheduler(Scheduler):
             self._beat.stop()
         self._done()  # the engine has drained its requests in progress by now: normally all are done
         self._give_back()
+        self._publish_found()
+        self._note_fleet_found()
         last = self.fleet.leave()
         if last and reason == "finished" and not self.persist:
             self.fleet.call(self.flush, None)

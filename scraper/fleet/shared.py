@@ -11,6 +11,7 @@ Keys (`news` is the spider's name):
 - `news:site:<host>:inflight`, `news:site:<host>:next`  politeness across the fleet (scraper/fleet/politeness.py).
 - `news:taken:<worker>`  hash: the requests a worker took from the queue and has not finished. When a worker
   stops answering, the first other worker to notice renames its hash (atomic: one taker) and puts them back.
+- `news:found`  hash: articles found per site by the whole fleet in this run (for the site health verdict).
 - `news:archived` the archived article keys (`url:<url>`, `hash:<content hash>`): kept on purpose.
 """
 
@@ -63,6 +64,8 @@ class Fleet:
         self.archived_key, self.lock_prefix = f"{spider}:archived", f"{spider}:discovery:"
         self.site_prefix = f"{spider}:site:"  # per-site politeness keys (scraper/fleet/politeness.py)
         self.taken_prefix = f"{spider}:taken:"
+        self.found_key = f"{spider}:found"
+        self._published: dict[str, int] = {}
         self.taken_key = self.taken_prefix + self.name
         self.ttl = max(2.0, settings.getfloat("FLEET_WORKER_TTL"))
         self.lock_ms = int(max(1.0, settings.getfloat("FLEET_DISCOVERY_LOCK_SECONDS")) * 1000)
@@ -116,6 +119,34 @@ class Fleet:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("fleet/discovery_elsewhere")
         return False
+
+    # --- site health ---------------------------------------------------------------------------------------------
+    def publish_found(self, found: dict[str, int]) -> None:
+        """Add to the fleet's per-site counts what this worker found since it last said (before it says it is
+        idle, so that a worker that sees nobody busy sees everybody's counts)."""
+        changes = {
+            site: n - self._published.get(site, 0)
+            for site, n in found.items()
+            if site not in self._published or n != self._published[site]
+        }
+        if not changes:
+            return
+
+        def add() -> None:
+            pipe = self.server.pipeline()
+            for site, n in changes.items():
+                pipe.hincrby(self.found_key, site, n)
+            pipe.execute()
+
+        self.call(add, None)
+        if not self.lost:
+            self._published.update(found)
+
+    def fleet_found(self) -> dict[str, int]:
+        """Articles found per site by the whole fleet in this run."""
+        none: dict[bytes | str, bytes | str] = {}
+        counts = self.call(lambda: self.server.hgetall(self.found_key), none)
+        return {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in counts.items()}
 
     # --- membership -------------------------------------------------------------------------------------------
     def heartbeat(self, busy: bool) -> None:
@@ -183,11 +214,11 @@ class Fleet:
         return count
 
     def clean(self) -> None:
-        """The fleet's run is over: drop what it kept for the run (worker lists, locks, politeness, taken)."""
+        """The fleet's run is over: drop what it kept for the run (workers, locks, politeness, taken, found)."""
 
         def drop() -> None:
             prefixes = (self.lock_prefix, self.site_prefix, self.taken_prefix)
             keys = [k for prefix in prefixes for k in self.server.scan_iter(f"{prefix}*", 1000)]
-            self.server.delete(self.workers_key, self.busy_key, *keys)
+            self.server.delete(self.workers_key, self.busy_key, self.found_key, *keys)
 
         self.call(drop, None)
