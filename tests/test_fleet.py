@@ -21,7 +21,7 @@ from devtools.siteserver import Site, serve
 from scraper.fleet import FleetAddon, worker_name
 from tests.support.crawl import Crawl, archived_urls, run_crawl, start_crawl, wait_for_records
 from tests.support.paths import PYTHON, ROOT, SITES, subprocess_env
-from tests.support.redisserver import RedisServer, redis_server
+from tests.support.redisserver import RedisServer, redis_server, require_redis_server
 
 A_ARTICLES = {
     "/2026/11/20/second-lifeboat-station-approved/",
@@ -231,6 +231,19 @@ def test_a_worker_whose_redis_does_not_answer_says_so_in_one_line_and_fetches_no
     assert lines[0].startswith(f"scrapy crawl news: error: Redis at redis://***@{url.split('@')[1]} is unreachable (")
     assert "secret" not in result.stderr  # the password stays out of logs
     assert not a.access_log and not b.access_log
+
+
+def test_without_redis_server_the_fleet_tests_skip_in_one_line_but_fail_under_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server on it
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        require_redis_server()
+    assert len(str(skipped.value).splitlines()) == 1 and "redis-server is not installed" in str(skipped.value)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the fleet tests"):
+        require_redis_server()
 
 
 def test_without_redis_url_the_settings_stay_and_redis_is_never_imported() -> None:
