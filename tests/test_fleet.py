@@ -19,7 +19,7 @@ from scrapy.settings import Settings
 
 from devtools.siteserver import Site, serve
 from scraper.fleet import FleetAddon, worker_name
-from tests.support.crawl import Crawl, archived_urls, run_crawl, start_crawl, wait_for_records
+from tests.support.crawl import Crawl, archived_urls, run_crawl, start_crawl
 from tests.support.paths import PYTHON, ROOT, SITES, subprocess_env
 from tests.support.redisserver import RedisServer, redis_server, require_redis_server
 
@@ -201,7 +201,10 @@ def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_
     args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=1")
     workers = [start_crawl("news", args, tmp_path / f"w{i}") for i in range(2)]
     try:
-        wait_for_records(tmp_path / "w0", 1, workers[0], limit=60)
+        deadline = time.monotonic() + 60  # until some worker archived an article, the crawl still running
+        while not redis.client.scard("news:archived") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(w.poll() is None for w in workers), "the crawl ended before Redis could be killed"
         redis.kill()
         logs = [w.communicate(timeout=60)[1] for w in workers]
     finally:
