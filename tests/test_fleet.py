@@ -98,7 +98,7 @@ def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run
     a, b = sites
     # A worker takes up to CONCURRENT_REQUESTS requests from the queue at once: with 2 and a delay, the first
     # worker is still busy when the others start, and they take their share.
-    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS=2")
+    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS=2")
     first = _run_fleet(tmp_path, "first", args, redis, workers=3)
     for crawl in first:
         assert crawl.returncode == 0, crawl.stderr[-3000:]
