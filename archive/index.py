@@ -1,7 +1,8 @@
 """Full-text index over title and text: SQLite FTS5, derived from the JSONL files, updated incrementally.
 
-Stored at root/.index/archive.sqlite. The FTS5 table is contentless with ``detail=column`` (terms and
-the columns they occur in, no positions): about half the size of the text it indexes, and fast to rank.
+Stored at root/.index/archive.sqlite. The FTS5 table is contentless with full detail (terms with their
+positions, no copy of the text): FTS5's bm25() needs the term frequencies that positions give, and
+``rank`` is the one relevance order both ``Index.search`` and the web app use.
 Per data file the index remembers the logical byte offset read so far plus a checksum of the last line
 read, so ``update()`` reads only appended bytes and notices a file that was rewritten (then re-reads it).
 Writes happen under an flock on root/.index/lock, so concurrent processes never corrupt it.
@@ -34,10 +35,14 @@ from .names import INDEX_DIR
 if TYPE_CHECKING:
     from .warc import Source
 
-INDEX_VERSION = 4  # 3: CJK runs indexed as bigrams; 4: docs.source (the WARC capture)
+INDEX_VERSION = 5  # 3: CJK runs indexed as bigrams; 4: docs.source (the WARC capture); 5: detail=full (bm25)
 TOKENIZE = "unicode61 remove_diacritics 2"
 TITLE_WEIGHT = 5.0
 COMMIT_EVERY = 20_000
+# A result set over half the archive and larger than this is listed newest first instead of by bm25: its
+# words are in so many records that bm25 gives them no idf (FTS5 clamps it), and scoring every row of it
+# costs about 1.5 µs a row (a 100,000-record archive: 150 ms for a word in every record).
+RANK_LIMIT = 20_000
 LEAD_CHARS = 240
 MAX_TERMS = 32
 log = logging.getLogger("archive")
@@ -58,13 +63,13 @@ CREATE INDEX IF NOT EXISTS docs_url ON docs(url);
 CREATE INDEX IF NOT EXISTS docs_canonical ON docs(canonical_url) WHERE canonical_url IS NOT NULL;
 CREATE INDEX IF NOT EXISTS docs_hash ON docs(content_hash);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    title, text, content='', detail=column, tokenize='{TOKENIZE}');
+    title, text, content='', tokenize='{TOKENIZE}');
 """
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One search result; ``score`` is bm25 relevance (higher is better)."""
+    """One search result; ``score`` is bm25 relevance (higher is better; 0.0 when listed newest first)."""
 
     rank: int
     url: str
@@ -165,30 +170,12 @@ class Index:
         if not self.path.exists():
             raise FileNotFoundError(f"no search index at '{self.path}': run update() or reindex first")
         con = self._connect()
-        match = " ".join(t.expression() for t in parsed)
         terms = list(dict.fromkeys(t.text for t in parsed))
-        total = _meta(con, "fts_rows")
-        try:
-            matches = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
-        except sqlite3.OperationalError as exc:  # our quoting leaves FTS5 no syntax to refuse, but say so if it does
-            if "fts5" not in str(exc):
-                raise
-            raise QueryError(f"cannot search for {query!r}: {exc}") from None
-        if not matches:
-            return []
-        # bm25 gives a term found in over half the rows an idf of ~0 (FTS5 clamps it), so when the whole
-        # result set is that large relevance can't discriminate: show the most recently indexed instead.
-        newest = 2 * matches > total
-        order = "rowid DESC" if newest else "score"
         fetch = limit + 8
         while True:
-            rows = con.execute(
-                f"SELECT rowid, bm25(fts, {TITLE_WEIGHT}, 1.0) AS score FROM fts WHERE fts MATCH ? "
-                f"ORDER BY {order} LIMIT ?",
-                (match, fetch),
-            ).fetchall()
-            hits = self._hits(con, rows, terms, limit)
-            if len(hits) >= limit or len(rows) < fetch:
+            ranking = rank(con, parsed, limit=fetch)
+            hits = self._hits(con, ranking.rows, terms, limit)
+            if len(hits) >= limit or len(ranking.rows) < fetch:
                 return hits
             fetch *= 4  # rows of since-deleted files crowded the top: look further
 
@@ -285,7 +272,7 @@ class Index:
                 continue
             url, title, published, site, offset, lead, day, rel, gz_len = meta[rowid]
             snippet = self._snippet(rel, gz_len, offset, url, terms) or lead or ""
-            hits.append(SearchHit(len(hits) + 1, url, title, published, site, day, snippet, -score))
+            hits.append(SearchHit(len(hits) + 1, url, title, published, site, day, snippet, score))
             if len(hits) == limit:
                 break
         return hits
@@ -491,9 +478,40 @@ def _expected_schema() -> list[tuple[str, str, str | None]]:
         con.close()
 
 
-def _meta(con: sqlite3.Connection, key: str) -> int:
-    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+def _meta(con: sqlite3.Connection, key: str, schema: str = "main") -> int:
+    row = con.execute(f"SELECT value FROM {schema}.meta WHERE key = ?", (key,)).fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The index rows holding every term of a query, best first, as ``rank`` orders them."""
+
+    rows: list[tuple[int, float]]  # (rowid, relevance: higher is better; 0.0 when not ranked)
+    ranked: bool  # False: too many to score (see RANK_LIMIT), listed newest first
+    found: int  # how many rows hold every term (``rows`` may be fewer: the limit)
+
+
+def rank(con: sqlite3.Connection, terms: list[Term], *, schema: str = "main", limit: int | None = None) -> Ranking:
+    """Relevance: the rows of the index in ``schema`` holding every term, by bm25 with the title weighted
+    TITLE_WEIGHT, ties newest first; newest first without scores for a result set over half the archive
+    and over RANK_LIMIT rows. At most ``limit`` rows. QueryError when FTS5 refuses the query."""
+    match = " ".join(t.expression() for t in terms)
+    table = f"{schema}.fts"
+    try:
+        found = con.execute(f"SELECT count(*) FROM {table} WHERE fts MATCH ?", (match,)).fetchone()[0]
+    except sqlite3.OperationalError as exc:  # our quoting leaves FTS5 no syntax to refuse, but say so if it does
+        if "fts5" not in str(exc):
+            raise
+        raise QueryError(f"cannot search for {' '.join(t.text for t in terms)!r}: {exc}") from None
+    if not found:
+        return Ranking([], True, 0)
+    ranked = found <= RANK_LIMIT or 2 * found <= _meta(con, "fts_rows", schema)
+    score, order = (f"-bm25(fts, {TITLE_WEIGHT}, 1.0)", "2 DESC, 1 DESC") if ranked else ("0.0", "1 DESC")
+    sql = f"SELECT rowid, {score} FROM {table} WHERE fts MATCH ? ORDER BY {order}"
+    params: tuple[str | int, ...] = (match,) if limit is None else (match, limit)
+    rows = con.execute(sql if limit is None else sql + " LIMIT ?", params).fetchall()
+    return Ranking(rows, ranked, found)
 
 
 def _next_doc_id(con: sqlite3.Connection) -> int:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from archive import Archive, Index, SearchHit
 from archive.files import compress
+from archive.index import TOKENIZE
 from archive.verify import verify
+from tests.support import ranking
+from tests.support.ranking import write_ranking_archive
 from tests.support.records import make_record
 from tests.support.records import write_records as write
 
@@ -187,3 +191,35 @@ def test_update_of_a_missing_root_creates_nothing(tmp_path: Path) -> None:
     with Index(tmp_path / "missing") as idx, pytest.raises(FileNotFoundError, match="no archive"):
         idx.update()
     assert not (tmp_path / "missing").exists()
+
+
+def test_ranking_is_by_relevance_whatever_the_storage_order(tmp_path: Path) -> None:
+    """A title match beats the text, more occurrences beat fewer, a rarer word beats a common one."""
+    root = write_ranking_archive(tmp_path)
+    with Index(root) as idx:
+        idx.update()
+        for query, expected in ((ranking.QUERY, ranking.RANKED), (ranking.RARE_QUERY, ranking.RARE_RANKED)):
+            hits = idx.search(query, limit=50)
+            got = [n for n in ranking.names([h.url for h in hits]) if n in expected]
+            assert got == expected, query
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+            assert hits[0].score > hits[-1].score > 0
+        assert ranking.names([h.url for h in idx.search(ranking.QUERY, limit=1)]) == ["ranked-title"]
+
+
+def test_an_index_of_format_4_is_rebuilt_and_then_ranks(tmp_path: Path) -> None:
+    """Format 4's table (detail=column) gives bm25 0 for every row: such an index is rebuilt on update."""
+    root = write_ranking_archive(tmp_path)
+    with Index(root) as idx:
+        idx.update()
+        db = idx.path
+    con = sqlite3.connect(db)
+    con.executescript(
+        "DROP TABLE fts; CREATE VIRTUAL TABLE fts USING fts5(title, text, content='', detail=column, "
+        f"tokenize='{TOKENIZE}'); PRAGMA user_version=4;"
+    )
+    con.close()
+    with Index(root) as idx:
+        assert idx.update().records == len(ranking.ranking_records())
+        hits = idx.search(ranking.QUERY)
+        assert ranking.names([h.url for h in hits])[0] == "ranked-title" and hits[0].score > 0

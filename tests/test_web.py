@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,10 +17,12 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from archive import WarcWriter
+from archive import Index, WarcWriter
 from archive.warc import Capture
 from archive.web import create_app
-from archive.web.queries import word_diff
+from archive.web.queries import Store, word_diff
+from tests.support import ranking
+from tests.support.ranking import write_ranking_archive
 from tests.support.records import clock, make_record, write_records
 
 HOSTILE_TITLE = "<script>alert('title')</script> Hostile <b>headline</b>"
@@ -477,3 +480,27 @@ def test_records_the_index_holds_but_the_files_lost_are_counted_and_logged(
     assert store.records == 6
     assert "4 indexed record(s) could not be read back" in caplog.text
     store.close()
+
+
+def test_search_ranks_by_relevance_whatever_the_storage_order(tmp_path: Path) -> None:
+    """The same order as Index.search: title match first, more occurrences and rarer words higher."""
+    root = write_ranking_archive(tmp_path / "archive")
+    with TestClient(create_app([root]), raise_server_exceptions=False) as c, Index(root) as idx:
+        for query, expected in ((ranking.QUERY, ranking.RANKED), (ranking.RARE_QUERY, ranking.RARE_RANKED)):
+            results = c.get("/api/search", params={"q": query}).json()["results"]
+            got = ranking.names([r["url"] for r in results])
+            assert [n for n in got if n in expected] == expected, query
+            assert got == ranking.names([h.url for h in idx.search(query, limit=len(results))])  # one ranker
+            assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+
+def test_serving_an_index_of_another_format_as_it_is_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root = write_ranking_archive(tmp_path / "archive")
+    with Index(root) as idx:
+        idx.update()
+        db = idx.path
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA user_version=4")  # format 4 ranked nothing (bm25 was 0 for every row)
+    con.close()
+    Store([root], update=False).close()
+    assert "is format 4, not" in caplog.text and "news-archive reindex" in caplog.text

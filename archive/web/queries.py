@@ -17,7 +17,6 @@ import heapq
 import itertools
 import json
 import logging
-import math
 import re
 import sqlite3
 import threading
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import files
-from ..index import Index, QueryError, Term, make_snippet, parse_query
+from ..index import INDEX_VERSION, Index, QueryError, Term, make_snippet, parse_query, rank
 from ..jsonline import loads
 from ..progress import Progress
 from ..warc import Capture, WarcError, read_capture
@@ -261,6 +260,15 @@ class Store:
             if not index.exists():
                 raise FileNotFoundError(f"no search index at '{index}'")
             self._con.execute(f"ATTACH DATABASE ? AS r{n}", (f"{index.resolve().as_uri()}?mode=ro",))
+            version = self._con.execute(f"PRAGMA r{n}.user_version").fetchone()[0]
+            if version != INDEX_VERSION:
+                log.warning(
+                    "the search index of %s is format %d, not %d: results may be in no useful order until it is "
+                    "rebuilt (news-archive reindex)",
+                    root,
+                    version,
+                    INDEX_VERSION,
+                )
         with Progress("serve: reading records") as bar:
             self.records = sum(self._load(n, root, bar) for n, root in enumerate(self.roots))
         self._con.execute("ANALYZE main")
@@ -416,37 +424,17 @@ class Store:
         return Results(filters, len(ks), hits, counts, histogram)
 
     def _match(self, con: sqlite3.Connection, terms: list[Term], scores: dict[int, float]) -> list[int]:
-        """The records holding every term; ``scores`` gets, for those with query words in their title, the
-        sum of those words' idf.
-
-        The index is contentless with ``detail=column``: FTS5's bm25() gives 0 for every row there (no term
-        frequencies), so relevance is computed here: the idf of each query word found in the title (as
-        bm25 computes idf); every hit has every word, so the words in the text add the same to all.
-        """
-        match = " ".join(t.expression() for t in terms)
+        """The records holding every term; ``scores`` gets their relevance as ``Index.search`` ranks them
+        (``archive.index.rank``: bm25, title weighted), unless the result set is too large to rank."""
         ks: list[int] = []
         for n, k_of in enumerate(self._k_of):
-            ids = con.execute(f"SELECT group_concat(rowid) FROM r{n}.fts WHERE fts MATCH ?", (match,)).fetchone()[0]
-            if ids:
-                top = len(k_of)
-                ks += [k_of[i] for i in map(int, ids.split(",")) if i < top and k_of[i]]
-        if not ks:
-            return ks
-        total = len(self._all)
-        for term in terms:
-            if term.column == "text":
-                continue
-            found = sum(
-                con.execute(f"SELECT count(*) FROM r{n}.fts WHERE fts MATCH ?", (term.expression(),)).fetchone()[0]
-                for n in range(len(self.roots))
-            )
-            idf = max(1e-6, math.log((total - found + 0.5) / (found + 0.5)))  # bm25 clamps it the same way
-            in_title = Term(term.text, "title", term.prefix).expression()
-            for n, k_of in enumerate(self._k_of):
-                row = con.execute(f"SELECT group_concat(rowid) FROM r{n}.fts WHERE fts MATCH ?", (in_title,)).fetchone()
-                for i in map(int, (row[0] or "").split(",") if row[0] else ()):
-                    if i < len(k_of) and k_of[i]:
-                        scores[k_of[i]] = scores.get(k_of[i], 0.0) + idf
+            ranking = rank(con, terms, schema=f"r{n}")
+            top = len(k_of)
+            for i, score in ranking.rows:
+                if i < top and (k := k_of[i]):
+                    ks.append(k)
+                    if ranking.ranked:
+                        scores[k] = score
         return ks
 
     def _filter(self, ks: list[int], filters: Filters) -> list[int]:
@@ -484,14 +472,14 @@ class Store:
         return [k for k in ks if k not in group or k in keep]
 
     def _order(self, ks: list[int], scores: dict[int, float], filters: Filters, per_page: int) -> list[int]:
-        """The keys of the page asked for: relevance (title score), then newest; or newest only."""
+        """The keys of the page asked for: relevance, then newest; or newest only."""
         wanted = filters.page * per_page
         rank = self._rank.__getitem__
         if filters.sort == "newest" or not scores:
             ordered = self._newest_of(ks, wanted)
         else:
-            titled = [k for k in ks if k in scores]
-            ordered = heapq.nlargest(wanted, titled, key=lambda k: (scores[k], rank(k)))
+            scored = [k for k in ks if k in scores]
+            ordered = heapq.nlargest(wanted, scored, key=lambda k: (scores[k], rank(k)))
             if len(ordered) < wanted:
                 ordered += self._newest_of([k for k in ks if k not in scores], wanted - len(ordered))
         return ordered[wanted - per_page : wanted]
