@@ -39,6 +39,7 @@ INDEX_VERSION = 5  # 3: CJK runs indexed as bigrams; 4: docs.source (the WARC ca
 TOKENIZE = "unicode61 remove_diacritics 2"
 TITLE_WEIGHT = 5.0
 COMMIT_EVERY = 20_000
+WAL_KEEP = 32 << 20  # bytes of WAL kept after a checkpoint (a 20,000-record commit writes ~150 MB of it)
 # A result set over half the archive and larger than this is listed newest first instead of by bm25: its
 # words are in so many records that bm25 gives them no idf (FTS5 clamps it), and scoring every row of it
 # costs about 1.5 µs a row (a 100,000-record archive: 150 ms for a word in every record).
@@ -309,6 +310,7 @@ class Index:
         con = self._connect()
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
+        con.execute(f"PRAGMA journal_size_limit={WAL_KEEP}")  # a build's big WAL shrinks after its checkpoints
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if version == INDEX_VERSION and _schema_of(con) != _expected_schema():
             raise sqlite3.DatabaseError("its tables are not the ones this version writes")

@@ -250,10 +250,13 @@ def report(root: Path, args: argparse.Namespace) -> None:
     with Index(root) as idx:
         st = idx.update()
         db = sum(p.stat().st_size for p in idx.dir.glob("archive.sqlite*"))
+        wal = idx.path.with_name(idx.path.name + "-wal")
+        wal_size = wal.stat().st_size if wal.exists() else 0
         rate = st.records / st.seconds
         print(
             f"index : built in {st.seconds:.1f} s ({st.records:,} records, {rate:,.0f}/s), "
-            f"{db / 1e6:,.0f} MB on disk ({db / w['bytes']:.0%} of the JSONL)"
+            f"{db / 1e6:,.0f} MB on disk ({db / w['bytes']:.0%} of the JSONL; "
+            f"the database {(db - wal_size) / 1e6:,.0f} MB, its WAL {wal_size / 1e6:,.0f} MB)"
         )
         noop = idx.update()
         print(f"        incremental update with nothing new: {noop.seconds * 1000:.1f} ms")
