@@ -34,7 +34,9 @@ TELNETCONSOLE_ENABLED = False  # no listening console on scheduled runs
 REMOTE_CONTROL_ENABLED = False  # nor Scrapy's remote-control HTTP server
 
 # --- Components ---------------------------------------------------------------------------------------
-DOWNLOADER_MIDDLEWARES = {  # ours replace Scrapy's user agent, retry and redirect middlewares
+DOWNLOADER_MIDDLEWARES = {  # ours replace Scrapy's robots.txt, user agent, retry and redirect middlewares
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.middlewares.robotstxt.SharedRobotsTxtMiddleware": 100,  # every request waiting for robots.txt obeys it
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "scraper.middlewares.useragent.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -193,6 +193,34 @@ def test_a_site_where_the_whole_fleet_found_no_article_is_unhealthy_and_no_other
     assert all(c.returncode == (3 if v else 0) for c, v in zip(crawls, verdicts, strict=True))
 
 
+def test_a_fleet_stopped_with_sigint_resumes_from_the_queue_where_it_stopped(
+    tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.5")
+    worker = start_crawl("news", args, tmp_path / "paused")
+    deadline = time.monotonic() + 60
+    while not redis.client.scard("news:archived") and worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGINT)  # systemctl stop: finish what is in flight, leave the queue
+    _, log = worker.communicate(timeout=60)
+    assert "(shutdown)" in log and "Traceback" not in log, log[-3000:]
+    assert redis.client.zcard("news:requests") > 0  # the frontier waits in Redis
+    before = archived_urls(tmp_path / "paused")
+    a.access_log.clear()
+    b.access_log.clear()
+    resumed = run_crawl("news", args, tmp_path / "resumed")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Resuming crawl" in resumed.stderr
+    assert resumed.stat("fleet/discovery_elsewhere") == 2  # the sites were discovered once, before the pause
+    # robots.txt still holds for a worker that starts with a burst of queued requests for a site (Scrapy's
+    # middleware let every request that waited for robots.txt but the first one through)
+    assert not [p for _, p, _ in a.access_log if p.startswith("/private/")]
+    urls = before + [r["url"] for r in resumed.records()]
+    assert len(urls) == len(set(urls)) == len(A_ARTICLES | B_ARTICLES)  # each article once over the two runs
+    assert redis.client.keys("*") == [b"news:archived"]
+
+
 def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_exit(
     tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
 ) -> None:
