@@ -495,9 +495,11 @@ class Ranking:
 
 
 def rank(con: sqlite3.Connection, terms: list[Term], *, schema: str = "main", limit: int | None = None) -> Ranking:
-    """Relevance: the rows of the index in ``schema`` holding every term, by bm25 with the title weighted
-    TITLE_WEIGHT, ties newest first; newest first without scores for a result set over half the archive
-    and over RANK_LIMIT rows. At most ``limit`` rows. QueryError when FTS5 refuses the query."""
+    """Relevance: the rows of the index in ``schema`` holding every term, scored by bm25 with the title
+    weighted TITLE_WEIGHT; unscored (0.0) for a result set over half the archive and over RANK_LIMIT rows.
+    With ``limit``: the best ``limit`` rows, best first, ties newest first (newest first when unscored).
+    Without: every row, in no particular order (the caller orders them; sorting them all here costs ~15%).
+    QueryError when FTS5 refuses the query."""
     match = " ".join(t.expression() for t in terms)
     table = f"{schema}.fts"
     try:
@@ -510,9 +512,11 @@ def rank(con: sqlite3.Connection, terms: list[Term], *, schema: str = "main", li
         return Ranking([], True, 0)
     ranked = found <= RANK_LIMIT or 2 * found <= _meta(con, "fts_rows", schema)
     score, order = (f"-bm25(fts, {TITLE_WEIGHT}, 1.0)", "2 DESC, 1 DESC") if ranked else ("0.0", "1 DESC")
-    sql = f"SELECT rowid, {score} FROM {table} WHERE fts MATCH ? ORDER BY {order}"
-    params: tuple[str | int, ...] = (match,) if limit is None else (match, limit)
-    rows = con.execute(sql if limit is None else sql + " LIMIT ?", params).fetchall()
+    sql = f"SELECT rowid, {score} FROM {table} WHERE fts MATCH ?"
+    if limit is None:
+        rows = con.execute(sql, (match,)).fetchall()
+    else:
+        rows = con.execute(f"{sql} ORDER BY {order} LIMIT ?", (match, limit)).fetchall()
     return Ranking(rows, ranked, found)
 
 

@@ -430,11 +430,10 @@ class Store:
         for n, k_of in enumerate(self._k_of):
             ranking = rank(con, terms, schema=f"r{n}")
             top = len(k_of)
-            for i, score in ranking.rows:
-                if i < top and (k := k_of[i]):
-                    ks.append(k)
-                    if ranking.ranked:
-                        scores[k] = score
+            found = [(k, score) for i, score in ranking.rows if i < top and (k := k_of[i])]
+            ks += [k for k, _ in found]
+            if ranking.ranked:
+                scores.update(found)
         return ks
 
     def _filter(self, ks: list[int], filters: Filters) -> list[int]:
