@@ -211,7 +211,7 @@ def test_a_fleet_stopped_with_sigint_resumes_from_the_queue_where_it_stopped(
     b.access_log.clear()
     resumed = run_crawl("news", args, tmp_path / "resumed")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "Resuming crawl" in resumed.stderr
+    assert "Joining the fleet's crawl:" in resumed.stderr
     assert resumed.stat("fleet/discovery_elsewhere") == 2  # the sites were discovered once, before the pause
     # robots.txt still holds for a worker that starts with a burst of queued requests for a site (Scrapy's
     # middleware let every request that waited for robots.txt but the first one through)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import warnings
 from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider, ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
@@ -48,7 +49,11 @@ class FleetScheduler(Scheduler):
 
     def open(self, spider: Spider) -> Any:
         """Open scrapy-redis's queue and join the fleet."""
-        result = self.fleet.call(lambda: super(FleetScheduler, self).open(spider), None)
+        with warnings.catch_warnings():  # scrapy-redis logs "Resuming crawl" with the deprecated Spider.log()
+            warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+            result = self.fleet.call(lambda: super(FleetScheduler, self).open(spider), None)
+        if queued := len(self):
+            log.info("Joining the fleet's crawl: %d requests in its queue", queued)
         self.fleet.heartbeat(busy=True)
         self._recover()  # a fleet restarted after its workers were killed: their requests go back first
         self._beat.start(HEARTBEAT_SECONDS, now=False)
