@@ -95,7 +95,7 @@ class Fleet:
             return
         self.lost = True
         log.error(
-            "Redis at %s is unreachable (%s): this worker stops; requests it had taken are lost to this run",
+            "Redis at %s is unreachable (%s): this worker stops; what it had taken stays listed there for the others",
             public_url(self.url),
             describe(exc),
         )
