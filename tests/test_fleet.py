@@ -3,8 +3,10 @@ two fixture sites on loopback. Without redis-server these tests skip with one li
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +39,7 @@ B_ARTICLES = {
 LIFEBOAT = "/2026/11/20/second-lifeboat-station-approved/"  # site b syndicates its text:
 SYNDICATED = "/news/county-approves-second-lifeboat-station-estuary"  # one of the two is archived, once
 ARTICLE_PATHS = A_ARTICLES | B_ARTICLES | {SYNDICATED}
+KEPT = [b"news:archived", b"news:crawled"]  # what a finished crawl leaves in Redis: the archived keys, on purpose
 
 
 @pytest.fixture
@@ -116,7 +119,7 @@ def test_workers_archive_each_article_once_fetch_each_page_once_and_a_second_run
     run_ids = {r["run_id"] for c in first for r in c.records()}
     assert all("-p" in run_id for run_id in run_ids)  # the run id names host and process
     # A finished crawl leaves Redis clean, but for the archived keys, kept on purpose.
-    assert redis.client.keys("*") == [b"news:archived"]
+    assert sorted(redis.client.keys("*")) == KEPT
 
     a.access_log.clear()
     b.access_log.clear()
@@ -172,7 +175,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_nothing_is_archived_twice(
     paths = sorted(u.removeprefix(a.url.rstrip("/")).removeprefix(b.url.rstrip("/")) for u in records)
     assert len(paths) == len(set(paths)), paths  # nothing twice
     assert len(paths) == len(A_ARTICLES | B_ARTICLES)  # nothing lost
-    assert redis.client.keys("*") == [b"news:archived"]
+    assert sorted(redis.client.keys("*")) == KEPT
 
 
 def test_a_site_where_the_whole_fleet_found_no_article_is_unhealthy_and_no_other_is(
@@ -218,7 +221,34 @@ def test_a_fleet_stopped_with_sigint_resumes_from_the_queue_where_it_stopped(
     assert not [p for _, p, _ in a.access_log if p.startswith("/private/")]
     urls = before + [r["url"] for r in resumed.records()]
     assert len(urls) == len(set(urls)) == len(A_ARTICLES | B_ARTICLES)  # each article once over the two runs
-    assert redis.client.keys("*") == [b"news:archived"]
+    assert sorted(redis.client.keys("*")) == KEPT
+
+
+def test_an_article_changed_since_another_worker_archived_it_is_revisited_and_archived_as_a_revision(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    folder = tmp_path / "site"
+    shutil.copytree(SITES / "multi" / "a", folder)
+    trees, lights = "/2026/11/22/pupils-plant-river-trees/", "/2001/05/04/harbour-electric-lights/"
+    with serve(folder, host="127.0.0.5") as site:
+        args = ["-a", f"site={site.url}", "-s", f"REDIS_URL={redis.url}", "-s", "ARTICLE_REVISIT_MIN_HOURS=0"]
+        first = run_crawl("news", args, tmp_path / "machine-a")
+        assert first.returncode == 0 and len(first.records()) == 6, first.stderr[-3000:]
+        # The site corrects one story and touches another; its sitemap says so with a later <lastmod>.
+        page = folder / trees.strip("/") / "index.html"
+        page.write_text(page.read_text().replace("four hundred native trees", "five hundred native trees"))
+        sitemap = folder / "sitemap-posts.xml.gz"
+        xml = gzip.decompress(sitemap.read_bytes()).decode()
+        for old in ("2026-11-22T10:15:00+00:00", "2001-05-04T12:00:00+00:00"):
+            xml = xml.replace(old, "2099-01-01T00:00:00+00:00")
+        sitemap.write_bytes(gzip.compress(xml.encode(), mtime=0))
+        site.access_log.clear()
+        second = run_crawl("news", args, tmp_path / "machine-b")  # another machine: an empty archive
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.requests_for(trees) == 1 and site.requests_for(lights) == 1  # both fetched again
+    assert not [p for _, p, _ in site.access_log if p in A_ARTICLES - {trees}]  # nothing else
+    assert second.stat("articles/revised") == 1 and second.stat("articles/dropped/unchanged") == 1
+    assert [r["url"].removeprefix(site.url.rstrip("/")) for r in second.records()] == [trees]
 
 
 def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_exit(

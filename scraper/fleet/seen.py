@@ -3,6 +3,7 @@ in Redis, so that no worker fetches or archives what another one archived, in th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -14,7 +15,8 @@ from scraper.urls import strip_tracking
 
 class RedisSeenStore(SeenStore):
     """SeenStore whose URL and text questions also ask the fleet's Redis set `<spider>:archived`
-    (`url:<url>`, `hash:<content hash>`); what this worker archives is added to it."""
+    (`url:<url>`, `hash:<content hash>`), and whose "when?" asks `<spider>:crawled` (URL -> crawled_at); what
+    this worker archives is added to both."""
 
     def __init__(self, root: str, crawler: Crawler) -> None:
         super().__init__(root)
@@ -26,6 +28,13 @@ class RedisSeenStore(SeenStore):
     def has_url(self, url: str) -> bool:
         """Whether this archive or any worker of the fleet archived an article at `url`."""
         return super().has_url(url) or self._shared("url:" + strip_tracking(url))
+
+    def last_crawled(self, url: str) -> str | None:
+        """When this archive or, failing that, any worker of the fleet last archived an article at `url`."""
+        if local := super().last_crawled(url):
+            return local
+        raw = self.fleet.call(lambda: self.fleet.server.hget(self.fleet.crawled_key, strip_tracking(url)), None)
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     def has_text(self, content_hash: str) -> bool:
         """Whether this archive or any worker of the fleet archived this exact text; when none did, the text
@@ -41,8 +50,15 @@ class RedisSeenStore(SeenStore):
         super().add(record)
         urls = [strip_tracking(u) for u in (record.get("url"), record.get("canonical_url")) if u]
         keys = [f"url:{u}" for u in urls] + ([f"hash:{record['content_hash']}"] if record.get("content_hash") else [])
-        if keys:
-            self.fleet.call(lambda: self.fleet.server.sadd(self.fleet.archived_key, *keys), 0)
+        if not keys:
+            return
+        pipe = self.fleet.server.pipeline()
+        pipe.sadd(self.fleet.archived_key, *keys)
+        # when, for revisits after a sitemap lastmod on any machine (the archive pipeline stamps crawled_at later)
+        crawled = record.get("crawled_at") or datetime.now(UTC).isoformat(timespec="seconds")
+        if urls:
+            pipe.hset(self.fleet.crawled_key, mapping=dict.fromkeys(urls, crawled))
+        self.fleet.call(pipe.execute, [])
 
     def forget_canonical(self, url: str) -> None:
         """A canonical that pages with other texts name is no key: out of the fleet's set too, when only this

@@ -12,6 +12,7 @@ Keys (`news` is the spider's name):
 - `news:taken:<worker>`  hash: the requests a worker took from the queue and has not finished. When a worker
   stops answering, the first other worker to notice renames its hash (atomic: one taker) and puts them back.
 - `news:found`  hash: articles found per site by the whole fleet in this run (for the site health verdict).
+- `news:crawled`  hash, archived URL -> crawled_at of its latest record (revisits after a sitemap lastmod): kept.
 - `news:archived` the archived article keys (`url:<url>`, `hash:<content hash>`): kept on purpose.
 """
 
@@ -62,6 +63,7 @@ class Fleet:
         spider = crawler.spidercls.name
         self.workers_key, self.busy_key = f"{spider}:workers", f"{spider}:busy"
         self.archived_key, self.lock_prefix = f"{spider}:archived", f"{spider}:discovery:"
+        self.crawled_key = f"{spider}:crawled"  # URL -> when it was last archived, kept like the archived keys
         self.site_prefix = f"{spider}:site:"  # per-site politeness keys (scraper/fleet/politeness.py)
         self.taken_prefix = f"{spider}:taken:"
         self.found_key = f"{spider}:found"
