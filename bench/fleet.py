@@ -1,13 +1,14 @@
 """Fleet throughput and Redis memory: 1 vs 2 `scrapy crawl news` workers sharing a crawl through Redis.
 
-    .venv/bin/python bench/fleet.py [--pages 2000] [--extract-workers 1]
+    .venv/bin/python bench/fleet.py [--pages 2000] [--extract-workers 1] [--memory-only]
 
 Generates a news site of PAGES article pages (devtools/sitegen.py), serves it on 127.0.0.1, starts its own
 redis-server (tests/support/redisserver.py), and crawls it with politeness off: alone (no REDIS_URL), as a fleet
 of 1 worker, and as a fleet of 2 workers started together (Redis flushed before each run, so every run
 archives the site). Prints pages/s from the first worker's start to the last one's end, and the ratio to the
 fleet of one. Then Redis memory: 100,000 requests of the spider's own shape in the scrapy-redis queue (with their
-fingerprints), and 100,000 archived keys (`url:` + URL and `hash:` + content hash, as the fleet stores them).
+fingerprints), 100,000 archived keys (`url:` + URL and `hash:` + content hash, as the fleet stores them), and
+100,000 URLs with their crawl time (`news:crawled`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ def memory_figures(client: redis.Redis, site: str) -> dict[str, float]:
         )
     figures["archived_bytes_per_100k_keys"] = int(client.info("memory")["used_memory"]) - base
     client.flushall()
+    base = int(client.info("memory")["used_memory"])
+    for start in range(0, COUNT, 5000):
+        urls = [f"{site}2026/10/{1 + n % 28:02d}/story-{n}-harbour-council-update/" for n in range(start, start + 5000)]
+        client.hset("news:crawled", mapping=dict.fromkeys(urls, "2026-11-30T00:45:11+00:00"))
+    figures["crawled_bytes_per_100k_urls"] = int(client.info("memory")["used_memory"]) - base
+    client.flushall()
     return figures
 
 
@@ -90,6 +97,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--extract-workers", type=int, default=1, help="EXTRACT_WORKERS of each worker")
+    parser.add_argument("--memory-only", action="store_true", help="only the Redis memory figures")
     args = parser.parse_args()
     scrapy = str(Path(sys.executable).with_name("scrapy"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,11 +106,13 @@ def main() -> int:
         (folder / "redis").mkdir()
         with serve(folder / "site") as site, redis_server(folder / "redis") as server:
             runs = {}
-            for name, workers, url in (("alone", 1, ""), ("fleet-1", 1, server.url), ("fleet-2", 2, server.url)):
+            plan = (("alone", 1, ""), ("fleet-1", 1, server.url), ("fleet-2", 2, server.url))
+            for name, workers, url in () if args.memory_only else plan:
                 server.client.flushall()
                 runs[name] = crawl(scrapy, site.url, folder / name, workers, url, args.extract_workers)
             memory = memory_figures(server.client, site.url)
-    print(f"{args.pages} article pages, EXTRACT_WORKERS={args.extract_workers} per worker, {os.cpu_count()} CPUs")
+    if runs:
+        print(f"{args.pages} article pages, EXTRACT_WORKERS={args.extract_workers} per worker, {os.cpu_count()} CPUs")
     for name, r in runs.items():
         rate = r["archived"] / r["wall"]
         ratio = rate / (runs["fleet-1"]["archived"] / runs["fleet-1"]["wall"])
@@ -113,7 +123,8 @@ def main() -> int:
         )
     print(
         f"Redis memory: {memory['queue_bytes_per_100k'] / 2**20:.1f} MiB per 100,000 queued requests (with their "
-        f"fingerprints); {memory['archived_bytes_per_100k_keys'] / 2**20:.1f} MiB per 100,000 archived keys"
+        f"fingerprints); {memory['archived_bytes_per_100k_keys'] / 2**20:.1f} MiB per 100,000 archived keys; "
+        f"{memory['crawled_bytes_per_100k_urls'] / 2**20:.1f} MiB per 100,000 URLs in news:crawled"
     )
     print(json.dumps({"runs": runs, "memory": memory}))
     return 0
