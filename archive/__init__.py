@@ -5,7 +5,7 @@ Imports neither Scrapy nor ``scraper``: downstream tools depend on this package 
 """
 
 from .index import Index, SearchHit
-from .reader import Archive, DayInfo
+from .reader import Archive, DayInfo, Reader
 from .schema import SCHEMA_VERSION, load_schema, validate
 from .warc import Capture, Source, WarcError, WarcWriter, decoded_body, iter_captures, read_capture
 from .writer import ArchiveWriteError, ArchiveWriter
@@ -18,6 +18,7 @@ __all__ = [
     "Capture",
     "DayInfo",
     "Index",
+    "Reader",
     "SearchHit",
     "Source",
     "WarcError",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn
 from .index import QueryError, parse_query
 from .jsonline import dumps, encode_line, needs_reencode
 from .names import parse_day
-from .reader import Archive, date_range
+from .reader import Archive, Reader, date_range
 
 if TYPE_CHECKING:
     from .rebuild import Extractor
@@ -58,13 +58,30 @@ def _positive(value: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands, each with --root accepted before or after it)."""
-    root_opt = _Parser(add_help=False)
-    root_opt.add_argument(
-        "--root", default=argparse.SUPPRESS, help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT})"
+def _root_option(dest: str) -> _Parser:
+    """A parent parser with the repeatable ``--root`` option collected into ``dest``.
+
+    The main parser and the subcommands use two dests: argparse copies a subcommand's values over the main
+    parser's, so one shared dest would drop the roots given before the subcommand.
+    """
+    opt = _Parser(add_help=False)
+    opt.add_argument(
+        "--root",
+        dest=dest,
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="ROOT",
+        help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT}); repeat to read several as one",
     )
-    p = _Parser(prog=PROG, description="Read, search and check a news-archiver archive.", parents=[root_opt])
+    return opt
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands, each with --root accepted before or after it, any number of times)."""
+    root_opt = _root_option("roots_after")
+    p = _Parser(
+        prog=PROG, description="Read, search and check a news-archiver archive.", parents=[_root_option("roots_before")]
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
@@ -107,19 +124,44 @@ def build_parser() -> argparse.ArgumentParser:
     date_filters(c)
     _rebuild_commands(command, date_filters)
     _warc_commands(command)
-    _serve_command(sub)
+    _serve_command(command)
     return p
 
 
+def _roots(args: argparse.Namespace) -> list[Path]:
+    """Every ``--root`` given, before and after the subcommand; else $ARCHIVE_DIR, else ./data."""
+    given = [*getattr(args, "roots_before", []), *getattr(args, "roots_after", [])]
+    return [Path(r) for r in given] or [Path(os.environ.get("ARCHIVE_DIR") or DEFAULT_ROOT)]
+
+
+def _existing(roots: list[Path]) -> list[Path]:
+    for root in roots:
+        if not root.is_dir():
+            raise UsageError(f"no archive at '{root}' (set --root or ARCHIVE_DIR)")
+    return roots
+
+
+def _reader(args: argparse.Namespace) -> Reader:
+    """What a read command reads: the one archive root, or the union of the roots given."""
+    roots = _existing(_roots(args))
+    try:
+        return Archive(roots[0]) if len(roots) == 1 else Reader(roots)
+    except ValueError as exc:  # a root given twice
+        raise UsageError(str(exc)) from None
+
+
 def _root(args: argparse.Namespace) -> Path:
-    return Path(getattr(args, "root", None) or os.environ.get("ARCHIVE_DIR") or DEFAULT_ROOT)
+    """The one root a command that writes works on; a usage error when several are given."""
+    roots = _roots(args)
+    if len(roots) > 1:
+        what = f"{args.command} --repair" if getattr(args, "repair", False) else args.command
+        raise UsageError(f"{what} writes to one archive: give one --root, not {len(roots)}")
+    return roots[0]
 
 
 def _archive(args: argparse.Namespace) -> Archive:
-    root = _root(args)
-    if not root.is_dir():
-        raise UsageError(f"no archive at '{root}' (set --root or ARCHIVE_DIR)")
-    return Archive(root)
+    """The one existing archive a command that writes works on."""
+    return Archive(_existing([_root(args)])[0])
 
 
 def _out() -> BinaryIO:
@@ -128,7 +170,7 @@ def _out() -> BinaryIO:
 
 def cmd_days(args: argparse.Namespace) -> int:
     """news-archive days."""
-    days = _archive(args).days()
+    days = _reader(args).days()
     print(f"{'day':<10}  {'files':>5}  {'records':>10}  {'size':>10}  {'warc':>10}")
     for d in days:
         print(f"{d.day:<10}  {len(d.files):>5}  {d.records:>10,}  {_size(d.bytes):>10}  {_size(d.warc_bytes):>10}")
@@ -149,7 +191,7 @@ def _size(n: float) -> str:
 
 def cmd_cat(args: argparse.Namespace) -> int:
     """news-archive cat: raw lines pass through untouched unless they need re-encoding."""
-    archive = _archive(args)
+    archive = _reader(args)
     lo, hi = _range(args)
     fields = _fields(args.fields)
     out, pending, size = _out(), [], 0
@@ -204,7 +246,7 @@ def _range(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """news-archive show URL."""
-    revisions = _archive(args).get(args.url)
+    revisions = _reader(args).get(args.url)
     if not revisions:
         print(f"{PROG}: no record for '{args.url}'", file=sys.stderr)
         return 1
@@ -219,7 +261,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """news-archive search QUERY."""
-    archive = _archive(args)
+    archive = _reader(args)
     query = " ".join(args.query)
     try:
         if not parse_query(query):
@@ -288,7 +330,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """news-archive stats [--html FILE]."""
     from .stats import collect, render_html, render_text
 
-    archive = _archive(args)
+    archive = _reader(args)
     lo, hi = _range(args)
     stats = collect(archive, lo, hi)
     if args.html:
@@ -300,20 +342,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """news-archive verify [--repair]: exit 0 only when clean."""
+    """news-archive verify [--repair]: exit 0 only when clean; several roots (no --repair): each root reported."""
     from .progress import Progress
     from .verify import verify
 
-    with Progress("verify") as progress:
-        report = verify(_archive(args).root, repair=args.repair, progress=progress)
-    for p in report.problems[:MAX_PROBLEMS_SHOWN]:
-        print(p)
-    if len(report.problems) > MAX_PROBLEMS_SHOWN:
-        print(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN:,} more")
-    for q in report.quarantined:
-        print(f"moved rejected bytes to {q}")
-    print(report.summary())
-    return 0 if report.clean else 1
+    roots = [_archive(args).root] if args.repair else _reader(args).roots
+    clean = True
+    for root in roots:
+        with Progress("verify") as progress:
+            report = verify(root, repair=args.repair, progress=progress)
+        for p in report.problems[:MAX_PROBLEMS_SHOWN]:
+            print(p)
+        if len(report.problems) > MAX_PROBLEMS_SHOWN:
+            print(f"... and {len(report.problems) - MAX_PROBLEMS_SHOWN:,} more")
+        for q in report.quarantined:
+            print(f"moved rejected bytes to {q}")
+        print(report.summary() if len(roots) == 1 else f"{root}: {report.summary()}")
+        clean = clean and report.clean
+    return 0 if clean else 1
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -331,7 +377,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = args.format or {".parquet": "parquet", ".csv": "csv"}.get(Path(args.out).suffix.lower())
     if fmt is None:
         raise UsageError(f"cannot tell the format of '{args.out}': add --format parquet or --format csv")
-    archive = _archive(args)
+    archive = _reader(args)
     lo, hi = _range(args)
     n = export(archive.records(lo, hi, site=args.site), args.out, fmt)
     print(f"exported {n:,} records to {args.out}", file=sys.stderr)
@@ -455,8 +501,8 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     from .progress import Progress
     from .rebuild import import_warc
 
-    extractor = _extractor(args)
     root = _root(args)
+    extractor = _extractor(args)
     with Progress("import-warc") as progress:
 
         def unreadable(message: str) -> None:
@@ -491,16 +537,15 @@ def _warc_commands(
 
 def cmd_raw(args: argparse.Namespace) -> int:
     """news-archive raw URL [--headers] [--decoded]: exit 1 when the archive holds no capture of URL."""
-    from .index import Index
     from .warc import decoded_body, read_capture
 
-    archive = _archive(args)
-    with Index(archive.root) as index:
-        index.update()
-        source = index.last_capture(args.url)
-    if source is None:
-        return _fail(f"no capture of {args.url} in '{archive.root}' (records without a source have none)", 1)
-    capture = read_capture(archive.root, source, url=args.url)
+    archive = _reader(args)
+    found = archive.last_capture(args.url)
+    if found is None:
+        where = ", ".join(f"'{r}'" for r in archive.roots)
+        return _fail(f"no capture of {args.url} in {where} (records without a source have none)", 1)
+    root, source = found
+    capture = read_capture(root, source, url=args.url)
     out = _out()
     if args.headers:
         head = [f"HTTP/1.1 {capture.status} {capture.reason}".rstrip()]
@@ -514,13 +559,11 @@ def cmd_raw(args: argparse.Namespace) -> int:
 # --- serve (archive/web/) -----------------------------------------------------------------------------------------
 
 
-def _serve_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _serve_command(
+    command: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+) -> None:
     help = "serve a read-only web app to search and read the archive (http://127.0.0.1:8080/ by default)"
-    c = sub.add_parser("serve", help=help, description=help)  # its own --root: repeatable
-    c.set_defaults(func=cmd_serve)
-    c.add_argument(
-        "--root", dest="roots", action="append", metavar="ROOT", help="archive directory; repeat to serve several"
-    )
+    c = command("serve", cmd_serve, help)
     c.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     c.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080; 0 picks a free one)")
 
@@ -540,10 +583,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .web import create_app
 
-    roots = [Path(r) for r in args.roots] if args.roots else [_root(args)]
-    for root in roots:
-        if not root.is_dir():
-            raise UsageError(f"no archive at '{root}' (set --root or ARCHIVE_DIR)")
+    roots = _existing(_roots(args))
     try:  # listen first, so that a busy port is said before the archive is read
         family, kind, proto, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)

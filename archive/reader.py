@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import heapq
 import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import files
 from .index import Index, SearchHit
 from .jsonline import encode_line, loads, may_need_repair, surrogate_note
 from .names import WARC_SUFFIX, parse_day
+
+if TYPE_CHECKING:
+    from .warc import Source
 
 log = logging.getLogger("archive")
 
@@ -62,18 +67,47 @@ def date_range(since: str | date | None, until: str | date | None) -> tuple[str 
     return lo, hi
 
 
-class Archive:
-    """Read access to an archive root written by ArchiveWriter (plain .jsonl and .jsonl.gz)."""
+class Reader:
+    """Read access to one or more archive roots written by ArchiveWriter (plain .jsonl and .jsonl.gz).
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"no archive at '{root}'")
+    Several roots are read as their union (the archives of fleet workers that each wrote their own): data
+    files in day order, and within a day root by root in the order given, then by name.
+    """
+
+    def __init__(self, roots: Iterable[str | os.PathLike[str]]) -> None:
+        self.roots = [Path(r) for r in roots]
+        if not self.roots:
+            raise ValueError("no archive root given")
+        seen: dict[Path, Path] = {}
+        for root in self.roots:
+            if not root.is_dir():
+                raise FileNotFoundError(f"no archive at '{root}'")
+            real = root.resolve()
+            if real in seen:
+                raise ValueError(f"archive root '{root}' given twice (as '{seen[real]}' too)")
+            seen[real] = root
+
+    def _day_dirs(self, since: str | None = None, until: str | None = None) -> Iterator[tuple[str, int, Path]]:
+        """(day, root number, day directory) of every root, by day then root."""
+        per_root = (
+            [(day, n, path) for day, path in files.day_dirs(root, since, until)] for n, root in enumerate(self.roots)
+        )
+        return heapq.merge(*per_root)
+
+    def _files(self, since: str | None = None, until: str | None = None) -> Iterator[tuple[int, files.DataFile]]:
+        """(root number, data file) of every root in [since, until], by day, then root, then name."""
+        for day, n, path in self._day_dirs(since, until):
+            for df in files.day_files(day, path):
+                yield n, df
+
+    def day_names(self, since: str | None = None, until: str | None = None) -> list[str]:
+        """The days in [since, until] that have a day directory in any root, in order."""
+        return list(dict.fromkeys(day for day, _, _ in self._day_dirs(since, until)))
 
     def days(self) -> list[DayInfo]:
-        """Every day partition in order, with its files and record counts."""
-        out = []
-        for day, path in files.day_dirs(self.root):
+        """Every day partition in order, with its files and record counts (summed over the roots)."""
+        out: list[DayInfo] = []
+        for day, _, path in self._day_dirs():
             names, count, size = [], 0, 0
             for df in files.day_files(day, path):
                 for part in df.parts:
@@ -81,7 +115,11 @@ class Archive:
                     size += part.stat().st_size
                     count += files.count_lines(part)
             warc = sum(e.stat().st_size for e in path.iterdir() if e.name.endswith(WARC_SUFFIX) and e.is_file())
-            out.append(DayInfo(day, names, count, size, warc))
+            info = DayInfo(day, names, count, size, warc)
+            if out and out[-1].day == day:
+                last = out.pop()
+                info = DayInfo(day, last.files + names, last.records + count, last.bytes + size, last.warc_bytes + warc)
+            out.append(info)
         return out
 
     def records(
@@ -120,7 +158,7 @@ class Archive:
     def _lines(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        for df in files.all_files(self.root, since, until):
+        for _, df in self._files(since, until):
             for _, line, rec in self._file_lines(df, site, spider):
                 yield line, rec
 
@@ -161,10 +199,10 @@ class Archive:
     def _latest(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        data = list(files.all_files(self.root, since, until))
-        best: dict[str, tuple[tuple[datetime, str, str, int], str, int]] = {}
+        data = list(self._files(since, until))
+        best: dict[str, tuple[tuple[datetime, str, str, int], int, int]] = {}
         no_url = 0
-        for order, df in enumerate(data):
+        for order, (_, df) in enumerate(data):
             written = _written(df)
             for offset, _, rec in self._file_lines(df, site, spider):
                 url = rec.get("url")
@@ -174,15 +212,15 @@ class Archive:
                 key = (_when(rec.get("crawled_at")) or _NEVER, *written, order)
                 held = best.get(url)
                 if held is None or (key, offset) >= (held[0], held[2]):
-                    best[url] = (key, df.rel, offset)
+                    best[url] = (key, order, offset)
         if no_url:
             log.warning(
                 "latest records: %d record(s) without a url string skipped (news-archive verify lists them)", no_url
             )
-        for df in data:
+        for order, (_, df) in enumerate(data):
             for offset, line, rec in self._file_lines(df, site, spider, warn=False):
                 held = best.get(rec.get("url"))  # type: ignore[arg-type]
-                if held is not None and held[1] == df.rel and held[2] == offset:
+                if held is not None and held[1] == order and held[2] == offset:
                     yield line, rec
 
     def get(self, url: str) -> list[dict[str, Any]]:
@@ -190,7 +228,7 @@ class Archive:
         needles = {json.dumps(url, ensure_ascii=a)[1:-1].encode() for a in (False, True)}
         needles |= {n.replace(b"/", b"\\/") for n in needles}
         found: list[tuple[datetime | None, int, dict[str, Any]]] = []
-        for df in files.all_files(self.root):
+        for _, df in self._files():
             for chunk in files.iter_chunks(df):
                 for i, line in enumerate(chunk.lines):
                     if not any(n in line for n in needles):
@@ -201,16 +239,50 @@ class Archive:
         found.sort(key=lambda t: (t[0] is not None, t[0] or datetime.min, t[1]))
         return [rec for _, _, rec in found]
 
+    def search(self, query: str, limit: int = 10, *, update: bool = True) -> list[SearchHit]:
+        """Ranked full-text hits for the words of ``query`` (all must match); updates the indexes first.
+
+        Over several roots: each root's best ``limit`` hits, merged by score (ties: root order, then each
+        root's own order), the best ``limit`` of them ranked again from 1.
+        """
+        hits: list[SearchHit] = []
+        for root in self.roots:
+            with Index(root) as idx:
+                if update:
+                    idx.update()
+                hits += idx.search(query, limit)
+        if len(self.roots) == 1:
+            return hits
+        hits.sort(key=lambda h: -h.score)
+        return [dataclasses.replace(h, rank=i) for i, h in enumerate(hits[:limit], 1)]
+
+    def last_capture(self, url: str) -> tuple[Path, Source] | None:
+        """(root, source) of the latest capture of ``url`` over the roots (updates their indexes first), or None.
+
+        Within a root the index decides (``Index.last_capture``); between roots, the later capture date, and
+        on a tie the later root in the order given.
+        """
+        best: tuple[datetime, int, Path, Source] | None = None
+        for n, root in enumerate(self.roots):
+            with Index(root) as idx:
+                idx.update()
+                source = idx.last_capture(url)
+                when = _when(idx.last_capture_date(url)) or _NEVER
+            if source is not None and (best is None or (when, n) >= best[:2]):
+                best = (when, n, root, source)
+        return None if best is None else (best[2], best[3])
+
+
+class Archive(Reader):
+    """Read access to one archive root written by ArchiveWriter (plain .jsonl and .jsonl.gz)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        super().__init__([root])
+        self.root = self.roots[0]
+
     def index(self) -> Index:
         """The full-text index of this archive (root/.index/archive.sqlite)."""
         return Index(self.root)
-
-    def search(self, query: str, limit: int = 10, *, update: bool = True) -> list[SearchHit]:
-        """Ranked full-text hits for the words of ``query`` (all must match); updates the index first."""
-        with Index(self.root) as idx:
-            if update:
-                idx.update()
-            return idx.search(query, limit)
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)

@@ -8,8 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import files
-from .reader import Archive
+from .reader import Reader
 
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -40,10 +39,10 @@ class Stats:
         return sum(sum(c.values()) for c in self.per_day.values())
 
 
-def collect(archive: Archive, since: str | None = None, until: str | None = None) -> Stats:
+def collect(archive: Reader, since: str | None = None, until: str | None = None) -> Stats:
     """Count the records of every day partition in [since, until] by site."""
     stats = Stats()
-    for day, _ in files.day_dirs(archive.root, since, until):
+    for day in archive.day_names(since, until):
         counts: Counter[str] = Counter()
         for _, rec in archive.lines(day, day):
             site = rec.get("site")

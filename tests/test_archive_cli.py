@@ -210,3 +210,138 @@ def test_package_imports_neither_scrapy_nor_scraper() -> None:
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=subprocess_env(), check=True)
     assert done.stdout.strip() == "[]"
     assert run("--help").returncode == 0
+
+
+# --- several roots read as one (the archives of fleet workers, each on its own disk) ---------------------------
+
+SHARED = "https://shared.example/news/story"
+WORKERS = {"a": "20260201T090000Z-0a0a0a-host-a.4101", "b": "20260201T093000Z-0b0b0b-host-b.4202"}
+
+
+def _worker_archive(root: Path, worker: str, ids: dict[str, list[int]], shared: tuple[str, str, bytes]) -> None:
+    """What one fleet worker leaves in its own ARCHIVE_DIR: its run's JSONL per day, and the WARC of one capture
+    of SHARED (crawled at ``shared[1]`` on day ``shared[0]``, response body ``shared[2]``)."""
+    from archive import WarcWriter
+    from archive.warc import Capture
+
+    run = WORKERS[worker]
+    day, crawled_at, body = shared
+    for d, numbers in ids.items():
+        with ArchiveWriter(root, "news", run, clock=clock(d)) as w:
+            for i in numbers:
+                w.write(make_record(i, site=f"site{worker}", run_id=run, crawled_at=f"{d}T10:00:00+00:00"))
+            if d == day:
+                with WarcWriter(root, "news", run, software="test", clock=clock(day)) as warc:
+                    source = warc.write_response(Capture(SHARED, 200, "OK", [("Content-Type", "text/html")], body))
+                w.write(
+                    make_record(
+                        99,
+                        url=SHARED,
+                        site="shared",
+                        text=f"Shared story as {worker} saw it.",
+                        run_id=run,
+                        crawled_at=crawled_at,
+                        source=source,
+                    )
+                )
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> tuple[Path, Path]:
+    """Two roots, as two fleet workers on two machines wrote them; both archived SHARED, b later than a."""
+    a, b = tmp_path / "host-a", tmp_path / "host-b"
+    _worker_archive(
+        a, "a", {"2026-02-01": [1, 2, 3], "2026-02-02": [4]}, ("2026-02-01", "2026-02-01T10:00:00+00:00", b"<p>A")
+    )
+    _worker_archive(
+        b, "b", {"2026-02-01": [5], "2026-02-02": [6, 7]}, ("2026-02-02", "2026-02-02T08:00:00+00:00", b"<p>B")
+    )
+    return a, b
+
+
+def _urls(out: str) -> list[str]:
+    return [json.loads(x)["url"] for x in out.splitlines()]
+
+
+def test_read_commands_read_the_union_of_roots_by_day_then_root(fleet: tuple[Path, Path], capsys: Any) -> None:
+    a, b = fleet
+    both = ("--root", str(a), "--root", str(b))
+    code, out, _ = cli(capsys, *both, "cat", "--fields", "url")
+    news = "https://site{}.example/news/{}"
+    day1 = [news.format("a", i) for i in (1, 2, 3)] + [SHARED, news.format("b", 5)]
+    day2 = [news.format("a", 4), news.format("b", 6), news.format("b", 7), SHARED]
+    assert code == 0 and _urls(out) == day1 + day2
+    # one --root before the subcommand and one after it: the same union, the order of the roots as given
+    _, out, _ = cli(capsys, "--root", str(b), "cat", "--root", str(a), "--fields", "url", "--since", "2026-02-02")
+    assert _urls(out) == [news.format("b", 6), news.format("b", 7), SHARED, news.format("a", 4)]
+    code, out, _ = cli(capsys, *both, "days")
+    rows = [r.split()[:3] for r in out.splitlines()[1:]]
+    assert code == 0 and rows == [["2026-02-01", "2", "5"], ["2026-02-02", "2", "4"], ["total", "4", "9"]]
+    code, out, _ = cli(capsys, *both, "stats")
+    assert code == 0 and "9 records in 2 days from 3 sites" in out
+    code, out, _ = cli(capsys, *both, "show", SHARED, "--jsonl")
+    assert code == 0 and [json.loads(x)["run_id"] for x in out.splitlines()] == [WORKERS["a"], WORKERS["b"]]
+    csv_out = a.parent / "all.csv"
+    assert cli(capsys, *both, "export", str(csv_out))[0] == 0
+    assert len(list(csv.DictReader(csv_out.open(encoding="utf-8", newline="")))) == 9
+    code, out, _ = cli(capsys, *both, "search", "--json", "--limit", "20", "shared", "story")
+    assert code == 0 and sorted(h["url"] for h in map(json.loads, out.splitlines())) == [SHARED, SHARED]
+    code, out, _ = cli(capsys, *both, "verify")
+    assert code == 0 and out.splitlines() == [
+        f"{a}: verified 2 files, 5 valid records (0 revisions), 1 WARC files, 1 sources resolved: clean",
+        f"{b}: verified 2 files, 4 valid records (0 revisions), 1 WARC files, 1 sources resolved: clean",
+    ]
+    with (b / "2026-02-02" / f"news-{WORKERS['b']}.jsonl").open("ab") as f:
+        f.write(b'{"torn')
+    code, out, _ = cli(capsys, *both, "verify")
+    assert code == 1 and out.splitlines()[0].endswith(": clean") and "1 problems (1 torn)" in out.splitlines()[-1]
+
+
+def test_latest_and_raw_give_one_record_per_url_over_the_union(fleet: tuple[Path, Path], capsys: Any) -> None:
+    a, b = fleet
+    for roots in ((a, b), (b, a)):  # the later capture wins whichever root is named first
+        args = [x for r in roots for x in ("--root", str(r))]
+        code, out, _ = cli(capsys, *args, "cat", "--latest", "--site", "shared")
+        assert code == 0 and [json.loads(x)["text"] for x in out.splitlines()] == ["Shared story as b saw it."]
+        code, out, _ = cli(capsys, *args, "cat", "--latest", "--fields", "url")
+        assert code == 0 and len(_urls(out)) == 8
+        done = run(*args, "raw", SHARED)
+        assert done.returncode == 0 and done.stdout == "<p>B"
+
+
+def test_search_over_several_roots_merges_hits_by_score(tmp_path: Path, capsys: Any) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    filler = " ".join(f"word{k}" for k in range(120))
+    with ArchiveWriter(a, "news", "r1", clock=clock("2026-02-01")) as w:
+        for i in range(4):  # "harbour" once in a long text: weak hits
+            w.write(make_record(i, site="weak", text=f"{filler} harbour {filler}"))
+    with ArchiveWriter(b, "news", "r1", clock=clock("2026-02-01")) as w:
+        w.write(make_record(9, site="strong", title="Harbour harbour", text="Harbour news: the harbour reopens."))
+        w.write(make_record(10, site="other", text="Nothing to see."))
+    code, out, _ = cli(capsys, "--root", str(a), "--root", str(b), "search", "--json", "--limit", "3", "harbour")
+    hits = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and [h["rank"] for h in hits] == [1, 2, 3]
+    assert hits[0]["site"] == "strong" and [h["site"] for h in hits[1:]] == ["weak", "weak"]
+    assert hits[0]["score"] > hits[1]["score"] >= hits[2]["score"]
+
+
+@pytest.mark.parametrize(
+    "args", [["reindex"], ["reextract"], ["import-warc", "x.warc.gz"], ["verify", "--repair"]], ids=lambda a: a[0]
+)
+def test_a_command_that_writes_takes_one_root(fleet: tuple[Path, Path], args: list[str]) -> None:
+    a, b = fleet
+    before = sorted(p for r in fleet for p in r.rglob("*"))
+    done = run("--root", str(a), *args, "--root", str(b))
+    what = " ".join(args[:2]) if args[0] == "verify" else args[0]
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"news-archive: error: {what} writes to one archive: give one --root, not 2\n"
+    assert sorted(p for r in fleet for p in r.rglob("*")) == before
+
+
+@pytest.mark.parametrize("second", ["missing", "same"])
+def test_a_bad_second_root_exits_2_with_one_line(fleet: tuple[Path, Path], second: str, capsys: Any) -> None:
+    a, _ = fleet
+    other = a.parent / "nope" if second == "missing" else a / "2026-02-01" / ".."
+    code, out, err = cli(capsys, "--root", str(a), "--root", str(other), "cat")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert ("no archive at" if second == "missing" else "given twice") in err
