@@ -583,7 +583,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .web import create_app
 
-    roots = _existing(_roots(args))
+    roots = _reader(args).roots
     try:  # listen first, so that a busy port is said before the archive is read
         family, kind, proto, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
