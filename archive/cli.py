@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 PROG = "news-archive"
 DEFAULT_ROOT = "data"
 MAX_PROBLEMS_SHOWN = 200
+#: Commands that write under their root take exactly one --root (so does verify --repair); the others read several.
+WRITE_COMMANDS = frozenset({"reindex", "reextract", "import-warc"})
 #: List fields added within schema version 1: records archived before them lack them; `cat --fields` gives [].
 ADDED_LISTS: dict[str, list[str]] = {"organizations": []}
 
@@ -58,7 +60,7 @@ def _positive(value: str) -> int:
     return n
 
 
-def _root_option(dest: str) -> _Parser:
+def _root_option(dest: str, writes: bool = False) -> _Parser:
     """A parent parser with the repeatable ``--root`` option collected into ``dest``.
 
     The main parser and the subcommands use two dests: argparse copies a subcommand's values over the main
@@ -71,21 +73,23 @@ def _root_option(dest: str) -> _Parser:
         action="append",
         default=argparse.SUPPRESS,
         metavar="ROOT",
-        help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT}); repeat to read several as one",
+        help=f"archive directory (default: $ARCHIVE_DIR, else ./{DEFAULT_ROOT}); "
+        + ("one only: this command writes to it" if writes else "repeat to read several as one"),
     )
     return opt
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands, each with --root accepted before or after it, any number of times)."""
-    root_opt = _root_option("roots_after")
+    root_opt, write_root_opt = _root_option("roots_after"), _root_option("roots_after", writes=True)
     p = _Parser(
         prog=PROG, description="Read, search and check a news-archiver archive.", parents=[_root_option("roots_before")]
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help, description=help, parents=[root_opt])
+        parent = write_root_opt if name in WRITE_COMMANDS else root_opt
+        c = sub.add_parser(name, help=help, description=help, parents=[parent])
         c.set_defaults(func=func)
         return c
 

@@ -338,10 +338,13 @@ def test_a_command_that_writes_takes_one_root(fleet: tuple[Path, Path], args: li
     assert sorted(p for r in fleet for p in r.rglob("*")) == before
 
 
+@pytest.mark.parametrize("command", ["cat", "serve"])
 @pytest.mark.parametrize("second", ["missing", "same"])
-def test_a_bad_second_root_exits_2_with_one_line(fleet: tuple[Path, Path], second: str, capsys: Any) -> None:
+def test_a_bad_second_root_exits_2_with_one_line(
+    fleet: tuple[Path, Path], second: str, command: str, capsys: Any
+) -> None:
     a, _ = fleet
     other = a.parent / "nope" if second == "missing" else a / "2026-02-01" / ".."
-    code, out, err = cli(capsys, "--root", str(a), "--root", str(other), "cat")
+    code, out, err = cli(capsys, "--root", str(a), command, "--root", str(other))  # serve: stops before listening
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert ("no archive at" if second == "missing" else "given twice") in err
