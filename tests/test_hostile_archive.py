@@ -184,7 +184,8 @@ def test_hostile_names_never_write_outside_the_archive(tmp_path: Path) -> None:
     for path in archive.rglob("*"):  # the archive holds its days, its run files, its index; nothing else
         relative = path.relative_to(archive).as_posix()
         assert re.fullmatch(
-            r"\d{4}-\d{2}-\d{2}(/(article|news)-[A-Za-z0-9_.-]+\.(jsonl|warc\.gz))?|\.index(/.*)?", relative
+            r"\d{4}-\d{2}-\d{2}(/(article|news)-[A-Za-z0-9_.-]+\.(jsonl|warc\.gz|summary\.json))?|\.index(/.*)?",
+            relative,
         ), relative
     records = list(Archive(archive).records())
     assert records and all(r["url"].startswith(site.url) and r["site"] == "127.0.0.1" for r in records)

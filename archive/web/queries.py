@@ -31,6 +31,7 @@ from .. import files
 from ..index import INDEX_VERSION, Index, QueryError, Term, make_snippet, parse_query, rank
 from ..jsonline import loads
 from ..progress import Progress
+from ..runs import Summary, read_summary, summary_paths
 from ..warc import Capture, WarcError, read_capture
 
 log = logging.getLogger("archive")
@@ -174,7 +175,9 @@ class Revision:
 
 @dataclass
 class Run:
-    """One crawl run as the archive holds it: its records, and its WARC responses when there are any."""
+    """One crawl run as the archive holds it: its records, its WARC responses when there are any, and the summary
+    the crawl wrote at its end (archive.runs) when there is one: then ``dropped`` and ``failed`` are the crawl's
+    own counts by reason, else they are inferred from the WARC captures."""
 
     name: str
     spider: str | None
@@ -187,6 +190,8 @@ class Run:
     captured: int | None = None
     dropped: int | None = None
     failed: dict[str, int] = field(default_factory=dict)
+    dropped_by: dict[str, int] = field(default_factory=dict)  # from the summary only
+    summary: dict[str, Any] | None = None  # the run's summary as stored (Summary.to_json)
 
 
 @dataclass
@@ -274,6 +279,7 @@ class Store:
         self._con.execute("ANALYZE main")
         self._columns()
         self._status_cache: dict[tuple[str, int, int], tuple[int, Counter[int], set[str]]] = {}
+        self._summary_cache: dict[tuple[str, int, int], Summary | None] = {}
 
     def close(self) -> None:
         """Close the database connection."""
@@ -625,8 +631,13 @@ class Store:
                 per_day.setdefault(day, Counter())[site] = count
             last_seen = con.execute("SELECT coalesce(site, '(none)'), max(fday) FROM doc GROUP BY 1").fetchall()
             sources = con.execute("SELECT root, file, source FROM doc WHERE source IS NOT NULL").fetchall()
-        runs = self._merge_runs(rows)[:limit]
+        runs = self._add_summaries(self._merge_runs(rows), limit)
         self._add_captures(runs, rows, sources)
+        for run in runs:
+            if run.summary is not None:  # the crawl's own counts win over what the captures suggest
+                totals = run.summary["totals"]
+                run.dropped_by, run.failed = totals["dropped"], totals["failed"]
+                run.dropped = sum(run.dropped_by.values())
         silent = []
         if latest:
             end = date.fromisoformat(latest)
@@ -653,6 +664,35 @@ class Store:
             run.last = max(filter(None, (run.last, last)), default=None)
             run.days = sorted(set(run.days) | set(days.split(",")))
         return list(runs.values())
+
+    def _add_summaries(self, runs: list[Run], limit: int) -> list[Run]:
+        """The latest ``limit`` runs, each given its summary when one is stored; runs known only by their summary
+        (nothing archived) too. Latest first: by last record, else by the run's end."""
+        by_name: dict[str, Run] = {}
+        for run in runs:
+            by_name.setdefault(run.name, run)
+        for _, day, path in summary_paths(self.roots):
+            if (summary := self._summary(path)) is None:
+                continue
+            known = by_name.get(summary.name)
+            if known is None:
+                known = Run(summary.name, summary.spider, summary.run_id, 0, 0, None, None, [day])
+                by_name[summary.name] = known
+                runs.append(known)
+            known.summary = summary.to_json()
+        runs.sort(key=lambda r: r.last or (r.summary or {}).get("finished") or "", reverse=True)
+        return runs[:limit]
+
+    def _summary(self, path: Path) -> Summary | None:
+        """A run summary file, read once (they are written once and never changed)."""
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in self._summary_cache:
+            self._summary_cache[key] = read_summary(path)
+        return self._summary_cache[key]
 
     def _add_captures(self, runs: list[Run], rows: list[tuple[Any, ...]], sources: list[tuple[Any, ...]]) -> None:
         """Captured / dropped / failed counts of each run from its WARC files (responses read once, cached)."""

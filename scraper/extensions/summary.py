@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -12,6 +15,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from archive.runs import Counts, SiteCounts, Summary, write_summary
+from scraper.commands.crawl import exit_status
 from scraper.items import Page, PageDropped
 from scraper.record import Record
 
@@ -28,9 +33,16 @@ def per_site(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
     return dict(sites)
 
 
+def _reasons(counters: dict[str, Any], prefix: str) -> dict[str, int]:
+    """{reason: count} of the counters named `<prefix><reason>`, by reason."""
+    return {
+        k.removeprefix(prefix): v for k, v in sorted(counters.items()) if k.startswith(prefix) and isinstance(v, int)
+    }
+
+
 def _by_prefix(counters: dict[str, int], prefix: str) -> tuple[int, str]:
-    items = sorted((k.removeprefix(prefix), v) for k, v in counters.items() if k.startswith(prefix))
-    return sum(v for _, v in items), ", ".join(f"{k} {v}" for k, v in items)
+    reasons = _reasons(counters, prefix)
+    return sum(reasons.values()), ", ".join(f"{k} {v}" for k, v in reasons.items())
 
 
 def site_line(site: str, c: dict[str, int]) -> str:
@@ -71,17 +83,58 @@ def site_problem(c: dict[str, int]) -> str | None:
     return None
 
 
-class RunSummary:
-    """Counts per site, logs the summary at the end, and marks unhealthy sites for the exit status."""
+def _iso(value: object) -> str:
+    when = value if isinstance(value, datetime) else datetime.now(UTC)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
-    def __init__(self, stats: StatsCollector) -> None:
+
+def summary_of(stats: dict[str, Any], spider: str, reason: str, status: int | None) -> Summary:
+    """The run's summary (archive.runs.Summary) from its final stats: the figures the summary lines log."""
+    sites = {
+        site: SiteCounts(
+            c.get("responses", 0),
+            c.get("archived", 0),
+            c.get("already_archived", 0),
+            _reasons(c, "dropped/"),
+            _reasons(c, "failed/"),
+            site_problem(c),
+        )
+        for site, c in sorted(per_site(stats).items())
+    }
+    totals = Counts(
+        stats.get("response_received_count", 0),
+        stats.get("articles/archived", 0),
+        sum(s.already_archived for s in sites.values()),
+        _reasons(stats, "articles/dropped/"),
+        _reasons(stats, "pages/failed/"),
+    )
+    return Summary(
+        spider=spider,
+        run_id=str(stats.get("archive/run_id", "")),
+        started=_iso(stats.get("start_time")),
+        finished=_iso(stats.get("finish_time")),
+        finish_reason=reason,
+        exit_status=status,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        totals=totals,
+        sites=sites,
+    )
+
+
+class RunSummary:
+    """Counts per site, logs the summary at the end, marks unhealthy sites for the exit status, and (when the
+    archive pipeline ran) keeps the summary in the archive beside the run's files (archive.runs)."""
+
+    def __init__(self, stats: StatsCollector, fail_on_unhealthy: bool = True) -> None:
         self.stats = stats
+        self.fail_on_unhealthy = fail_on_unhealthy
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         if crawler.stats is None:
             raise NotConfigured("no stats collector")
-        ext = cls(crawler.stats)
+        ext = cls(crawler.stats, crawler.settings.getbool("CRAWL_FAIL_ON_UNHEALTHY_SITE"))
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
@@ -133,3 +186,19 @@ class RunSummary:
         for path in stats.get("archive/files") or []:
             log.info("Archive: %s", path)
         self.stats.set_value("summary/unhealthy_sites", unhealthy)
+        if root := stats.get("archive/root"):  # the archive pipeline ran: the archive keeps the summary
+            self.keep(root, spider, reason)
+
+    def keep(self, root: str, spider: Spider, reason: str) -> None:
+        """Write the run's summary into the archive (`archive/summary`: its path); a log line if it cannot."""
+        status = exit_status(self.stats, self.fail_on_unhealthy)
+        try:
+            path = write_summary(root, summary_of(self.stats.get_stats(), spider.name, reason, status))
+        except (OSError, ValueError) as exc:
+            # an ERROR, unless the archive already failed (that was the ERROR, and the reason for this one)
+            level = logging.WARNING if self.stats.get_value("archive/error") else logging.ERROR
+            log.log(level, "Cannot keep the run summary in the archive %s: %s", root, exc)
+            self.stats.set_value("archive/summary_error", str(exc))
+            return
+        log.info("Run summary: %s", path)
+        self.stats.set_value("archive/summary", str(path))
