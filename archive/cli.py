@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = command("stats", cmd_stats, "records per day and per site, with bar charts")
     date_filters(c, site=False)
     c.add_argument("--html", metavar="FILE", help="write a self-contained HTML report to FILE")
+    c = command("runs", cmd_runs, "list the crawls' end-of-run summaries: archived, dropped and failed by reason")
+    date_filters(c, site=False)
+    c.add_argument("--sites", action="store_true", help="also one line per site of each run")
+    c.add_argument("--json", action="store_true", help="each summary as stored, one JSON object per line")
     c = command("verify", cmd_verify, "check every line against the schema; report torn lines, duplicates")
     c.add_argument("--repair", action="store_true", help="move torn and corrupt lines to .quarantine/")
     command("schema", cmd_schema, "print the record's JSON Schema")
@@ -342,6 +346,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"wrote {args.html} ({stats.total:,} records)", file=sys.stderr)
     else:
         sys.stdout.write(render_text(stats))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """news-archive runs [--sites] [--json]: the run summaries (archive/runs.py), by day."""
+    from .runs import read_summaries, summary_lines
+
+    found = read_summaries(_reader(args).roots, *_range(args))
+    for stored in found:
+        if args.json:
+            print(json.dumps(stored.summary.to_json(), sort_keys=True))
+        else:
+            print("\n".join(summary_lines(stored, args.sites)))
+    print(f"{len(found):,} run summaries", file=sys.stderr)
     return 0
 
 

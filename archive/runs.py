@@ -183,6 +183,28 @@ def read_summary(path: Path) -> Summary | None:
     return summary
 
 
+def summary_lines(stored: StoredSummary, sites: bool = False) -> list[str]:
+    """One line per run (``day name: how it ended, counts``), then with ``sites`` one indented line per site."""
+    s = stored.summary
+    status = "" if s.exit_status is None else f", exit {s.exit_status}"
+    lines = [f"{stored.day} {s.name}: {s.finish_reason}{status}, {_counts_text(s.totals)}"]
+    if sites:
+        for site, c in s.sites.items():
+            lines.append(f"  site {site}: {_counts_text(c)}" + (f" -- {c.problem}" if c.problem else ""))
+    return lines
+
+
+def _counts_text(c: Counts) -> str:
+    text = f"{c.responses:,} responses, {c.archived:,} archived"
+    if c.already_archived:
+        text += f" ({c.already_archived:,} already archived)"
+    for what, reasons in (("dropped", c.dropped), ("failed", c.failed)):
+        if reasons:
+            why = ", ".join(f"{r} {n:,}" for r, n in reasons.items())
+            text += f", {sum(reasons.values()):,} {what} ({why})"
+    return text
+
+
 def _counts(obj: object) -> dict[str, Any]:
     c = obj if isinstance(obj, dict) else {}
     out: dict[str, Any] = {k: _count(c.get(k)) for k in ("responses", "archived", "already_archived")}

@@ -19,6 +19,7 @@ from archive.runs import SUMMARY_SUFFIX, Counts, Summary, read_summaries, write_
 from archive.verify import verify
 from archive.web import create_app
 from devtools.siteserver import Site
+from tests.support.commands import archive_cli
 from tests.support.crawl import Crawl, run_crawl
 
 GOOD, NOT_ARTICLE, MISSING = "2026/03/14/bridge-reopens/", "about/", "no/such/page/"
@@ -133,6 +134,23 @@ def test_the_runs_page_shows_each_runs_summary(runs: Runs, client: TestClient) -
     assert "http_404: 1" in page and "not_article: 1" in page
     assert "no article found (nothing archived now or before)" in page
     assert "finished, exit 3" in page and "finished, exit 0" in page
+
+
+def test_news_archive_runs_lists_the_summaries(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = archive_cli(capsys, "--root", str(runs.archive), "runs", "--sites")
+    assert code == 0 and err.strip() == "2 run summaries"
+    mixed, failing = (c.stats["archive/run_id"] for c in (runs.mixed, runs.failing))
+    responses = runs.mixed.stat("response_received_count")
+    counts = f"{responses} responses, 1 archived, 1 dropped (not_article 1), 1 failed (http_404 1)"
+    assert f"article-{mixed}: finished, exit 0, {counts}" in out
+    assert f"article-{failing}: finished, exit 3, " in out
+    assert "  site 127.0.0.1: 1 responses, 0 archived, 1 failed (http_404 1) -- no article found" in out
+    code, out, _ = archive_cli(capsys, "--root", str(runs.archive), "runs", "--json", "--until", "2000-01-01")
+    assert code == 0 and out == ""
+    code, out, _ = archive_cli(capsys, "--root", str(runs.archive), "runs", "--json")
+    assert [json.loads(line) for line in out.splitlines()] == sorted(
+        (_stored(c)[1] for c in (runs.mixed, runs.failing)), key=lambda s: s["run_id"]
+    )
 
 
 def _summary(run_id: str, started: str = "2026-02-01T23:59:59+00:00") -> Summary:
