@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from starlette.testclient import TestClient
 from archive.runs import SUMMARY_SUFFIX, Counts, Summary, read_summaries, write_summary
 from archive.verify import verify
 from archive.web import create_app
-from devtools.siteserver import Site
+from devtools.siteserver import Site, serve
 from tests.support.commands import archive_cli
-from tests.support.crawl import Crawl, run_crawl
+from tests.support.crawl import Crawl, run_crawl, start_crawl, wait_for_records
+from tests.support.paths import SITES
 
 GOOD, NOT_ARTICLE, MISSING = "2026/03/14/bridge-reopens/", "about/", "no/such/page/"
 
@@ -151,6 +153,52 @@ def test_news_archive_runs_lists_the_summaries(runs: Runs, capsys: pytest.Captur
     assert [json.loads(line) for line in out.splitlines()] == sorted(
         (_stored(c)[1] for c in (runs.mixed, runs.failing)), key=lambda s: s["run_id"]
     )
+
+
+def _slow_crawl(tmp_path: Path, site: Site) -> tuple[Path, list[str]]:
+    config = tmp_path / "sites.toml"
+    config.write_text(f'[[site]]\nid = "riverside"\nstart_urls = ["{site.url}"]\nmax_age_days = 3650\n')
+    return tmp_path / "data", ["-a", f"sites={config}", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3"]
+
+
+@pytest.fixture(scope="module")
+def riverside() -> Iterator[Site]:
+    with serve(SITES / "multi" / "a", host="127.0.0.2") as site:
+        yield site
+
+
+def test_a_killed_run_leaves_no_summary_and_the_runs_page_says_so(riverside: Site, tmp_path: Path) -> None:
+    archive, args = _slow_crawl(tmp_path, riverside)
+    child = start_crawl("news", args, archive)
+    wait_for_records(archive, 1, child)
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=30)
+    assert list(archive.glob("*/news-*.jsonl")) and not list(archive.rglob(f"*{SUMMARY_SUFFIX}"))
+    with TestClient(create_app([archive]), raise_server_exceptions=False) as c:
+        [run] = c.get("/api/runs").json()["runs"]
+        page = c.get("/runs").text
+    assert run["summary"] is None and run["archived"] >= 1
+    assert "<i>no summary</i>" in page
+
+
+def test_a_run_stopped_by_sigterm_keeps_its_summary(riverside: Site, tmp_path: Path) -> None:
+    archive, args = _slow_crawl(tmp_path, riverside)
+    child = start_crawl("news", args, archive)
+    wait_for_records(archive, 1, child)
+    child.send_signal(signal.SIGTERM)  # Scrapy stops gracefully: the spider closes with reason `shutdown`
+    _, log = child.communicate(timeout=60)
+    [path] = archive.rglob(f"*{SUMMARY_SUFFIX}")
+    stored = json.loads(path.read_text("utf-8"))
+    assert stored["finish_reason"] == "shutdown" and stored["exit_status"] == child.returncode
+    assert stored["totals"]["archived"] == sum(len(f.read_text().splitlines()) for f in archive.glob("*/*.jsonl"))
+    assert f"Run summary: {path}" in log
+
+
+def test_a_crawl_without_the_archive_pipeline_writes_no_summary(news_site: Site, tmp_path: Path) -> None:
+    crawl = run_crawl("article", ["-a", f"url={news_site.url}{GOOD}", "-s", "ITEM_PIPELINES={}"], tmp_path / "bare")
+    assert crawl.returncode == 3  # nothing archived, so nothing found: but no summary file and no error about one
+    assert not (tmp_path / "bare").exists() or not list((tmp_path / "bare").rglob(f"*{SUMMARY_SUFFIX}"))
+    assert "archive/summary" not in crawl.stats and "Cannot keep the run summary" not in crawl.stderr
 
 
 def _summary(run_id: str, started: str = "2026-02-01T23:59:59+00:00") -> Summary:
