@@ -671,16 +671,18 @@ class Store:
         by_name: dict[str, Run] = {}
         for run in runs:
             by_name.setdefault(run.name, run)
+        summaries: dict[str, Summary] = {}
         for _, day, path in summary_paths(self.roots):
             if (summary := self._summary(path)) is None:
                 continue
-            known = by_name.get(summary.name)
-            if known is None:
-                known = Run(summary.name, summary.spider, summary.run_id, 0, 0, None, None, [day])
-                by_name[summary.name] = known
-                runs.append(known)
-            known.summary = summary.to_json()
-        runs.sort(key=lambda r: r.last or (r.summary or {}).get("finished") or "", reverse=True)
+            if summary.name not in by_name:
+                by_name[summary.name] = Run(summary.name, summary.spider, summary.run_id, 0, 0, None, None, [day])
+                runs.append(by_name[summary.name])
+            summaries[summary.name] = summary
+        runs.sort(key=lambda r: r.last or getattr(summaries.get(r.name), "finished", ""), reverse=True)
+        for run in runs[:limit]:
+            if run.name in summaries:
+                run.summary = summaries[run.name].to_json()
         return runs[:limit]
 
     def _summary(self, path: Path) -> Summary | None:
