@@ -679,7 +679,12 @@ class Store:
                 by_name[summary.name] = Run(summary.name, summary.spider, summary.run_id, 0, 0, None, None, [day])
                 runs.append(by_name[summary.name])
             summaries[summary.name] = summary
-        runs.sort(key=lambda r: r.last or getattr(summaries.get(r.name), "finished", ""), reverse=True)
+
+        def latest(run: Run) -> str:
+            summary = summaries.get(run.name)
+            return run.last or (summary.finished if summary else "")
+
+        runs.sort(key=latest, reverse=True)
         for run in runs[:limit]:
             if run.name in summaries:
                 run.summary = summaries[run.name].to_json()
