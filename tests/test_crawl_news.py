@@ -157,6 +157,20 @@ def test_a_site_with_no_articles_fails_the_run(tmp_path: Path) -> None:
     assert re.search(r"ERROR: site 127.0.0.4: .* no article found", result.stderr)
 
 
+def test_a_run_stopped_early_judges_no_site(tmp_path: Path) -> None:
+    """A run that did not finish (here a page budget; also a signal, Redis or the archive gone) did not give every
+    site its chance: no site is called unhealthy, and the exit status is not 3."""
+    empty = tmp_path / "empty-site"
+    empty.mkdir()
+    (empty / "index.html").write_text("<html><body><h1>Nothing here yet</h1></body></html>")
+    with serve(empty, host="127.0.0.4") as site:
+        result = run_crawl("news", ["-a", f"site={site.url}", "-s", "CLOSESPIDER_PAGECOUNT=1"], tmp_path / "data")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no article found" not in result.stderr and " ERROR: " not in result.stderr
+    assert "Run stopped early (closespider_pagecount): no site is judged unhealthy" in result.stderr
+    assert result.stats["summary/unhealthy_sites"] == []
+
+
 def test_sigkill_then_restart_loses_nothing_and_duplicates_nothing(sites: tuple[Site, Site], tmp_path: Path) -> None:
     a, b = sites
     config = _sites_toml(tmp_path, a, b)

@@ -158,12 +158,16 @@ class RunSummary:
             self.stats.inc_value(f"site/{site}/dropped/{reason}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Log one line per site and the run's totals; an ERROR for each unhealthy site."""
+        """Log one line per site and the run's totals; an ERROR for each unhealthy site. Sites are judged only
+        when the run finished: a run stopped early (a signal, a page budget, Redis or the archive gone) did not
+        give every site its chance, so "no article found" would blame the site for the stop."""
         stats = dict(self.stats.get_stats())
         sites = per_site(stats)
         unhealthy = []
+        if reason != "finished" and sites:
+            log.info("Run stopped early (%s): no site is judged unhealthy", reason)
         for site, counters in sorted(sites.items()):
-            problem = site_problem(counters)
+            problem = site_problem(counters) if reason == "finished" else None
             if problem:
                 unhealthy.append(site)
                 log.error("%s -- %s", site_line(site, counters), problem)
