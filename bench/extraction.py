@@ -101,8 +101,6 @@ FIELD_ROWS = [
     ("top image", "image", "image"),
     ("body tokF1", "body_f1", "body"),
 ]
-#: (label, aggregate key) of each row, as `bench/halves.py` reads it.
-FIELDS = [(label, key) for label, key, _ in FIELD_ROWS]
 
 
 # --------------------------------------------------------------------------------------------- the split
