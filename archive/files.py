@@ -374,6 +374,22 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: a hidden temporary file beside it (``.<name>.<pid>.tmp``,
+    which `verify --repair` quarantines when a crash leaves one), fsync, rename, fsync of the directory."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
 def compress(plain: Path) -> Path:
     """Compress ``plain`` into ``plain.gz`` atomically (adding a gzip member if it exists), then unlink it."""
     gz = plain.with_name(plain.name + ".gz")

@@ -127,17 +127,7 @@ def write_summary(root: str | os.PathLike[str], summary: Summary) -> Path:
     path = Path(root) / day / summary_name(summary.spider, summary.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (json.dumps(summary.to_json(), indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # `verify --repair` quarantines one left by a crash
-    try:
-        with open(tmp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    files.fsync_dir(path.parent)
+    files.write_atomic(path, data)
     return path
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from scrapy.statscollectors import MemoryStatsCollector, StatsT
+
+from archive.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +21,8 @@ def _json_value(value: object) -> str:
 def write_stats(path: Path, stats: StatsT) -> None:
     """Write `stats` as one JSON object (sorted keys, datetimes in ISO 8601) to `path`, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(stats, out, default=_json_value, sort_keys=True, indent=1, ensure_ascii=False)
-            out.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(stats, default=_json_value, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    write_atomic(path, text.encode("utf-8"))
 
 
 class JsonFileStatsCollector(MemoryStatsCollector):
