@@ -84,6 +84,9 @@ class DevTools:
 
         args = [chromium, "--headless", "--remote-debugging-pipe", f"--user-data-dir={profile}", "--no-first-run"]
         args += ["--disable-gpu", "--window-size=1280,900", "--hide-scrollbars", "--mute-audio"]
+        # offline, as every test: no background traffic (updates, sync, metrics), and no host name resolves
+        args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        args += ["--no-default-browser-check", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
         if os.geteuid() == 0:
             args.append("--no-sandbox")  # chromium refuses to run as root with its sandbox
         self.proc = subprocess.Popen(
