@@ -115,19 +115,21 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """robots.txt, configured sitemaps and feeds, and the start pages of every site."""
         for site in self.sites.values():
-            if not claim_discovery(self.crawler, site.id):  # REDIS_URL: another worker discovers it this run
+            robots = [
+                r
+                for r in dict.fromkeys(urljoin(u, "/robots.txt") for u in site.start_urls + site.sitemaps + site.feeds)
+                if r not in self._robots_seen
+            ]
+            requests = [self._request(site, url, "robots", optional=True) for url in robots]
+            requests += [self._request(site, url, "sitemap") for url in site.sitemaps]
+            requests += [self._request(site, url, "feed") for url in site.feeds]
+            requests += [self._request(site, url, "navigation") for url in site.start_urls]
+            # REDIS_URL: another worker may discover the site this run; the claim lists its requests in Redis
+            if not claim_discovery(self.crawler, site.id, requests):
                 continue
-            for url in site.start_urls + site.sitemaps + site.feeds:
-                root = urljoin(url, "/robots.txt")
-                if root not in self._robots_seen:
-                    self._robots_seen.add(root)
-                    yield self._request(site, root, "robots", optional=True)
-            for url in site.sitemaps:
-                yield self._request(site, url, "sitemap")
-            for url in site.feeds:
-                yield self._request(site, url, "feed")
-            for url in site.start_urls:
-                yield self._request(site, url, "navigation")
+            self._robots_seen.update(robots)
+            for request in requests:
+                yield request
 
     # --- callbacks ------------------------------------------------------------------------------------
     def _site(self, response: Response) -> SiteConfig:

@@ -174,7 +174,37 @@ def test_a_worker_killed_mid_run_loses_nothing_and_nothing_is_archived_twice(
     records = archived_urls(tmp_path / "killed") + [r["url"] for c in survivors for r in c.records()]
     paths = sorted(u.removeprefix(a.url.rstrip("/")).removeprefix(b.url.rstrip("/")) for u in records)
     assert len(paths) == len(set(paths)), paths  # nothing twice
-    assert len(paths) == len(A_ARTICLES | B_ARTICLES)  # nothing lost
+    assert len(paths) == len(A_ARTICLES | B_ARTICLES), paths  # nothing lost
+    assert sorted(redis.client.keys("*")) == KEPT
+
+
+def test_a_worker_killed_after_claiming_a_site_before_queueing_its_start_requests_loses_no_article(
+    tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    args = _fleet_args(_config(tmp_path, a, b), redis)
+    notice = tmp_path / "stalled"
+    stall = ["-s", 'SPIDER_MIDDLEWARES={"tests.support.pipelines.StallStartMiddleware": 10}']
+    victim = start_crawl("news", [*args, *stall, "-s", f"STALL_NOTICE_FILE={notice}"], tmp_path / "killed")
+    try:
+        deadline = time.monotonic() + 60
+        while not notice.exists() and victim.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert notice.exists(), "the worker never reached its first start request"
+        assert redis.client.exists("news:discovery:riverside")  # it holds the first site's discovery lock
+        assert not redis.client.zcard("news:requests")  # and not one of its start requests is in the queue
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
+    survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
+    assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
+    assert sum(c.stat("fleet/discovery_elsewhere") for c in survivors) >= 1  # the lock held: not rediscovered
+    archived = _archived(survivors, a, b)
+    assert len(archived) == len(set(archived)), archived
+    assert set(archived) - {LIFEBOAT, SYNDICATED} == (A_ARTICLES | B_ARTICLES) - {LIFEBOAT}  # nothing lost
+    assert sum(c.stat("fleet/recovered") for c in survivors) >= 1  # the claimed site's start requests came back
     assert sorted(redis.client.keys("*")) == KEPT
 
 

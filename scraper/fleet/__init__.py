@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Sequence
 
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings, Settings
 
@@ -48,14 +50,15 @@ def unreachable(settings: BaseSettings) -> str | None:
     return None
 
 
-def claim_discovery(crawler: Crawler, site: str) -> bool:
+def claim_discovery(crawler: Crawler, site: str, requests: Sequence[Request] = ()) -> bool:
     """Whether this worker discovers `site` (robots, sitemaps, feeds, start pages) in this run: always when it
-    runs alone; in a fleet, the first worker to take the site's lock in Redis."""
+    runs alone; in a fleet, the first worker to take the site's lock in Redis, which lists the site's start
+    `requests` (all of them, built before the claim) in Redis in the same step, so that they outlive it."""
     if not fleet_url(crawler.settings):
         return True
     from scraper.fleet.shared import Fleet
 
-    return Fleet.of(crawler).claim_discovery(site)
+    return Fleet.of(crawler).claim_discovery(site, requests)
 
 
 class FleetAddon:

@@ -17,7 +17,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from scraper.extensions.summary import articles_found, per_site
-from scraper.fleet.shared import FINISH_REASON, Fleet
+from scraper.fleet.shared import FINISH_REASON, START_FIELD, Fleet
 
 HEARTBEAT_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class FleetScheduler(Scheduler):
         with warnings.catch_warnings():  # scrapy-redis logs "Resuming crawl" with the deprecated Spider.log()
             warnings.simplefilter("ignore", ScrapyDeprecationWarning)
             result = self.fleet.call(lambda: super(FleetScheduler, self).open(spider), None)
+        self.fleet.encode = self.queue._encode_request  # for the start requests of the sites it claims
         if queued := len(self):
             log.info("Joining the fleet's crawl: %d requests in its queue", queued)
         self.fleet.heartbeat(busy=True)
@@ -87,7 +88,7 @@ class FleetScheduler(Scheduler):
     def _give_back(self) -> None:
         """Put the requests this worker took and did not finish back in the queue (a worker closing with requests
         the engine never finished: none, as Scrapy drains them before it closes the scheduler)."""
-        pending = list(self._taken.values())
+        pending = list(self._taken.values()) + self._unqueued_starts()
         self._taken.clear()
         for request in pending:
             self.fleet.call(lambda r=request: self.queue.push(r), None)  # type: ignore[misc]
@@ -95,6 +96,17 @@ class FleetScheduler(Scheduler):
         if pending:
             log.info("Put %d unfinished requests back in the fleet's queue", len(pending))
             self._inc("fleet/given_back", len(pending))
+
+    def _unqueued_starts(self) -> list[Request]:
+        """The start requests of the sites this worker claimed that never reached the queue (a crawl stopped
+        before its start() was through)."""
+        none: dict[bytes | str, bytes | str] = {}
+        listed = self.fleet.call(lambda: self.fleet.server.hgetall(self.fleet.taken_key), none)
+        return [
+            self.queue._decode_request(v)
+            for k, v in listed.items()
+            if isinstance(k, bytes) and k.startswith(b"start:") and isinstance(v, bytes)
+        ]
 
     def _recover(self) -> int:
         """Put back in the queue the requests that workers which stopped answering had taken."""
@@ -158,8 +170,13 @@ class FleetScheduler(Scheduler):
 
     # --- scrapy-redis's scheduler, guarded -------------------------------------------------------------------
     def enqueue_request(self, request: Request) -> bool:
-        """Queue `request` in Redis unless the fleet has seen its fingerprint."""
+        """Queue `request` in Redis unless the fleet has seen its fingerprint; a claimed site's start request
+        then leaves this worker's taken list (killed in between: it is queued twice, a discovery page fetched
+        twice, its links filtered by fingerprint)."""
+        start = request.meta.pop(START_FIELD, None)
         queued = bool(self.fleet.call(lambda: super(FleetScheduler, self).enqueue_request(request), False))
+        if start is not None:
+            self.fleet.call(lambda: self.fleet.server.hdel(self.fleet.taken_key, start), 0)
         if queued:
             self._inc("scheduler/enqueued/redis")
         return queued

@@ -9,7 +9,8 @@ Keys (`news` is the spider's name):
 - `news:discovery:<site>`  the discovery lock: `SET NX PX` by the first worker to start the site in this run,
   held FLEET_DISCOVERY_LOCK_SECONDS; the last worker of a finished crawl deletes it.
 - `news:site:<host>:inflight`, `news:site:<host>:next`  politeness across the fleet (scraper/fleet/politeness.py).
-- `news:taken:<worker>`  hash: the requests a worker took from the queue and has not finished. When a worker
+- `news:taken:<worker>`  hash: the requests a worker took from the queue and has not finished, and the start
+  requests of the sites it claimed that are not in the queue yet (`start:<site>:<n>`). When a worker
   stops answering, the first other worker to notice renames its hash (atomic: one taker) and puts them back.
 - `news:found`  hash: articles found per site by the whole fleet in this run (for the site health verdict).
 - `news:crawled`  hash, archived URL -> crawled_at of its latest record (revisits after a sitemap lastmod): kept.
@@ -22,7 +23,7 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import redis
@@ -38,6 +39,13 @@ _FLEETS: weakref.WeakKeyDictionary[Crawler, Fleet] = weakref.WeakKeyDictionary()
 T = TypeVar("T")
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 FINISH_REASON = "redis_error"  # the crawl's finish reason when Redis went away (exit status 1)
+START_FIELD = "fleet_start"  # request.meta: the field of a claimed site's start request in the taken hash
+# SET the discovery lock NX PX and, only when it was taken, list the site's start requests as taken (one step)
+CLAIM_SCRIPT = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
 
 
 def describe(exc: Exception) -> str:
@@ -73,6 +81,7 @@ class Fleet:
         self.lock_ms = int(max(1.0, settings.getfloat("FLEET_DISCOVERY_LOCK_SECONDS")) * 1000)
         self.lost = False
         self._busy_until = 0.0
+        self.encode: Callable[[Request], bytes | str] | None = None  # the queue's request encoder (scheduler)
 
     @classmethod
     def of(cls, crawler: Crawler) -> Fleet:
@@ -108,11 +117,26 @@ class Fleet:
             deferred_from_coro(engine.close_spider_async(reason=FINISH_REASON))
 
     # --- discovery --------------------------------------------------------------------------------------------
-    def claim_discovery(self, site: str) -> bool:
-        """Take `site`'s discovery lock (SET NX PX); False when another worker of this run holds it."""
-        taken = self.call(lambda: self.server.set(self.lock_prefix + site, self.name, nx=True, px=self.lock_ms), None)
+    def claim_discovery(self, site: str, requests: Sequence[Request] = ()) -> bool:
+        """Take `site`'s discovery lock (SET NX PX); False when another worker of this run holds it.
+
+        The lock and the site's discovery `requests` listed as taken by this worker (`start:<site>:<n>` in
+        `news:taken:<worker>`) are written in one step (a Lua script), and each leaves that list once it is in
+        the fleet's queue (FleetScheduler.enqueue_request): a worker killed after taking the lock but before
+        its start requests reached the queue leaves them for the worker that recovers its taken requests,
+        instead of leaving the site undiscovered for the lock's lifetime."""
+        fields: list[bytes | str] = []
+        for n, request in enumerate(requests):
+            request.meta[START_FIELD] = field = f"start:{site}:{n}"
+            fields += [field, self.encode(request)] if self.encode is not None else []
+        lock = self.lock_prefix + site
+        taken = self.call(
+            lambda: self.server.eval(CLAIM_SCRIPT, 2, lock, self.taken_key, self.name, self.lock_ms, *fields), None
+        )
         if taken or self.lost:
             return bool(taken)
+        for request in requests:
+            request.meta.pop(START_FIELD, None)
         holder = self.call(lambda: self.server.get(self.lock_prefix + site), None) or b"?"
         holder = holder.decode() if isinstance(holder, bytes) else str(holder)
         log.info(

@@ -4,13 +4,17 @@
 -s STALL_URLS_CONTAINING=story-7-   # which pages stall
 -s STALL_MODE=await|block           # wait forever on the event loop, or block the reactor thread itself
 -s STALL_NOTICE_FILE=path           # created when the first item is held, so a test knows the stall began
+
+StallStartMiddleware (a spider middleware) does the same to the spider's first start request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import Crawler
 
@@ -46,3 +50,25 @@ class StallPipeline:
             self.held.append(asyncio.get_running_loop().create_future())
             await self.held[-1]  # never resolved
         return item
+
+
+class StallStartMiddleware:
+    """Spider middleware that blocks the reactor thread before the spider's first start request reaches the
+    engine (after the spider built it, and in a fleet claimed its site), creating STALL_NOTICE_FILE first:
+    a worker to kill at the worst moment of its start. -s SPIDER_MIDDLEWARES='{"tests.support.pipelines.
+    StallStartMiddleware": 10}'."""
+
+    def __init__(self, notice: str) -> None:
+        self.notice = notice
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StallStartMiddleware:
+        return cls(crawler.settings.get("STALL_NOTICE_FILE", ""))
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """Block on the first start request (the reactor thread itself is stuck)."""
+        async for request in start:
+            if self.notice:
+                Path(self.notice).touch()
+            time.sleep(3600)
+            yield request
