@@ -17,6 +17,7 @@ from scraper.items import Article, Page, PageDropped
 from scraper.middlewares.capture import CrawlCapture
 from scraper.record import extractor_stamp
 from scraper.run import run_id, stop_for_archive_error
+from scraper.seen import SeenStore
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class ArchivePipeline:
         self.writer: ArchiveWriter | None = None
         self.failed = False
         self.capture = CrawlCapture.of(crawler) if crawler.settings.getbool("ARCHIVE_WARC") else None
+        self.seen = SeenStore.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -95,6 +97,7 @@ class ArchivePipeline:
         except (ArchiveWriteError, OSError) as exc:
             self._stop(exc)
             raise PageDropped.counted(self.stats, item, f"archive_error ({exc.strerror or exc})") from None
+        self.seen.confirm(item.record)  # a fleet's claimed keys: now archived for good
         self.stats.inc_value("articles/archived")
         files = self.stats.get_value("archive/files") or []
         if str(path) not in files:

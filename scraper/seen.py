@@ -122,6 +122,9 @@ class SeenStore:
         if record.get("content_hash"):
             self._hashes.add(record["content_hash"])
 
+    def confirm(self, record: dict[str, Any]) -> None:
+        """The record is written to the archive (a fleet's store stops counting its keys as only claimed)."""
+
     def last_capture(self, url: str) -> Source | None:
         """Where the WARC holds the latest response captured for `url` (tracking parameters aside): this run's
         capture, else the one the latest archived record of `url` points at; None if there is none."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import pytest
 from scrapy.settings import Settings
 
 from devtools.siteserver import Site, serve
+from scraper import settings as defaults
 from scraper.fleet import FleetAddon, worker_name
 from tests.support.crawl import Crawl, archived_urls, run_crawl, start_crawl
 from tests.support.paths import PYTHON, ROOT, SITES, subprocess_env
@@ -205,6 +207,37 @@ def test_a_worker_killed_after_claiming_a_site_before_queueing_its_start_request
     assert len(archived) == len(set(archived)), archived
     assert set(archived) - {LIFEBOAT, SYNDICATED} == (A_ARTICLES | B_ARTICLES) - {LIFEBOAT}  # nothing lost
     assert sum(c.stat("fleet/recovered") for c in survivors) >= 1  # the claimed site's start requests came back
+    assert sorted(redis.client.keys("*")) == KEPT
+
+
+def test_a_worker_killed_between_claiming_an_article_and_writing_it_leaves_it_to_the_others(
+    tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
+) -> None:
+    a, b = sites
+    args = _fleet_args(_config(tmp_path, a, b), redis)
+    ferry, notice = "/2026/11/21/sunday-evening-ferry-added/", tmp_path / "stalled"
+    pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}  # dedupe 400, archive 900
+    stall = ["-s", f"ITEM_PIPELINES={json.dumps(pipelines)}", "-s", "STALL_MODE=block"]
+    stall += ["-s", f"STALL_URLS_CONTAINING={ferry}", "-s", f"STALL_NOTICE_FILE={notice}"]
+    victim = start_crawl("news", [*args, *stall], tmp_path / "killed")
+    try:
+        deadline = time.monotonic() + 60
+        while not notice.exists() and victim.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert notice.exists(), "the worker never reached the article"
+        assert redis.client.sismember("news:archived", f"url:{a.url.rstrip('/')}{ferry}")  # claimed, not written
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
+    survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
+    assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
+    records = archived_urls(tmp_path / "killed") + [r["url"] for c in survivors for r in c.records()]
+    paths = sorted(u.removeprefix(a.url.rstrip("/")).removeprefix(b.url.rstrip("/")) for u in records)
+    assert ferry not in [p.removeprefix(a.url.rstrip("/")) for p in archived_urls(tmp_path / "killed")]
+    assert len(paths) == len(set(paths)), paths  # nothing twice
+    assert set(paths) - {LIFEBOAT, SYNDICATED} == (A_ARTICLES | B_ARTICLES) - {LIFEBOAT}, paths  # nothing lost
     assert sorted(redis.client.keys("*")) == KEPT
 
 

@@ -43,7 +43,17 @@ class RedisSeenStore(SeenStore):
         if super().has_text(content_hash):
             return True
         key = "hash:" + content_hash
-        return self.fleet.call(lambda: self.fleet.server.sadd(self.fleet.archived_key, key), 1) == 0
+
+        def claim() -> bool:
+            pipe = self.fleet.server.pipeline()  # MULTI: the claim and its record as this worker's, together
+            pipe.sadd(self.fleet.archived_key, key)
+            pipe.sadd(self.fleet.claims_key, key)
+            added, _ = pipe.execute()
+            if not added:  # another worker archived it (or is archiving it): not this worker's claim
+                self.fleet.server.srem(self.fleet.claims_key, key)
+            return not added
+
+        return self.fleet.call(claim, False)
 
     def add(self, record: dict[str, Any]) -> None:
         """Remember an article this worker archives, here and in the fleet's set."""
@@ -54,11 +64,20 @@ class RedisSeenStore(SeenStore):
             return
         pipe = self.fleet.server.pipeline()
         pipe.sadd(self.fleet.archived_key, *keys)
+        pipe.sadd(self.fleet.claims_key, *keys)  # claimed until the archive pipeline wrote the record (confirm)
         # when, for revisits after a sitemap lastmod on any machine (the archive pipeline stamps crawled_at later)
         crawled = record.get("crawled_at") or datetime.now(UTC).isoformat(timespec="seconds")
         if urls:
             pipe.hset(self.fleet.crawled_key, mapping=dict.fromkeys(urls, crawled))
         self.fleet.call(pipe.execute, [])
+
+    def confirm(self, record: dict[str, Any]) -> None:
+        """The record is in this worker's archive file: its keys are no longer only claimed (a worker killed
+        before this has its claims taken back out of `<spider>:archived` by the worker that recovers it)."""
+        urls = [strip_tracking(u) for u in (record.get("url"), record.get("canonical_url")) if u]
+        keys = [f"url:{u}" for u in urls] + ([f"hash:{record['content_hash']}"] if record.get("content_hash") else [])
+        if keys:
+            self.fleet.call(lambda: self.fleet.server.srem(self.fleet.claims_key, *keys), 0)
 
     def forget_canonical(self, url: str) -> None:
         """A canonical that pages with other texts name is no key: out of the fleet's set too, when only this

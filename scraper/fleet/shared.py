@@ -12,6 +12,9 @@ Keys (`news` is the spider's name):
 - `news:taken:<worker>`  hash: the requests a worker took from the queue and has not finished, and the start
   requests of the sites it claimed that are not in the queue yet (`start:<site>:<n>`). When a worker
   stops answering, the first other worker to notice renames its hash (atomic: one taker) and puts them back.
+- `news:claims:<worker>`  set: the archived keys a worker added to `news:archived` (dedupe pipeline) whose
+  record its archive pipeline has not written yet; the worker that recovers a dead worker's taken requests
+  takes these keys back out of `news:archived`.
 - `news:found`  hash: articles found per site by the whole fleet in this run (for the site health verdict).
 - `news:crawled`  hash, archived URL -> crawled_at of its latest record (revisits after a sitemap lastmod): kept.
 - `news:archived` the archived article keys (`url:<url>`, `hash:<content hash>`): kept on purpose.
@@ -77,6 +80,8 @@ class Fleet:
         self.found_key = f"{spider}:found"
         self._published: dict[str, int] = {}
         self.taken_key = self.taken_prefix + self.name
+        self.claims_prefix = f"{spider}:claims:"
+        self.claims_key = self.claims_prefix + self.name  # archived keys claimed, their record not written yet
         self.ttl = max(2.0, settings.getfloat("FLEET_WORKER_TTL"))
         self.lock_ms = int(max(1.0, settings.getfloat("FLEET_DISCOVERY_LOCK_SECONDS")) * 1000)
         self.lost = False
@@ -211,6 +216,7 @@ class Fleet:
             pipe = self.server.pipeline()
             pipe.zrem(self.workers_key, self.name)
             pipe.zrem(self.busy_key, self.name)
+            pipe.delete(self.claims_key)  # written or dropped by now: the keys of dropped items stay archived
             pipe.zcount(self.workers_key, time.time(), "+inf")  # the dead stay listed until their requests are back
             return int(pipe.execute()[-1])
 
@@ -221,6 +227,7 @@ class Fleet:
         now, count = time.time(), 0
         for raw in self.server.zrangebyscore(self.workers_key, "-inf", now):
             dead = raw.decode() if isinstance(raw, bytes) else str(raw)
+            self._release_claims(dead)  # before its requests are back: whoever fetches them must not drop them
             mine = f"{self.taken_prefix}{dead}:recovering:{self.name}"
             try:
                 self.server.rename(self.taken_prefix + dead, mine)  # only one worker can take them over
@@ -239,11 +246,25 @@ class Fleet:
             self.server.zrem(self.busy_key, dead)
         return count
 
+    def _release_claims(self, dead: str) -> None:
+        """Take out of the archived keys those a dead worker claimed and never wrote (its requests for them are
+        back in the queue: whoever fetches them archives them)."""
+        mine = f"{self.claims_prefix}{dead}:recovering:{self.name}"
+        try:
+            self.server.rename(self.claims_prefix + dead, mine)  # one taker
+        except redis.exceptions.ResponseError:
+            return
+        keys = list(self.server.smembers(mine))
+        if keys:
+            self.server.srem(self.archived_key, *keys)
+            log.warning("Worker %s stopped answering: %d archived keys it had claimed are free again", dead, len(keys))
+        self.server.delete(mine)
+
     def clean(self) -> None:
         """The fleet's run is over: drop what it kept for the run (workers, locks, politeness, taken, found)."""
 
         def drop() -> None:
-            prefixes = (self.lock_prefix, self.site_prefix, self.taken_prefix)
+            prefixes = (self.lock_prefix, self.site_prefix, self.taken_prefix, self.claims_prefix)
             keys = [k for prefix in prefixes for k in self.server.scan_iter(f"{prefix}*", 1000)]
             self.server.delete(self.workers_key, self.busy_key, self.found_key, *keys)
 
