@@ -20,6 +20,15 @@ from scraper.extensions.summary import articles_found, per_site
 from scraper.fleet.shared import FINISH_REASON, START_FIELD, Fleet
 
 HEARTBEAT_SECONDS = 1.0
+# scrapy-redis PriorityQueue.pop (the best-scored request) and its record in this worker's taken hash, in one
+# step: a worker killed in between cannot drop a request that the fingerprints keep from being queued again
+POP_AND_TAKE = """
+local popped = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #popped == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('HSET', KEYS[2], ARGV[1], popped[1])
+return popped[1]
+"""
 log = logging.getLogger(__name__)
 
 
@@ -77,13 +86,6 @@ class FleetScheduler(Scheduler):
             for key in done:
                 del self._taken[key]
             self.fleet.call(lambda: self.fleet.server.hdel(self.fleet.taken_key, *done), 0)
-
-    def _take(self, request: Request) -> None:
-        """Keep `request` in Redis until it is done, so that it outlives this worker."""
-        key = str(next(self._ids))
-        self._taken[key] = request
-        encoded = self.queue._encode_request(request)
-        self.fleet.call(lambda: self.fleet.server.hset(self.fleet.taken_key, key, encoded), 0)
 
     def _give_back(self) -> None:
         """Put the requests this worker took and did not finish back in the queue (a worker closing with requests
@@ -182,11 +184,16 @@ class FleetScheduler(Scheduler):
         return queued
 
     def next_request(self) -> Request | None:
-        """The fleet's next request, highest priority first; kept in Redis as taken until it is done."""
+        """The fleet's next request, highest priority first (scrapy-redis's PriorityQueue, popped by a script that
+        also records it as taken, in Redis, until it is done)."""
         self._done()
-        request: Request | None = self.fleet.call(lambda: super(FleetScheduler, self).next_request(), None)
+        key = str(next(self._ids))
+        raw = self.fleet.call(
+            lambda: self.fleet.server.eval(POP_AND_TAKE, 2, self.queue.key, self.fleet.taken_key, key), None
+        )
+        request = self.queue._decode_request(raw) if isinstance(raw, bytes) else None
         if request is not None:
-            self._take(request)
+            self._taken[key] = request
             self.fleet.mark_busy()
             self._inc("scheduler/dequeued/redis")
         return request
