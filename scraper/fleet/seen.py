@@ -55,11 +55,17 @@ class RedisSeenStore(SeenStore):
 
         return self.fleet.call(claim, False)
 
+    @staticmethod
+    def _keys(record: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """A record's URLs (tracking parameters aside) and its keys in the fleet's set."""
+        urls = [strip_tracking(u) for u in (record.get("url"), record.get("canonical_url")) if u]
+        keys = [f"url:{u}" for u in urls] + ([f"hash:{record['content_hash']}"] if record.get("content_hash") else [])
+        return urls, keys
+
     def add(self, record: dict[str, Any]) -> None:
         """Remember an article this worker archives, here and in the fleet's set."""
         super().add(record)
-        urls = [strip_tracking(u) for u in (record.get("url"), record.get("canonical_url")) if u]
-        keys = [f"url:{u}" for u in urls] + ([f"hash:{record['content_hash']}"] if record.get("content_hash") else [])
+        urls, keys = self._keys(record)
         if not keys:
             return
         pipe = self.fleet.server.pipeline()
@@ -74,8 +80,7 @@ class RedisSeenStore(SeenStore):
     def confirm(self, record: dict[str, Any]) -> None:
         """The record is in this worker's archive file: its keys are no longer only claimed (a worker killed
         before this has its claims taken back out of `<spider>:archived` by the worker that recovers it)."""
-        urls = [strip_tracking(u) for u in (record.get("url"), record.get("canonical_url")) if u]
-        keys = [f"url:{u}" for u in urls] + ([f"hash:{record['content_hash']}"] if record.get("content_hash") else [])
+        _, keys = self._keys(record)
         if keys:
             self.fleet.call(lambda: self.fleet.server.srem(self.fleet.claims_key, *keys), 0)
 
