@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -42,7 +42,7 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def timed(client: httpx.Client, path: str) -> float:
+def timed(client: httpx2.Client, path: str) -> float:
     """Milliseconds for one GET of ``path`` (the whole body read); the status must be 200."""
     started = time.perf_counter()
     response = client.get(path)
@@ -107,12 +107,12 @@ def report(root: Path, count: int) -> None:
         words, _ = vocabulary()
         asked = queries(words, count)
         rng = random.Random(5)
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx2.Client(base_url=url, timeout=60) as client:
             timed(client, "/?q=warmup")
-            cold = [timed(client, "/?" + str(httpx.QueryParams({"q": q}))) for q in asked]  # index pages read
-            search = [timed(client, "/?" + str(httpx.QueryParams({"q": q}))) for q in asked]  # in the page cache
-            api = [timed(client, "/api/search?" + str(httpx.QueryParams({"q": q}))) for q in asked]
-            facet = [timed(client, "/?" + str(httpx.QueryParams({"q": q, "site": "metro-daily"}))) for q in asked]
+            cold = [timed(client, "/?" + str(httpx2.QueryParams({"q": q}))) for q in asked]  # index pages read
+            search = [timed(client, "/?" + str(httpx2.QueryParams({"q": q}))) for q in asked]  # in the page cache
+            api = [timed(client, "/api/search?" + str(httpx2.QueryParams({"q": q}))) for q in asked]
+            facet = [timed(client, "/?" + str(httpx2.QueryParams({"q": q, "site": "metro-daily"}))) for q in asked]
             browse = timed(client, "/")
             keys: list[str] = []
             for q in asked[:60]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -408,10 +408,10 @@ def test_serve_command_prints_one_line_with_its_url_and_serves(archive_root: Pat
         assert re.fullmatch(
             r"news-archive: serving 56 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
         )
-        page = httpx.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
+        page = httpx2.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
         assert page.status_code == 200 and "<mark>bridge</mark>" in page.text
         assert "default-src 'none'" in page.headers["content-security-policy"]
-        rebound = httpx.get(line.split(" at ", 1)[1].split()[0], headers={"Host": "attacker.example"}, timeout=30)
+        rebound = httpx2.get(line.split(" at ", 1)[1].split()[0], headers={"Host": "attacker.example"}, timeout=30)
         assert rebound.status_code == 400  # a page on another site cannot read it through DNS rebinding
     finally:
         proc.terminate()
