@@ -374,13 +374,15 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: a hidden temporary file beside it (``.<name>.<pid>.tmp``,
-    which `verify --repair` quarantines when a crash leaves one), fsync, rename, fsync of the directory."""
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """Write a new ``path`` all at once: the caller writes to a hidden temporary file beside it
+    (``.<name>.<pid>.tmp``, which `verify --repair` quarantines when a crash leaves one), which is fsynced and
+    renamed over ``path``, then the directory is fsynced; on an error the temporary file goes and ``path`` stays."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as out:
-            out.write(data)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -390,29 +392,25 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once (`replacing`)."""
+    with replacing(path) as out:
+        out.write(data)
+
+
 def compress(plain: Path) -> Path:
     """Compress ``plain`` into ``plain.gz`` atomically (adding a gzip member if it exists), then unlink it."""
     gz = plain.with_name(plain.name + ".gz")
-    tmp = plain.with_name(f".{plain.name}.gz.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as out:
-            if gz.exists():
-                with open(gz, "rb") as old:
-                    shutil.copyfileobj(old, out, CHUNK)
-                needs_newline = ends_mid_line(gz)
-            else:
-                needs_newline = False
-            with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as z, open(plain, "rb") as src:
-                if needs_newline:
-                    z.write(b"\n")
-                shutil.copyfileobj(src, z, CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, gz)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(gz.parent)
+    with replacing(gz) as out:
+        needs_newline = False
+        if gz.exists():
+            with open(gz, "rb") as old:
+                shutil.copyfileobj(old, out, CHUNK)
+            needs_newline = ends_mid_line(gz)
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as z, open(plain, "rb") as src:
+            if needs_newline:
+                z.write(b"\n")
+            shutil.copyfileobj(src, z, CHUNK)
     plain.unlink()
     fsync_dir(gz.parent)
     return gz
