@@ -3,6 +3,7 @@ two fixture sites on loopback. Without redis-server these tests skip with one li
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import json
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,6 +59,23 @@ def sites() -> Iterator[tuple[Site, Site]]:
     """Site a on 127.0.0.2 and site b on 127.0.0.3, fresh access logs for each test."""
     with serve(SITES / "multi" / "a", host="127.0.0.2") as a, serve(SITES / "multi" / "b", host="127.0.0.3") as b:
         yield a, b
+
+
+@contextlib.contextmanager
+def _killed_when(victim: subprocess.Popen[str], ready: Callable[[], bool], what: str) -> Iterator[None]:
+    """Wait (60 s at most) until `ready()`, let the block check the moment, then SIGKILL the worker's whole
+    process group (its extraction processes too); the worker is killed whatever happens."""
+    try:
+        deadline = time.monotonic() + 60
+        while not ready() and victim.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready(), what
+        yield
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
 
 
 def _config(tmp_path: Path, a: Site, b: Site) -> Path:
@@ -160,16 +178,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_nothing_is_archived_twice(
         args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "CONCURRENT_REQUESTS=2")
         victim = start_crawl("news", args, tmp_path / "killed")
         taken = f"news:taken:{worker_name().rsplit('-p', 1)[0]}-p{victim.pid}"
-        try:
-            deadline = time.monotonic() + 60
-            while not redis.client.hlen(taken) and victim.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert redis.client.hlen(taken), "the worker took no request"
-            os.killpg(victim.pid, signal.SIGKILL)  # the worker and its extraction processes, mid-request
-            victim.wait(10)
-        finally:
-            if victim.poll() is None:
-                os.killpg(victim.pid, signal.SIGKILL)
+        with _killed_when(victim, lambda: bool(redis.client.hlen(taken)), "the worker took no request"):
+            pass  # mid-request
         survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
     assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
     assert sum(c.stat("fleet/recovered") for c in survivors) >= 1  # its requests came back to the queue
@@ -188,18 +198,9 @@ def test_a_worker_killed_after_claiming_a_site_before_queueing_its_start_request
     notice = tmp_path / "stalled"
     stall = ["-s", 'SPIDER_MIDDLEWARES={"tests.support.pipelines.StallStartMiddleware": 10}']
     victim = start_crawl("news", [*args, *stall, "-s", f"STALL_NOTICE_FILE={notice}"], tmp_path / "killed")
-    try:
-        deadline = time.monotonic() + 60
-        while not notice.exists() and victim.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert notice.exists(), "the worker never reached its first start request"
+    with _killed_when(victim, notice.exists, "the worker never reached its first start request"):
         assert redis.client.exists("news:discovery:riverside")  # it holds the first site's discovery lock
         assert not redis.client.zcard("news:requests")  # and not one of its start requests is in the queue
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait(10)
-    finally:
-        if victim.poll() is None:
-            os.killpg(victim.pid, signal.SIGKILL)
     survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
     assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
     assert sum(c.stat("fleet/discovery_elsewhere") for c in survivors) >= 1  # the lock held: not rediscovered
@@ -220,17 +221,8 @@ def test_a_worker_killed_between_claiming_an_article_and_writing_it_leaves_it_to
     stall = ["-s", f"ITEM_PIPELINES={json.dumps(pipelines)}", "-s", "STALL_MODE=block"]
     stall += ["-s", f"STALL_URLS_CONTAINING={ferry}", "-s", f"STALL_NOTICE_FILE={notice}"]
     victim = start_crawl("news", [*args, *stall], tmp_path / "killed")
-    try:
-        deadline = time.monotonic() + 60
-        while not notice.exists() and victim.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert notice.exists(), "the worker never reached the article"
+    with _killed_when(victim, notice.exists, "the worker never reached the article"):
         assert redis.client.sismember("news:archived", f"url:{a.url.rstrip('/')}{ferry}")  # claimed, not written
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait(10)
-    finally:
-        if victim.poll() is None:
-            os.killpg(victim.pid, signal.SIGKILL)
     survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
     assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
     records = archived_urls(tmp_path / "killed") + [r["url"] for c in survivors for r in c.records()]
