@@ -416,6 +416,12 @@ def read_capture(root: str | os.PathLike[str], source: Mapping[str, Any], *, url
         if size < offset + length:
             raise WarcError(f"{where}: the file ends {offset + length - size:,} bytes before the record's end")
         f.seek(offset)
+        start = f.read(5)
+        if not (start.startswith(GZIP_MAGIC) or start == b"WARC/"):
+            # A record starts with a gzip member or a WARC/ line; anything else is a wrong offset, and
+            # letting the parser loose on it gives a different error for each byte pattern.
+            raise WarcError(f"{where}: not a readable WARC record (no gzip member or WARC/ line starts there)")
+        f.seek(offset)
         window = _Window(f, length)  # never reads past the source's bytes, never all of them at once
         records = ArchiveIterator(window)
         try:

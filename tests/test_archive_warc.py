@@ -190,7 +190,7 @@ def test_read_capture_refuses_bytes_that_are_not_the_response_for_that_url(tmp_p
         read_capture(tmp_path, request_at)
     with pytest.raises(WarcError, match="not the source's"):
         read_capture(tmp_path, {**b, "record_id": a["record_id"]})
-    with pytest.raises(WarcError, match=r"not a readable WARC record|expected a response"):
+    with pytest.raises(WarcError, match=r"not a readable WARC record \(no gzip member or WARC/ line"):
         read_capture(tmp_path, {**a, "offset": a["offset"] + 7})
     with pytest.raises(WarcError, match="digest"):
         read_capture(tmp_path, {**a, "digest": payload_digest(b"other")})
@@ -205,6 +205,15 @@ def test_read_capture_refuses_bytes_that_are_not_the_response_for_that_url(tmp_p
         read_capture(tmp_path, {**a, "length": 10**12})  # damaged: never read into memory
     with pytest.raises(WarcError, match="impossible offset"):
         read_capture(tmp_path, {**a, "offset": -1})
+
+
+def test_every_wrong_offset_is_a_warc_error_never_a_crash_or_a_wrong_capture(tmp_path: Path) -> None:
+    with writer(tmp_path) as w:
+        a = w.write_response(page("https://example.example/a"))
+        b = w.write_response(page("https://example.example/b"))
+    for offset in range(a["offset"] + 1, b["offset"] + b["length"]):
+        with pytest.raises(WarcError, match=f"at offset {offset}: "):
+            read_capture(tmp_path, {**a, "offset": offset})
 
 
 def test_a_new_utc_day_starts_a_new_file_with_its_own_warcinfo(tmp_path: Path) -> None:
