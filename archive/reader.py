@@ -152,8 +152,15 @@ class Reader:
         """Like records(), yielding (raw line including its newline, parsed record) pairs."""
         lo, hi = date_range(since, until)
         if latest:
-            return self._latest(lo, hi, site, spider)
+            return ((line, rec) for _, line, rec in self._latest(lo, hi, site, spider))
         return self._lines(lo, hi, site, spider)
+
+    def latest_by_day(
+        self, since: str | date | None = None, until: str | date | None = None, site: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Like ``records(latest=True)``, each record with the day directory it is stored in."""
+        lo, hi = date_range(since, until)
+        return ((day, rec) for day, _, rec in self._latest(lo, hi, site, None))
 
     def _lines(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
@@ -198,7 +205,7 @@ class Reader:
 
     def _latest(
         self, since: str | None, until: str | None, site: str | None, spider: str | None
-    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    ) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
         data = list(self._files(since, until))
         best: dict[str, tuple[tuple[datetime, str, str, int], int, int]] = {}
         no_url = 0
@@ -221,7 +228,7 @@ class Reader:
             for offset, line, rec in self._file_lines(df, site, spider, warn=False):
                 held = best.get(rec.get("url"))  # type: ignore[arg-type]
                 if held is not None and held[1] == order and held[2] == offset:
-                    yield line, rec
+                    yield df.day, line, rec
 
     def get(self, url: str) -> list[dict[str, Any]]:
         """Every revision stored for ``url`` (matching url or canonical_url), oldest first."""

@@ -8,13 +8,15 @@ installs ``article = scraper.archivable:archivable``, the crawl's extract -> boi
 extracted fields (and its ``extractor`` stamp), or None and why the page is not archived.
 
 - ``reextract``: for each URL's latest record that has a ``source``, the stored response is extracted again; a
-  new record (spider ``reextract``, a new run) is written only when an extracted field changed. It keeps the
-  capture's ``crawled_at``, ``site``, ``http_status`` and ``source``. Old records stay.
+  new record (spider ``reextract``, a new run) is written only when an extracted field changed, into the day
+  folder of the record it replaces. It keeps the capture's ``crawled_at``, ``site``, ``http_status`` and
+  ``source``. Old records stay.
 - ``import_warc``: the HTML responses of any WARC file (CC-NEWS included) are extracted and archived as records
-  of spider ``warc-import`` with ``crawled_at`` = WARC-Date. Each archived response is copied, payload, WARC-Date
-  and WARC-Record-ID kept, into the run's own WARC file in the archive (``source`` points at the copy), so the
-  archive stays self-contained and can be moved; captures the archive holds already (same record id, or same URL
-  and payload digest) or whose text it holds already (content hash) are skipped: importing twice adds nothing.
+  of spider ``warc-import`` with ``crawled_at`` = WARC-Date, in the day folder of that date (UTC). Each archived
+  response is copied, payload, WARC-Date and WARC-Record-ID kept, into the run's own WARC file of that day in the
+  archive (``source`` points at the copy), so the archive stays self-contained and can be moved; captures the
+  archive holds already (same record id, or same URL and payload digest) or whose text it holds already (content
+  hash) are skipped: importing twice adds nothing. A capture without a plausible WARC-Date is skipped (bad_date).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import entry_points
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -40,7 +42,17 @@ from .jsonline import encode_line, loads
 from .names import new_run_id
 from .progress import Progress
 from .reader import Archive
-from .warc import Capture, CaptureIterator, Location, WarcError, WarcWriter, decoded_body, iter_captures, read_capture
+from .warc import (
+    Capture,
+    CaptureIterator,
+    Location,
+    WarcError,
+    WarcWriter,
+    decoded_body,
+    iter_captures,
+    parse_warc_date,
+    read_capture,
+)
 from .writer import ArchiveWriter
 
 log = logging.getLogger(__name__)
@@ -56,6 +68,10 @@ AHEAD = 3  # batches per worker in flight: enough to keep workers busy, few enou
 #: Record fields that are not extraction's: a change in them alone is no reason for a new record.
 NOT_EXTRACTED = frozenset({"site", "extractor", "crawled_at", "spider", "run_id", "http_status", "source"})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: A WARC-Date before this is a broken clock (there was no web to capture), one more than a day ahead of the
+#: import too: such captures are skipped as ``bad_date`` rather than filed under a day they were not made on.
+EARLIEST_CAPTURE = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_CAPTURE_AHEAD = timedelta(days=1)
 
 Outcome = tuple[dict[str, Any] | None, str | None]
 C = TypeVar("C")
@@ -278,6 +294,7 @@ class Summary:
     other_records: int = 0  # WARC records that are no HTTP response (warcinfo, request, metadata)
     files: int = 0
     unreadable: list[str] = field(default_factory=list)
+    days: set[str] = field(default_factory=set)  # the day folders written to
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
     progress: Progress | None = None
@@ -301,7 +318,7 @@ class Summary:
         parts = [
             f"{self.command}: {files if self.files else ''}{self.read:,} {self.reading} read",
             f"{self.extracted:,} extracted",
-            f"{self.written:,} records written" + (f" (run {self.run_id})" if self.written else ""),
+            f"{self.written:,} records written" + (f" (run {self.run_id}{self._days()})" if self.written else ""),
             f"{sum(self.reasons.values()):,} not written" + (f" ({why})" if why else ""),
         ]
         if self.other_records:
@@ -309,6 +326,14 @@ class Summary:
         rate = self.extracted / seconds if seconds > 0 else 0.0
         parts.append(f"{seconds:.1f} s, {rate:,.0f} pages/s")
         return "; ".join(parts)
+
+    def _days(self) -> str:
+        """Where the records went: ', into day 2019-03-05' or ', into 3 days 2019-03-04 to 2019-03-06'."""
+        if not self.days:
+            return ""
+        if len(self.days) == 1:
+            return f", into day {min(self.days)}"
+        return f", into {len(self.days):,} days {min(self.days)} to {max(self.days)}"
 
 
 def _as_stored(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -336,9 +361,9 @@ def _record(fields: Mapping[str, Any], crawl: Mapping[str, Any]) -> dict[str, An
 
 
 def _reextract_jobs(
-    root: Path, records: Iterable[dict[str, Any]], summary: Summary
-) -> Iterator[tuple[dict[str, Any], Job]]:
-    for rec in records:
+    root: Path, records: Iterable[tuple[str, dict[str, Any]]], summary: Summary
+) -> Iterator[tuple[tuple[str, dict[str, Any]], Job]]:
+    for day, rec in records:
         summary.read += 1
         url = str(rec.get("url") or "")
         source = rec.get("source")
@@ -361,7 +386,7 @@ def _reextract_jobs(
             dict(hints) if isinstance(hints, dict) else {},
             tuple(str(p) for p in patterns) if isinstance(patterns, list) else (),
         )
-        yield rec, job
+        yield (day, rec), job
 
 
 def reextract(
@@ -374,14 +399,17 @@ def reextract(
     extractor: Extractor | None = None,
     progress: Progress | None = None,
 ) -> Summary:
-    """Extract every URL's latest stored response again; write a record (spider ``reextract``) where it changed."""
+    """Extract every URL's latest stored response again; write a record (spider ``reextract``) where it changed,
+    into the day folder of the record it replaces (the day it was archived on: its capture's day)."""
     extractor = extractor or load_extractor()
     archive = Archive(root)
     summary = Summary("reextract", new_run_id(), "records", progress=progress)
-    records = archive.records(since, until, site=site, latest=True)
-    pool: ExtractorPool[dict[str, Any]] = ExtractorPool(extractor, default_workers() if workers is None else workers)
+    records = archive.latest_by_day(since, until, site=site)
+    pool: ExtractorPool[tuple[str, dict[str, Any]]] = ExtractorPool(
+        extractor, default_workers() if workers is None else workers
+    )
     with ArchiveWriter(archive.root, REEXTRACT_SPIDER, summary.run_id) as writer:
-        for old, (fields, dropped) in pool.map(_reextract_jobs(archive.root, records, summary)):
+        for (day, old), (fields, dropped) in pool.map(_reextract_jobs(archive.root, records, summary)):
             summary.extracted += 1
             summary.tick()
             if fields is None:
@@ -398,8 +426,11 @@ def reextract(
                 "http_status": old.get("http_status"),
                 "source": old["source"],
             }
-            writer.write(_record(fields, crawl))
+            # The old record's day, not its crawled_at's: records(latest=True) then orders the two by run (same
+            # capture, same day), so the new one wins, and a selection by day that found the old one finds it.
+            writer.write(_record(fields, crawl), day=day)
             summary.written += 1
+            summary.days.add(day)
     summary.seconds = time.monotonic() - summary.started
     return summary
 
@@ -443,6 +474,16 @@ class Held:
 class _Found:
     capture: Capture
     location: Location
+    when: datetime  # the WARC-Date: crawled_at, and the day folder of the record and of its copy
+
+
+def capture_time(stated: str, now: datetime) -> datetime | None:
+    """A capture's WARC-Date (as written) in UTC; None when missing, unparseable, before 1990 or over a day ahead
+    of ``now``."""
+    when = parse_warc_date(stated)
+    if when is None or not EARLIEST_CAPTURE <= when <= now + LATEST_CAPTURE_AHEAD:
+        return None
+    return when
 
 
 def site_matches(url: str, sites: Sequence[str]) -> bool:
@@ -462,17 +503,22 @@ def is_html(capture: Capture) -> bool:
 def _import_jobs(
     captures: CaptureIterator, held: Held, this_run: Held, sites: Sequence[str], since: str | None, summary: Summary
 ) -> Iterator[tuple[_Found, Job]]:
+    now = datetime.now(UTC)
     for capture, location, _metadata in captures:
         summary.read += 1
         summary.tick()
         url, src = capture.url, location.source
+        when = capture_time(location.date, now)
         if not 200 <= capture.status < 300:
             summary.skip(f"http_{capture.status}", url)
         elif not is_html(capture):
             summary.skip("not_html", url, capture.header("Content-Type") or "")
         elif not site_matches(url, sites):
             summary.reasons["other_site"] += 1
-        elif since is not None and capture.date.astimezone(UTC).date().isoformat() < since:
+        elif when is None:
+            stated = f"WARC-Date {location.date!r}" if location.date else "no WARC-Date"
+            summary.skip("bad_date", url, f"{stated}: not a capture time between 1990 and tomorrow", logging.WARNING)
+        elif since is not None and when.date().isoformat() < since:
             summary.reasons["before_since"] += 1
         elif held.has(url, src):
             summary.reasons["already_archived"] += 1
@@ -486,7 +532,7 @@ def _import_jobs(
             except WarcError as exc:
                 summary.skip("undecodable", url, str(exc), logging.WARNING)
                 continue
-            yield _Found(capture, location), Job(body, url, capture.header("Content-Type"))
+            yield _Found(capture, location, when), Job(body, url, capture.header("Content-Type"))
 
 
 def import_warc(
@@ -568,15 +614,17 @@ def _archive_one(
     if fields.get("content_hash") in held.hashes:
         summary.skip("duplicate_content", capture.url, "the same text is archived already")
         return
-    source = warc.write_response(capture, record_id=found.location.source["record_id"])
+    day = found.when.date()
+    source = warc.write_response(capture, record_id=found.location.source["record_id"], day=day)
     crawl = {
-        "crawled_at": capture.date.astimezone(UTC).isoformat(timespec="seconds"),
+        "crawled_at": found.when.isoformat(timespec="seconds"),
         "spider": IMPORT_SPIDER,
         "run_id": summary.run_id,
         "http_status": capture.status,
         "source": dict(source),
     }
     record = _record(fields, crawl)
-    writer.write(record)
+    writer.write(record, day=day)
     held.add(record)
     summary.written += 1
+    summary.days.add(day.isoformat())

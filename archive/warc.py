@@ -18,7 +18,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypedDict
 from urllib.parse import urlsplit
@@ -27,12 +27,12 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
-from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from . import files
 from .names import WARC_SUFFIX, check_name, warc_name
-from .writer import ArchiveWriteError, DayFileWriter
+from .writer import MAX_OPEN_DAYS, DayFile, DayFileWriter
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,30 @@ def warc_date(when: datetime) -> str:
     return str(datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None), use_micros=True))
 
 
+def parse_warc_date(text: str | None) -> datetime | None:
+    """A WARC-Date as an aware UTC datetime; None when missing or unparseable (never an exception).
+
+    W3C-DTF as WARC/1.0 and 1.1 write it (``2019-03-05T10:00:00Z``, fractions of a second, or the day alone),
+    an explicit offset (``+02:00``, as some tools write it), or the 14 digits of ARC files (``20190305100000``).
+    A date without a zone is UTC, as the standard says every WARC-Date is.
+    """
+    text = (text or "").strip()
+    try:
+        if _ARC_DATE.fullmatch(text):
+            when = datetime.strptime(text, "%Y%m%d%H%M%S")
+        elif _W3C_DATE.match(text):
+            when = datetime.fromisoformat(text)
+        else:
+            return None
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # no such day; a year 1 or 9999 that an offset takes out of range
+        return None
+
+
+_ARC_DATE = re.compile(r"[0-9]{14}")
+_W3C_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:$|T)")
+
+
 def _software() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -120,7 +144,8 @@ def _software() -> str:
 
 
 class WarcWriter(DayFileWriter):
-    """Append captures to ``root/YYYY-MM-DD/<spider>-<run_id>.warc.gz`` (UTC day at the time of writing).
+    """Append captures to ``root/YYYY-MM-DD/<spider>-<run_id>.warc.gz``: the UTC day at the time of writing, or
+    the day a write is given (import-warc: the capture's day). Each day's file starts with its own warcinfo record.
 
     Crash safety as for the JSONL (archive.writer): the file is flock-ed while open, every record is
     one gzip member (warcio serialises it, zlib compresses it) built in memory and appended with one
@@ -138,8 +163,9 @@ class WarcWriter(DayFileWriter):
         software: str | None = None,
         clock: Callable[[], datetime] = _utcnow,
         fsync_every: int = 100,
+        max_open: int = MAX_OPEN_DAYS,
     ) -> None:
-        super().__init__(root, warc_name(spider, run_id), fsync_every=fsync_every, clock=clock)
+        super().__init__(root, warc_name(spider, run_id), fsync_every=fsync_every, clock=clock, max_open=max_open)
         self.spider = check_name("spider", spider)
         self.run_id = check_name("run_id", run_id)
         self.software = software or _software()
@@ -149,13 +175,18 @@ class WarcWriter(DayFileWriter):
         self.bytes_written = 0
 
     def write_response(
-        self, capture: Capture, *, metadata: Mapping[str, object] | None = None, record_id: str | None = None
+        self,
+        capture: Capture,
+        *,
+        metadata: Mapping[str, object] | None = None,
+        record_id: str | None = None,
+        day: date | str | None = None,
     ) -> Source:
         """Write ``capture`` as response + request (+ metadata JSON) records; return the response's Source.
 
         The request record is written when the capture has request headers (a crawl's always has; a
         record imported without its request has none). ``record_id`` keeps an imported record's
-        WARC-Record-ID (default: a new urn:uuid).
+        WARC-Record-ID (default: a new urn:uuid). ``day``: the day's file to write to (default: the clock's day).
         """
         http = _response_headers(capture)
         headers = self._warc_headers(capture)
@@ -169,12 +200,18 @@ class WarcWriter(DayFileWriter):
             http_headers=http,
             warc_headers_dict=headers,
         )
-        source = self._write_exchange(capture, record, metadata)
+        source = self._write_exchange(capture, record, metadata, day)
         self.responses += 1
         return source
 
     def write_revisit(
-        self, capture: Capture, previous: Source, previous_url: str, previous_date: str | datetime
+        self,
+        capture: Capture,
+        previous: Source,
+        previous_url: str,
+        previous_date: str | datetime,
+        *,
+        day: date | str | None = None,
     ) -> Source:
         """Write ``capture`` as a revisit of ``previous`` (same payload digest; headers only); return ``previous``.
 
@@ -196,7 +233,7 @@ class WarcWriter(DayFileWriter):
             http_headers=_response_headers(capture),
             warc_headers_dict=headers,
         )
-        self._write_exchange(capture, record, None)
+        self._write_exchange(capture, record, None, day)
         self.revisits += 1
         return previous
 
@@ -208,7 +245,13 @@ class WarcWriter(DayFileWriter):
             headers["WARC-IP-Address"] = _one_line(capture.ip)
         return headers
 
-    def _write_exchange(self, capture: Capture, record: ArcWarcRecord, metadata: Mapping[str, object] | None) -> Source:
+    def _write_exchange(
+        self,
+        capture: Capture,
+        record: ArcWarcRecord,
+        metadata: Mapping[str, object] | None,
+        day: date | str | None,
+    ) -> Source:
         body = self._member(record)  # built before the file is touched: a bad capture writes nothing
         record_id = str(record.rec_headers.get_header("WARC-Record-ID"))
         date = str(record.rec_headers.get_header("WARC-Date"))
@@ -230,15 +273,15 @@ class WarcWriter(DayFileWriter):
                 warc_headers_dict=linked,
             )
             members.append(self._member(meta))
-        path = self._today()
-        offset = self._size
+        f = self._select(day)
+        offset = f.size
         self._append(body)
         for member in members:
             self._append(member)
         self._written()
         digest = str(record.rec_headers.get_header("WARC-Payload-Digest"))
         return Source(
-            warc=path.relative_to(self.root).as_posix(),
+            warc=f.path.relative_to(self.root).as_posix(),
             offset=offset,
             length=len(body),
             record_id=record_id,
@@ -256,29 +299,10 @@ class WarcWriter(DayFileWriter):
         z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, files.GZ_WBITS)
         return z.compress(out.getbuffer()) + z.flush()
 
-    def _open(self, day: str) -> None:
-        directory = self.root / day
-        path = directory / self.name
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ArchiveWriteError(directory, exc, "create directory for") from exc
-        try:
-            fd = self._open_locked(path)
-        except OSError as exc:
-            raise ArchiveWriteError(path, exc, "open") from exc
-        self._fd, self._day, self._path = fd, day, path
-        try:
-            size = os.fstat(fd).st_size
-            if size:
-                size = cut_torn_tail(self.root, path, fd)[0]
-            else:
-                files.fsync_dir(directory)
-        except OSError as exc:
-            self._finish()
-            raise ArchiveWriteError(path, exc, "open") from exc
-        self._size = size
-        if size == 0:
+    def _opened(self, f: DayFile) -> None:
+        if f.size:
+            f.size = cut_torn_tail(self.root, f.path, f.fd)[0]
+        if f.size == 0:
             self._append(self._member(self._warcinfo()))
 
     def _warcinfo(self) -> ArcWarcRecord:
@@ -532,11 +556,7 @@ def _capture(record: ArcWarcRecord, where: str) -> Capture:
     status_line = str(http.statusline or "")
     code, _, reason = status_line.partition(" ")
     headers = [(str(k), str(v)) for k, v in http.headers]
-    date_text = record.rec_headers.get_header("WARC-Date")
-    try:
-        date = iso_date_to_datetime(date_text, tz_aware=True) if date_text else _utcnow()
-    except (ValueError, IndexError):
-        date = _utcnow()
+    date = parse_warc_date(record.rec_headers.get_header("WARC-Date")) or _utcnow()
     return Capture(
         url=str(record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>"),
         status=int(code) if code.isdigit() else 0,

@@ -159,7 +159,7 @@ def _fail_on(fd_holder: ArchiveWriter, exc: OSError, partial: int | None = None)
     calls = [0]
 
     def fake(fd: int, data: Any) -> int:
-        if fd != fd_holder._fd:
+        if fd_holder._current is None or fd != fd_holder._current.fd:
             return real(fd, data)
         calls[0] += 1
         if partial is not None and calls[0] == 1:
