@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -23,6 +24,7 @@ from archive.warc import (
     WarcWriter,
     decoded_body,
     iter_captures,
+    parse_warc_date,
     payload_digest,
     read_capture,
 )
@@ -603,3 +605,46 @@ def test_header_values_and_urls_cannot_break_the_record_framing(tmp_path: Path) 
     assert got.request_headers[1] == ("UA", "x y")
     assert warcio("check", str(tmp_path / src["warc"])).returncode == 0
     assert [c.url for c, _, _ in iter_captures(tmp_path / src["warc"])] == ["https://example.example/a"]
+
+
+def test_interleaved_days_each_start_with_one_warcinfo_and_every_source_reads_back_after_a_reopen(
+    tmp_path: Path,
+) -> None:
+    """import-warc names the capture's day: with one file open at a time, every return to a day reopens its file; the
+    offsets given out after a reopen must still point at the right bytes, and no second warcinfo is written."""
+    days = ["2019-03-04", "2019-03-05", "2019-03-04", "2019-03-06", "2019-03-05", "2019-03-04"] * 2
+    written = []
+    with WarcWriter(tmp_path, "warc-import", "r1", max_open=1) as w:
+        for n, day in enumerate(days):
+            body = HTML + f"<!-- {n} -->".encode()
+            written.append((day, body, w.write_response(page(f"https://example.example/{n}", body), day=day)))
+        assert w.reopened == 8  # 12 writes: 3 first opens, one write in a row to the day already open
+    for day, body, source in written:
+        assert source["warc"] == f"{day}/warc-import-r1.warc.gz"
+        assert read_capture(tmp_path, source, url=None).body == body
+    for day in sorted(set(days)):
+        path = tmp_path / day / "warc-import-r1.warc.gz"
+        assert warcio("check", str(path)).returncode == 0
+        types = [r.rec_type for r in ArchiveIterator(io.BytesIO(path.read_bytes()))]
+        assert types.count("warcinfo") == 1 and types[0] == "warcinfo"
+        assert types.count("response") == days.count(day)
+
+
+@pytest.mark.parametrize(
+    ("stated", "expected"),
+    [
+        ("2019-03-05T10:00:00Z", datetime(2019, 3, 5, 10, tzinfo=UTC)),
+        ("2019-03-05T10:00:00.123456Z", datetime(2019, 3, 5, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2019-03-05T01:00:00+02:00", datetime(2019, 3, 4, 23, tzinfo=UTC)),  # an offset: its UTC day is the 4th
+        ("2019-03-05", datetime(2019, 3, 5, tzinfo=UTC)),
+        ("20190305100000", datetime(2019, 3, 5, 10, tzinfo=UTC)),  # ARC-style
+        ("", None),
+        (None, None),
+        ("yesterday", None),
+        ("2019-02-30T00:00:00Z", None),
+        ("0001-01-01T00:00:00+01:00", None),  # out of range once in UTC: no exception
+        ("2019", None),
+    ],
+)
+def test_parse_warc_date_never_raises(stated: str | None, expected: datetime | None) -> None:
+    assert parse_warc_date(stated) == expected

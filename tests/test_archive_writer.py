@@ -8,7 +8,8 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta, timezone
+import zlib
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -285,3 +286,109 @@ def test_one_writer_per_file(tmp_path: Path, monkeypatch: Any) -> None:
             second.write(make_record(2))
         with ArchiveWriter(tmp_path, "news", "r2", clock=clock("2026-02-01")) as other:
             other.write(make_record(3))  # a different run id is a different file: fine
+
+
+# --- writes that name their day (import-warc, reextract) -------------------------------------------------------
+
+
+def open_files_under(root: Path) -> int:
+    """How many descriptors of this process are open on files under ``root``."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if os.path.realpath(fd).startswith(str(root) + os.sep))
+
+
+def test_interleaved_days_keep_at_most_max_open_files_and_a_reopened_day_is_appended_to(tmp_path: Path) -> None:
+    """CC-NEWS-like order: days come back after others pushed them out; every line lands whole in its day, in order."""
+    days = ["2019-03-04", "2019-03-05", "2019-03-06", "2019-03-04", "2019-03-06", "2019-03-05", "2019-03-04"] * 3
+    with ArchiveWriter(tmp_path, "warc-import", "r1", max_open=2, fsync_every=1000) as w:
+        for n, day in enumerate(days):
+            w.write(make_record(n), day=day)
+            assert open_files_under(tmp_path) <= 2
+        assert w.reopened > 0
+    for day in sorted(set(days)):
+        path = tmp_path / day / "warc-import-r1.jsonl"
+        assert [json.loads(x) for x in lines_of(path)] == [make_record(n) for n, d in enumerate(days) if d == day]
+    assert open_files_under(tmp_path) == 0
+    assert verify(tmp_path).clean
+
+
+def test_a_day_set_aside_is_fsynced_before_it_is_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.path.basename(os.path.dirname(os.path.realpath(f"/proc/self/fd/{fd}"))))
+        real(fd)
+
+    with ArchiveWriter(tmp_path, "warc-import", "r1", max_open=1, fsync_every=1000) as w:
+        w.write(make_record(1), day="2019-03-04")
+        monkeypatch.setattr(os, "fsync", fsync)
+        w.write(make_record(2), day="2019-03-05")  # 03-04 is set aside: synced first
+        assert synced[0] == "2019-03-04"
+
+
+def gzip_members(path: Path) -> int:
+    """How many gzip members ``path`` holds."""
+    data, members = path.read_bytes(), 0
+    while data:
+        z = zlib.decompressobj(31)
+        z.decompress(data)
+        assert z.eof
+        members += 1
+        data = z.unused_data
+    return members
+
+
+def test_gzip_finishes_each_named_day_once_at_close_never_one_written_again(tmp_path: Path) -> None:
+    """Compressing a day set aside would have its next write start a plain file again (and the gz be rewritten
+    whole for every member): set-aside days stay plain until close, then each is compressed once."""
+    days = ["2019-03-04", "2019-03-05"] * 4
+    with ArchiveWriter(tmp_path, "warc-import", "r1", gzip=True, max_open=1) as w:
+        for n, day in enumerate(days):
+            w.write(make_record(n), day=day)
+        assert w.reopened == len(days) - 2
+        assert not list(tmp_path.rglob("*.gz"))  # nothing finished while the run may write the day again
+    names = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert names == ["2019-03-04/warc-import-r1.jsonl.gz", "2019-03-05/warc-import-r1.jsonl.gz"]
+    for day in ("2019-03-04", "2019-03-05"):
+        path = tmp_path / day / "warc-import-r1.jsonl.gz"
+        assert gzip_members(path) == 1
+        with gzip.open(path) as f:
+            assert [json.loads(x) for x in f] == [make_record(n) for n, d in enumerate(days) if d == day]
+    assert verify(tmp_path).clean
+
+
+@pytest.mark.parametrize(
+    ("day", "folder"),
+    [
+        ("2019-03-05", "2019-03-05"),
+        (date(2019, 3, 5), "2019-03-05"),
+        (datetime(2019, 3, 5, 23, 30, tzinfo=timezone(timedelta(hours=-2))), "2019-03-06"),  # its UTC day
+        (datetime(2019, 3, 6, 0, 30, tzinfo=timezone(timedelta(hours=2))), "2019-03-05"),
+    ],
+)
+def test_a_named_day_is_its_utc_date(tmp_path: Path, day: date | str, folder: str) -> None:
+    with ArchiveWriter(tmp_path, "warc-import", "r1") as w:
+        assert w.write(make_record(1), day=day) == tmp_path / folder / "warc-import-r1.jsonl"
+
+
+@pytest.mark.parametrize("day", ["2019-3-5", "2019-02-30", "../../etc", "2019-03-05/x", "", datetime(2019, 3, 5, 12)])
+def test_a_day_that_is_no_date_is_refused_and_no_folder_is_made(tmp_path: Path, day: Any) -> None:
+    with ArchiveWriter(tmp_path, "warc-import", "r1") as w:
+        with pytest.raises(ValueError, match="day"):
+            w.write(make_record(1), day=day)
+        w.write(make_record(2), day="2019-03-05")  # the writer carries on
+    assert [p.name for p in tmp_path.iterdir()] == ["2019-03-05"]
+
+
+def test_clock_writes_still_finish_a_past_day_at_once_beside_named_days(tmp_path: Path) -> None:
+    """A crawl's clock moving past midnight compresses the day it left; named days are untouched by the clock."""
+    now = [datetime(2026, 2, 1, 23, 59, tzinfo=UTC)]
+    with ArchiveWriter(tmp_path, "news", "r1", gzip=True, clock=lambda: now[0]) as w:
+        w.write(make_record(1))
+        w.write(make_record(2), day="2019-03-05")
+        now[0] += timedelta(minutes=2)
+        w.write(make_record(3))
+        assert (tmp_path / "2026-02-01" / "news-r1.jsonl.gz").exists()
+        assert (tmp_path / "2019-03-05" / "news-r1.jsonl").exists()
+    assert [r["url"] for r in Archive(tmp_path).records()] == [make_record(i)["url"] for i in (2, 1, 3)]
