@@ -6,6 +6,7 @@ are our fixture pages (tests/pages)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import re
@@ -14,19 +15,23 @@ import signal
 import subprocess
 import sys
 import time
+from csv import DictReader
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from archive import Archive
+from archive.names import is_day
+from archive.verify import verify
 from archive.warc import read_capture
 from devtools.sitegen import generate
 from scraper.archivable import archivable
 from scraper.record import extractor_stamp
 from tests.support.commands import archive_cli, news_archive
 from tests.support.paths import NEWS_ARCHIVE, PYTHON, ROOT
-from tests.support.warcfiles import Exchange, page, write_warc
+from tests.support.warcfiles import Exchange, page, warc_bytes, write_warc
 
 WARCIO = str(Path(PYTHON).with_name("warcio"))
 GAZETTE = "https://www.harbour-gazette.test"
@@ -291,13 +296,21 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     assert written(done.stdout.decode()) == written(piped.stdout.decode()) == len(ARTICLES)
 
 
+def generated(folder: Path, dates: list[str]) -> list[Exchange]:
+    """One generated article (devtools.sitegen) per date, each captured at that WARC-Date."""
+    paths = generate(folder / "site", len(dates))
+    return [
+        Exchange(
+            f"https://gazette.example{path}", (folder / "site" / path.strip("/") / "index.html").read_bytes(), date=d
+        )
+        for path, d in zip(paths, dates, strict=True)
+    ]
+
+
 def test_an_extraction_worker_killed_mid_import_loses_no_page(tmp_path: Path) -> None:
     """As the OOM killer would: SIGKILL one of the two worker processes while they extract."""
-    paths = generate(tmp_path / "site", 800)
-    exchanges = [
-        Exchange(f"https://gazette.example{path}", (tmp_path / "site" / path.strip("/") / "index.html").read_bytes())
-        for path in paths
-    ]
+    exchanges = generated(tmp_path, ["2026-03-14T09:30:00Z"] * 800)
+    paths = [ex.url for ex in exchanges]
     warc = write_warc(tmp_path / "big.warc.gz", exchanges)
     command = [NEWS_ARCHIVE, "import-warc", str(warc), "--root", str(tmp_path / "data"), "--workers", "2"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -319,3 +332,157 @@ def test_an_extraction_worker_killed_mid_import_loses_no_page(tmp_path: Path) ->
     assert "An extraction worker died" in err
     assert written(out) == len(paths), out  # the pages it held were extracted again
     assert len({r["url"] for r in Archive(tmp_path / "data").records()}) == len(paths)
+
+
+# --- each record in the day folder of its capture -----------------------------------------------------------------
+
+#: CC-NEWS-shaped WARC-Dates over three UTC days: mostly in time order, crossing midnight back and forth, two with
+#: an offset that moves them to another UTC day. UTC day -> how many.
+THREE_DAYS = [
+    "2019-03-04T12:00:00Z",
+    "2019-03-04T23:58:00Z",
+    "2019-03-05T00:01:00Z",
+    "2019-03-04T23:59:30Z",
+    "2019-03-05T00:00:00Z",
+    "2019-03-05T01:30:00+02:00",  # 2019-03-04T23:30Z
+    "2019-03-04T23:59:59.999Z",
+    "2019-03-05T12:00:00Z",
+    "2019-03-05T23:59:59Z",
+    "2019-03-06T00:00:01Z",
+    "2019-03-05T22:00:00-03:00",  # 2019-03-06T01:00Z
+    "2019-03-06T09:00:00Z",
+]
+PER_DAY = {"2019-03-04": 5, "2019-03-05": 4, "2019-03-06": 3}
+
+
+def folders(root: Path) -> list[str]:
+    """The archive root's folders (not the hidden .index and .quarantine)."""
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+
+
+def test_captures_over_three_utc_days_land_in_the_folders_of_their_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exchanges = generated(tmp_path, THREE_DAYS)
+    warc = write_warc(tmp_path / "CC-NEWS-20190305.warc.gz", exchanges)
+    root = tmp_path / "data"
+    code, out, err = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert code == 0, err
+    assert written(out) == len(THREE_DAYS) and "into 3 days 2019-03-04 to 2019-03-06" in out
+    assert folders(root) == sorted(PER_DAY)  # nothing under today
+    run = Archive(root).records().__next__()["run_id"]
+    for day, count in PER_DAY.items():
+        code, out, _ = archive_cli(capsys, "cat", "--since", day, "--until", day, "--root", str(root))
+        records = [json.loads(line) for line in out.splitlines()]
+        assert len(records) == count
+        for rec in records:  # crawled_at in UTC on that day, the WARC copy beside the record
+            assert rec["crawled_at"].startswith(day) and rec["crawled_at"].endswith("+00:00")
+            assert rec["source"]["warc"] == f"{day}/warc-import-{run}.warc.gz"
+            assert read_capture(root, rec["source"], url=rec["url"]).date.date().isoformat() == day
+        warcs = list((root / day).glob("*.warc.gz"))
+        assert len(warcs) == 1 and subprocess.run([WARCIO, "check", str(warcs[0])], check=False).returncode == 0
+    # days, stats and export count by the same folders
+    code, out, _ = archive_cli(capsys, "days", "--root", str(root))
+    assert {line.split()[0]: int(line.split()[2]) for line in out.splitlines()[1:-1]} == PER_DAY
+    code, out, _ = archive_cli(capsys, "stats", "--since", "2019-03-05", "--until", "2019-03-05", "--root", str(root))
+    assert out.startswith("4 records in 1 days")
+    csv = tmp_path / "march-4.csv"
+    code, _, _ = archive_cli(
+        capsys, "export", str(csv), "--since", "2019-03-04", "--until", "2019-03-04", "--root", str(root)
+    )
+    with csv.open(newline="") as f:
+        rows = list(DictReader(f))
+    assert code == 0 and len(rows) == PER_DAY["2019-03-04"] and {r["crawled_at"][:10] for r in rows} == {"2019-03-04"}
+    assert archive_cli(capsys, "verify", "--root", str(root))[0] == 0
+    # importing the file again adds nothing, whatever the day
+    before = {p: p.read_bytes() for p in data_files(root)}
+    code, out, _ = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert written(out) == 0 and reasons(out) == {"already_archived": len(THREE_DAYS)}
+    assert {p: p.read_bytes() for p in data_files(root)} == before
+
+
+def test_search_finds_records_imported_into_days_older_than_the_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The index is brought up to date from every day folder, not only from the newest ones."""
+    exchanges = generated(tmp_path, THREE_DAYS)
+    warc = write_warc(tmp_path / "a.warc.gz", exchanges)
+    root = tmp_path / "data"
+    archive_cli(capsys, "import-warc", str(warc), "--since", "2019-03-06", "--root", str(root), "--workers", "0")
+    assert folders(root) == ["2019-03-06"]
+    code, out, _ = archive_cli(capsys, "search", "--json", "harbour", "--root", str(root))
+    assert code == 0 and (root / ".index").is_dir()  # the index now knows the archive as it was
+    code, out, _ = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert written(out) == PER_DAY["2019-03-04"] + PER_DAY["2019-03-05"]
+    oldest = next(iter(Archive(root).records("2019-03-04", "2019-03-04")))
+    words = oldest["title"].split()[-1]  # sitegen titles end with the article's number
+    code, out, _ = archive_cli(capsys, "search", "--json", oldest["title"].split()[0], words, "--root", str(root))
+    assert oldest["url"] in {json.loads(line)["url"] for line in out.splitlines()}
+
+
+def test_a_kill_mid_import_over_several_days_then_verify_repair_and_import_again_completes_it(tmp_path: Path) -> None:
+    """SIGKILL while records go into six interleaved day folders (more than the writer keeps open): each file
+    keeps whole records, at most a torn last one, verify --repair sets that aside, and importing the file again
+    archives exactly what was missing."""
+    days = [f"2019-03-0{1 + n % 6}T{n % 24:02d}:{n % 60:02d}:00Z" for n in range(1200)]
+    exchanges = generated(tmp_path, days)
+    warc = write_warc(tmp_path / "big.warc.gz", exchanges)
+    root = tmp_path / "data"
+    command = [NEWS_ARCHIVE, "import-warc", str(warc), "--root", str(root), "--workers", "0"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:
+            lines = sum(p.read_bytes().count(b"\n") for p in root.glob("*/*.jsonl")) if root.is_dir() else 0
+            if lines >= 200:
+                break
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL, "the import ended before it could be killed"
+    assert len(folders(root)) == 6
+    problems = verify(root).problems  # a torn last line or WARC member at most, in the one file being written
+    assert {p.kind for p in problems} <= {"torn"} and len(problems) <= 1, problems
+    repaired = news_archive("verify", "--repair", "--root", str(root))
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    again = news_archive("import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert again.returncode == 0, again.stderr
+    records = list(Archive(root).records())
+    assert sorted(r["url"] for r in records) == sorted(ex.url for ex in exchanges)  # each page once
+    for day in folders(root):
+        assert all(r["crawled_at"].startswith(day) for r in Archive(root).records(day, day))
+        assert len(list(Archive(root).records(day, day))) == 200
+    assert news_archive("verify", "--root", str(root)).returncode == 0
+
+
+def test_a_missing_unparseable_or_absurd_warc_date_is_skipped_and_counted_never_a_strange_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    soon, later = now + timedelta(hours=2), now + timedelta(days=3)
+    stated = {
+        "good": "2019-03-05T10:00:00Z",
+        "missing": "1111-11-11T11:11:11Z",  # its header line is taken out below
+        "garbage": "sometime in March",
+        "before-the-web": "1985-06-01T00:00:00Z",
+        "far-future": "2099-01-01T00:00:00Z",
+        "in-three-days": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "in-two-hours": soon.strftime("%Y-%m-%dT%H:%M:%SZ"),  # a clock a little ahead: kept, on its own day
+    }
+    exchanges = generated(tmp_path, list(stated.values()))
+    data = b"".join(warc_bytes(exchanges, gzip_records=False)).replace(b"WARC-Date: 1111-11-11T11:11:11Z\r\n", b"")
+    warc = tmp_path / "dates.warc"
+    warc.write_bytes(data)
+    root = tmp_path / "data"
+    code, out, err = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert code == 0, err
+    assert written(out) == 2 and reasons(out) == {"bad_date": 5}
+    bad = [ex.url for ex, name in zip(exchanges, stated, strict=True) if name not in ("good", "in-two-hours")]
+    warned = [line for line in err.splitlines() if "bad_date" in line]
+    assert len(warned) == 5 and all(any(url in line for line in warned) for url in bad)
+    assert "no WARC-Date" in err and "'sometime in March'" in err
+    assert folders(root) == sorted({"2019-03-05", soon.date().isoformat()})
+    assert all(is_day(name) for name in folders(root))
