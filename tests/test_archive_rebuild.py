@@ -21,7 +21,7 @@ from scraper.record import content_hash, extractor_stamp, word_count
 from tests.support.commands import archive_cli, news_archive
 from tests.support.crawl import run_crawl
 from tests.support.paths import SITES
-from tests.support.warcfiles import page
+from tests.support.warcfiles import Exchange, page, write_warc
 
 GZIPPED = "/2026/11/23/customs-house-museum/"  # served with Content-Encoding: gzip
 OLD_EXTRACTOR = {"version": "0.0.1", "revision": "000000000000"}
@@ -62,16 +62,18 @@ def summary_counts(summary: str) -> tuple[int, dict[str, int]]:
     return int(head.rsplit(" ", 1)[1].replace(",", "")), {k: int(v.replace(",", "")) for k, v in pairs}
 
 
-def rewrite(root: Path, change: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rewrite the crawl's JSONL as an older extractor would have written it: every record with OLD_EXTRACTOR, and
-    the records of the URLs in `change` with other extracted fields (`change[url](record)` alters them)."""
-    (path,) = root.glob("*/news-*.jsonl")
-    records = [json.loads(line) for line in path.read_text().splitlines()]
-    for rec in records:
-        rec["extractor"] = OLD_EXTRACTOR
-        if rec["url"] in change:
-            change[rec["url"]](rec)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+def rewrite(root: Path, change: dict[str, Any], files: str = "*/news-*.jsonl") -> list[dict[str, Any]]:
+    """Rewrite the JSONL files (the crawl's) as an older extractor would have written them: every record with
+    OLD_EXTRACTOR, and the records of the URLs in `change` with other extracted fields (`change[url](record)`)."""
+    records = []
+    for path in sorted(root.glob(files)):
+        records += (ours := [json.loads(line) for line in path.read_text().splitlines()])
+        for rec in ours:
+            rec["extractor"] = OLD_EXTRACTOR
+            if rec["url"] in change:
+                change[rec["url"]](rec)
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ours))
+    assert records
     return records
 
 
@@ -225,3 +227,48 @@ def test_reextract_strips_what_the_crawl_stripped_with_the_operators_extra_patte
     done = news_archive("reextract", "--root", str(result.archive))
     assert done.returncode == 0, done.stderr
     assert summary_counts(done.stdout) == (0, {"unchanged": len(result.records())})
+
+
+def test_reextract_writes_into_the_folder_of_the_record_it_replaces_so_reading_by_day_gives_the_new_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Imported captures of three days, as an older extractor archived them; one of them in the folder of the day
+    it was imported on (as import-warc filed records before they went to their capture's day). After reextract,
+    `cat --latest` of a day, and of the whole archive, gives the new extraction; nothing is written under today."""
+    captures = {
+        "https://gazette.test/2019/03/04/radweg/": ("graph-jsonld.html", "2019-03-04T23:59:00Z"),
+        "https://gazette.test/2019/03/05/night-market/": ("og-only.html", "2019-03-05T00:01:00Z"),
+        "https://coast.test/2019/03/06/lighthouse/": ("byline-only.html", "2019-03-06T08:00:00Z"),
+        "https://coast.test/2019/03/06/ferry/": ("sidebar-layout.html", "2019-03-06T09:00:00Z"),
+    }
+    exchanges = [Exchange(url, page(name), date=date) for url, (name, date) in captures.items()]
+    root = tmp_path / "data"
+    warc = write_warc(tmp_path / "march.warc.gz", exchanges)
+    code, out, err = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert code == 0 and summary_counts(out)[0] == len(captures), out + err
+    rewrite(root, dict.fromkeys(captures, with_site_suffix), "*/warc-import-*.jsonl")
+    for path in root.glob("*/warc-import-*.jsonl"):  # an import of an earlier day (a run id of the same second ties)
+        path.rename(path.with_name("warc-import-20261101T000000Z-aaaaaa.jsonl"))
+    # the ferry's record as an earlier import-warc filed it: under the day of the import
+    (march6,) = root.glob("2019-03-06/warc-import-*.jsonl")
+    ferry, lighthouse = sorted(march6.read_text().splitlines(), key=lambda line: "ferry" not in line)
+    march6.write_text(lighthouse + "\n")
+    (root / "2026-11-01").mkdir()
+    (root / "2026-11-01" / march6.name).write_text(ferry + "\n")
+    folders = sorted(p.name for p in root.iterdir())
+    where = {r["url"]: day for day in folders for r in Archive(root).records(day, day)}
+
+    code, out, err = archive_cli(capsys, "reextract", "--root", str(root), "--workers", "0")
+    assert code == 0 and summary_counts(out) == (len(captures), {}), out + err
+    assert sorted(p.name for p in root.iterdir()) == folders  # no folder for today
+    for day in folders:
+        new = list(Archive(root).records(day, day, spider="reextract"))
+        assert sorted(r["url"] for r in new) == sorted(u for u, d in where.items() if d == day)
+        code, out, _ = archive_cli(capsys, "cat", "--latest", "--since", day, "--until", day, "--root", str(root))
+        latest = [json.loads(line) for line in out.splitlines()]
+        assert latest and all(r["spider"] == "reextract" and r["extractor"] == extractor_stamp() for r in latest)
+        assert all(not r["title"].endswith("| Riverside Chronicle") for r in latest)
+    code, out, _ = archive_cli(capsys, "cat", "--latest", "--root", str(root))
+    assert sorted(json.loads(line)["spider"] for line in out.splitlines()) == ["reextract"] * len(captures)
+    code, out, _ = archive_cli(capsys, "reextract", "--root", str(root), "--workers", "0")
+    assert summary_counts(out) == (0, {"unchanged": len(captures)})
