@@ -588,6 +588,23 @@ def _serve_command(
     c = command("serve", cmd_serve, help)
     c.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     c.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080; 0 picks a free one)")
+    c.add_argument(
+        "--refresh",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="look for newly archived records every SECONDS while serving (default 30; 0: never)",
+    )
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 to 86400, not {value!r}")
+    return seconds
 
 
 def _port(value: str) -> int:
@@ -597,7 +614,7 @@ def _port(value: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """news-archive serve [--root R]... [--host H] [--port P]: runs until interrupted."""
+    """news-archive serve [--root R]... [--host H] [--port P] [--refresh S]: runs until interrupted."""
     import ipaddress
     import socket
 
@@ -616,12 +633,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with sock:
         host, port = sock.getsockname()[:2]
         loopback = ipaddress.ip_address(host).is_loopback
-        app = create_app(roots, allowed_hosts=["127.0.0.1", "localhost", "::1", "[::1]"] if loopback else None)
+        app = create_app(
+            roots,
+            allowed_hosts=["127.0.0.1", "localhost", "::1", "[::1]"] if loopback else None,
+            refresh=args.refresh,
+            report=lambda done: print(f"{PROG}: {done}", flush=True),
+        )
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
         served = f"{app.state.store.records:,} records of {', '.join(map(str, roots))}"
         print(f"{PROG}: serving {served} at {url} (Ctrl-C stops)", flush=True)
         server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
         )
         server.run(sockets=[sock])
     return 0

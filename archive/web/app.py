@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..stats import Stats, render_svg
 from ..warc import WarcError, decoded_body
 from .queries import PER_PAGE, BadRequest, Filters, Results, Store, highlight, parse_filters, string_list, word_diff
+from .refresh import Refreshed, Refresher
 
 HERE = Path(__file__).parent
 log = logging.getLogger("archive.web")
@@ -119,14 +122,31 @@ def _histogram_svg(histogram: list[tuple[str, int]]) -> Markup:
 
 
 def create_app(
-    roots: Sequence[str | Path], *, store: Store | None = None, allowed_hosts: Sequence[str] | None = None
+    roots: Sequence[str | Path],
+    *,
+    store: Store | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+    refresh: float = 0.0,
+    report: Callable[[Refreshed], None] | None = None,
 ) -> Starlette:
     """The web app over the archive(s) at ``roots`` (indexes updated, then opened read-only).
 
     ``allowed_hosts``: the Host header values served (others get a 400), so that a web page cannot reach a
-    loopback server through DNS rebinding; None serves any.
+    loopback server through DNS rebinding; None serves any. ``refresh``: while the app runs (its lifespan),
+    look for newly archived records every so many seconds (0: never) and tell ``report`` what changed.
     """
     db = store if store is not None else Store(roots)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        refresher = Refresher(db, refresh, report) if refresh > 0 else None
+        if refresher is not None:
+            refresher.start()
+        try:
+            yield
+        finally:
+            if refresher is not None:
+                await asyncio.to_thread(refresher.stop)
 
     def search_page(request: Request) -> Response:
         filters = parse_filters(request.query_params)
@@ -274,6 +294,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         exception_handlers={BadRequest: on_error, HTTPException: on_error, Exception: on_error},
     )
     app.add_middleware(SecurityHeaders)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import heapq
 import itertools
 import json
@@ -20,12 +21,13 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import files
 from ..index import INDEX_VERSION, Index, QueryError, Term, make_snippet, parse_query, rank
@@ -33,6 +35,8 @@ from ..jsonline import loads
 from ..progress import Progress
 from ..runs import Summary, read_summary, summary_paths
 from ..warc import Capture, WarcError, read_capture
+from .refresh import Refreshed, signature
+from .view import COLUMNS, Doc, Revisit, View
 
 log = logging.getLogger("archive")
 PER_PAGE = 20
@@ -40,6 +44,9 @@ MAX_PAGE = 500  # deep pages are never useful and cost an OFFSET scan
 FACET_LIMIT = 12
 MAX_ROOTS = 8  # SQLite attaches at most 10 databases
 MAX_DIFF_WORDS = 50_000
+START_BATCH = 20_000  # records read at start before they are added to the view (bounds the memory it takes)
+REFRESH_BATCH = 5_000  # records added by a refresh per swap (bounds how long a request may wait for one)
+REFRESH_LOCK_TIMEOUT = 10.0  # seconds a refresh waits for the index lock (a crawl updating it) before it fails
 _KEY = re.compile(r"([0-9]{1,2})-([0-9]{1,15})")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 FACETS = ("site", "day", "language", "section", "person")
@@ -239,7 +246,8 @@ def highlight(snippet: str, terms: Sequence[str]) -> list[tuple[bool, str]]:
 class Store:
     """The read-only archive(s) behind the web app. Thread-safe: queries run one at a time.
 
-    ``update=False`` serves each index as it is instead of bringing it up to date first.
+    ``update=False`` serves each index as it is instead of bringing it up to date first (and on refresh).
+    ``refresh()`` serves what was archived since (archive.web.refresh.Refresher calls it in a thread).
     """
 
     def __init__(self, roots: Sequence[str | Path], *, update: bool = True) -> None:
@@ -248,23 +256,25 @@ class Store:
         if len(roots) > MAX_ROOTS:
             raise ValueError(f"at most {MAX_ROOTS} archive roots can be served at once")
         self.roots = [Path(r) for r in roots]
-        for root in self.roots:
-            if not root.is_dir():
-                raise FileNotFoundError(f"no archive at '{root}'")
+        self.update = update
+        self.refresh_batch = REFRESH_BATCH
+        self.lock_timeout = REFRESH_LOCK_TIMEOUT
+        self._state = [_Root(root) for root in self.roots]
+        for state in self._state:
+            if not state.path.is_dir():
+                raise FileNotFoundError(f"no archive at '{state.path}'")
+            state.seen = signature(state.path)
             if update:
-                try:
-                    with Index(root) as idx:
-                        idx.update()
-                except OSError as exc:  # a read-only copy of an archive: serve its index as it is
-                    log.warning("cannot update the search index of %s (%s): serving it as it is", root, exc)
-        self._lock = threading.Lock()
+                self._update_index(state, lock_timeout=None, starting=True)
+        self._lock = threading.Lock()  # the in-memory database: one user at a time
+        self._refreshing = threading.Lock()  # one refresh at a time: the only writer of that database
         self._con = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._con.executescript(_SCHEMA)
         for n, root in enumerate(self.roots):
             index = Index(root).path
             if not index.exists():
                 raise FileNotFoundError(f"no search index at '{index}'")
-            self._con.execute(f"ATTACH DATABASE ? AS r{n}", (f"{index.resolve().as_uri()}?mode=ro",))
+            self._attach(n)
             version = self._con.execute(f"PRAGMA r{n}.user_version").fetchone()[0]
             if version != INDEX_VERSION:
                 log.warning(
@@ -274,166 +284,247 @@ class Store:
                     version,
                     INDEX_VERSION,
                 )
+        #: What search counts and orders on: replaced whole, never changed, by a refresh.
+        self.view = View.empty(len(self.roots))
+        self.records = 0
         with Progress("serve: reading records") as bar:
-            self.records = sum(self._load(n, root, bar) for n, root in enumerate(self.roots))
+            for n, state in enumerate(self._state):
+                self._sync(n, bar, START_BATCH)
+                state.seen += _index_signature(state.path)
         self._con.execute("ANALYZE main")
-        self._columns()
         self._status_cache: dict[tuple[str, int, int], tuple[int, Counter[int], set[str]]] = {}
         self._summary_cache: dict[tuple[str, int, int], Summary | None] = {}
 
     def close(self) -> None:
         """Close the database connection."""
-        self._con.close()
+        with self._refreshing:
+            self._con.close()
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._con
 
-    # -- loading -------------------------------------------------------------------------------------------
+    def _attach(self, n: int) -> None:
+        """Attach root ``n``'s search index, read-only, as schema ``r<n>`` (again: the file was replaced)."""
+        with contextlib.suppress(sqlite3.OperationalError):  # not attached yet
+            self._con.execute(f"DETACH DATABASE r{n}")
+        index = Index(self.roots[n]).path
+        self._con.execute(f"ATTACH DATABASE ? AS r{n}", (f"{index.resolve().as_uri()}?mode=ro",))
 
-    def _load(self, n: int, root: Path, bar: Progress) -> int:
-        """Read the facet fields of every indexed record of one root into the in-memory tables."""
-        con = self._con
-        known = {rel: (fid, gz_len) for fid, rel, gz_len in con.execute(f"SELECT id, rel, gz_len FROM r{n}.files")}
-        loaded = 0
-        con.execute("BEGIN")
-        for df in files.all_files(root):
-            if df.rel not in known:
-                continue
-            file_id, gz_len = known[df.rel]
-            rows = dict(con.execute(f"SELECT offset, id FROM r{n}.docs WHERE file_id = ?", (file_id,)))
-            for chunk in files.iter_chunks(df, 0, gz_len):
-                offset = chunk.offset
-                for line in chunk.lines:
-                    doc_id = rows.get(offset)
-                    if doc_id is not None and (rec := _record(line)) is not None:
-                        self._insert(n, doc_id, df, offset, offset < gz_len, rec)
-                        loaded += 1
-                    offset += len(line)
-                bar.update(loaded, str(root))
-        con.execute("COMMIT")
-        indexed = con.execute(f"SELECT count(*) FROM r{n}.docs").fetchone()[0]
-        if loaded < indexed:
+    # -- keeping current -------------------------------------------------------------------------------------
+
+    def refresh(self) -> list[Refreshed]:
+        """Serve what was archived since the last look. For each root whose data files changed (size, time or
+        inode of a day's file) or whose index did: ``Index.update``, then the records it added, in batches
+        each swapped in whole. A root that fails logs one WARNING line (not again while it fails the same
+        way) and keeps serving what it served. Returns what changed, one entry per root that did."""
+        done = []
+        with self._refreshing:
+            for n, state in enumerate(self._state):
+                started, records = time.perf_counter(), self.records
+                try:
+                    seen = signature(state.path)
+                    if seen + _index_signature(state.path) == state.seen:
+                        continue
+                    if self.update:
+                        self._update_index(state, lock_timeout=self.lock_timeout)
+                    added, removed = self._sync(n, None, self.refresh_batch)
+                    state.seen = seen + _index_signature(state.path)
+                except Exception as exc:  # whatever it was, the last good state stays served
+                    self._failed(state, exc, self.records - records)
+                    continue
+                if state.failure is not None:
+                    log.info("%s: refreshed again (the last failure was: %s)", state.path, state.failure)
+                    state.failure = None
+                if added or removed:
+                    done.append(Refreshed(state.path, added, removed, self.records, time.perf_counter() - started))
+        return done
+
+    def _update_index(self, state: _Root, *, lock_timeout: float | None, starting: bool = False) -> None:
+        """``Index.update`` of one root. An index that cannot be written (a read-only mount or copy) is served
+        as it is, said once; at start any OSError is, as it always was."""
+        try:
+            with Index(state.path, lock_timeout=600.0 if lock_timeout is None else lock_timeout) as idx:
+                idx.update()
+        except (OSError, sqlite3.OperationalError) as exc:
+            if not (starting and isinstance(exc, OSError)) and not _unwritable(exc):
+                raise
+            if not state.unwritable:
+                log.warning(
+                    "cannot update the search index of %s (%s): serving it as it is; records archived since it "
+                    "was last updated do not appear",
+                    state.path,
+                    exc,
+                )
+            state.unwritable = True
+            return
+        state.unwritable = False
+
+    def _failed(self, state: _Root, exc: Exception, kept: int) -> None:
+        """One WARNING line for a failed refresh of a root (DEBUG when it failed the same way last time)."""
+        what = str(exc) if isinstance(exc, OSError | sqlite3.Error) and str(exc) else f"{type(exc).__name__}: {exc}"
+        log.log(
+            logging.DEBUG if what == state.failure else logging.WARNING,
+            "could not refresh %s (%s): still serving what was read before%s; trying again at the next refresh",
+            state.path,
+            what,
+            f" plus {kept:,} records read this time" if kept else "",
+        )
+        state.failure = what
+
+    def _sync(self, n: int, bar: Progress | None, batch: int) -> tuple[int, int]:
+        """Serve what root ``n``'s index holds and this store does not; stop serving what it dropped (records
+        of a rewritten or removed file; everything when the index was rebuilt). Returns (added, removed)."""
+        state, view = self._state[n], self.view
+        gone: set[int] = set()
+        path = Index(state.path).path
+        with _reading(path) as idx:
+            generation = (path.stat().st_ino, idx.execute("PRAGMA schema_version").fetchone()[0])
+            rebuilt = state.generation is not None and generation != state.generation
+            reattach = state.generation is not None and generation[0] != state.generation[0]
+            if rebuilt:  # reindexed or rebuilt: its record ids name other records now; read it all again
+                gone = {k for k in view.k_of[n] if k}
+                state.max_id, state.below, state.gz_lens, batch = 0, 0, {}, 1 << 62
+            below = idx.execute("SELECT count(*) FROM docs WHERE id <= ?", (state.max_id,)).fetchone()[0]
+            if below < state.below:
+                kept = {i for (i,) in idx.execute("SELECT id FROM docs WHERE id <= ?", (state.max_id,))}
+                gone |= {k for i, k in enumerate(view.k_of[n]) if k and i not in kept}
+            new = idx.execute(
+                "SELECT d.id, f.rel, d.offset FROM docs d JOIN files f ON f.id = d.file_id WHERE d.id > ? "
+                "ORDER BY d.id",
+                (state.max_id,),
+            ).fetchall()
+            gz_lens: dict[str, int] = dict(idx.execute("SELECT rel, gz_len FROM files"))
+        state.generation, state.below, removed = generation, below, len(gone)
+        self._recompressed(n, {rel: g for rel, g in gz_lens.items() if state.gz_lens.get(rel, 0) != g})
+        state.gz_lens = gz_lens
+        added = lost = 0
+        for start in range(0, max(1, len(new)), batch):
+            part = new[start : start + batch]
+            found = self._read_records(n, part, gz_lens, bar, added)
+            self._swap(n, found, gone, reattach)
+            gone, reattach = set(), False
+            added += len(found)
+            lost += len(part) - len(found)
+            if part:
+                state.max_id, state.below = part[-1][0], state.below + len(part)
+        if lost:
             log.warning(
                 "%s: %d indexed record(s) could not be read back (their file changed or went away): not served",
-                root,
-                indexed - loaded,
+                state.path,
+                lost,
             )
-        return loaded
+        return added, removed
 
-    def _insert(self, n: int, doc_id: int, df: files.DataFile, offset: int, in_gz: bool, rec: dict[str, Any]) -> None:
-        authors, orgs = string_list(rec.get("authors")), string_list(rec.get("organizations"))
-        text = _str(rec.get("text")) or ""
-        published, crawled = _str(rec.get("published_at")), _str(rec.get("crawled_at"))
-        day = next((d[:10] for d in (published, crawled) if d and _DAY.match(d[:10])), df.day)
-        source = rec.get("source")
-        cur = self._con.execute(
-            "INSERT INTO doc(root, id, file, offset, in_gz, url, canonical_url, title, site, published_at, crawled_at, "
-            "day, fday, language, section, authors, organizations, lead, source, spider, run_id, content_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                n,
-                doc_id,
-                df.rel,
-                offset,
-                int(in_gz),
-                _str(rec.get("url")),
-                _str(rec.get("canonical_url")),
-                _str(rec.get("title")),
-                _str(rec.get("site")),
-                published,
-                crawled,
-                day,
-                df.day,
-                _str(rec.get("language")),
-                _str(rec.get("section")),
-                json.dumps(authors),
-                json.dumps(orgs),
-                " ".join(text[:400].split())[:240],
-                json.dumps(source) if isinstance(source, dict) else None,
-                _str(rec.get("spider")),
-                _str(rec.get("run_id")),
-                _str(rec.get("content_hash")),
-            ),
-        )
-        k = cur.lastrowid
-        people = [(k, a, "author") for a in dict.fromkeys(authors)]
-        people += [(k, o, "organization") for o in dict.fromkeys(orgs)]
-        if people:
-            self._con.executemany("INSERT INTO person VALUES (?, ?, ?)", people)
+    def _read_records(
+        self, n: int, wanted: list[tuple[int, str, int]], gz_lens: dict[str, int], bar: Progress | None, done: int
+    ) -> list[_New]:
+        """The records at the (index id, file, offset) ``wanted`` of root ``n``, read from their files (each
+        from its first wanted line on), in index id order; those that cannot be read back are left out."""
+        by_file: dict[str, dict[int, int]] = {}
+        for doc_id, rel, offset in wanted:
+            by_file.setdefault(rel, {})[offset] = doc_id
+        found: list[_New] = []
+        for rel, ids in sorted(by_file.items()):
+            df = self._data_file(n, rel)
+            if df is None:
+                continue
+            gz_len, left = gz_lens.get(rel, 0), len(ids)
+            for chunk in files.iter_chunks(df, min(ids), gz_len):
+                offset = chunk.offset
+                for line in chunk.lines:
+                    if (wanted_id := ids.get(offset)) is not None:
+                        left -= 1
+                        if (rec := _record(line)) is not None:
+                            found.append(_New(wanted_id, rel, offset, offset < gz_len, rec))
+                    offset += len(line)
+                if bar is not None:
+                    bar.update(done + len(found), str(self.roots[n]))
+                if not left:
+                    break
+        found.sort(key=lambda new: new.id)
+        return found
+
+    def _swap(self, n: int, found: list[_New], gone: set[int], reattach: bool) -> None:
+        """Serve ``found`` (root ``n``'s, numbered after every record served) and stop serving ``gone``: the
+        table rows and the new view change under one hold of the lock, so a request sees all of it or none."""
+        if not found and not gone and not reattach:
+            return
+        view = self.view.without(gone)
+        docs, rows, people = [], [], []
+        for k, new in enumerate(found, view.next_k):
+            doc, row, names = _prepared(k, n, new)
+            docs.append(doc)
+            rows.append(row)
+            people += names
+        urls = list({d.url for d in docs if d.url is not None})
+        revisits: list[Revisit] = []
+        with self._cursor() as con:
+            for start in range(0, len(urls), 500):
+                part = urls[start : start + 500]
+                marks = ",".join("?" * len(part))
+                revisits += [
+                    Revisit(*r)
+                    for r in con.execute(
+                        f"SELECT k, url, coalesce(crawled_at, '') FROM doc WHERE url IN ({marks})", part
+                    )
+                    if r[0] not in gone
+                ]
+        grown = view.added(docs, revisits)
+        with self._cursor() as con:
+            if reattach:  # the index file was replaced (a damaged one rebuilt): read the new one
+                self._attach(n)
+            con.execute("BEGIN")
+            con.executemany("DELETE FROM doc WHERE k = ?", [(k,) for k in gone])
+            con.executemany("DELETE FROM person WHERE k = ?", [(k,) for k in gone])
+            con.executemany(f"INSERT INTO doc({_INSERT_COLUMNS}) VALUES ({','.join('?' * 23)})", rows)
+            con.executemany("INSERT INTO person VALUES (?, ?, ?)", people)
+            con.execute("COMMIT")
+            self.view = grown
+            self.records += len(docs) - len(gone)
+
+    def _recompressed(self, n: int, gz_lens: dict[str, int]) -> None:
+        """Files of root ``n`` whose compressed part changed length (compressed at day end): which of their
+        records are inside it (their snippet is then the stored lead, not the line read again)."""
+        if not gz_lens:
+            return
+        with self._cursor() as con:
+            con.execute("BEGIN")
+            con.executemany(
+                "UPDATE doc SET in_gz = (offset < ?) WHERE root = ? AND file = ?",
+                [(g, n, rel) for rel, g in gz_lens.items()],
+            )
+            con.execute("COMMIT")
 
     # -- search --------------------------------------------------------------------------------------------
-
-    def _columns(self) -> None:
-        """Build the columns search counts and filters on: per record (its ``k``), small integer codes."""
-        n = self._con.execute("SELECT max(k) FROM doc").fetchone()[0] or 0
-        self._codes: dict[str, list[int]] = {}
-        self._values: dict[str, list[str | None]] = {}
-        self._code_of: dict[str, dict[str | None, int]] = {}
-        for name in ("site", "day", "language", "section"):
-            values: list[str | None] = [None]
-            values += [
-                v for (v,) in self._con.execute(f"SELECT DISTINCT {name} FROM doc WHERE {name} IS NOT NULL ORDER BY 1")
-            ]
-            code = {v: i for i, v in enumerate(values)}
-            column = [0] * (n + 1)
-            for k, v in self._con.execute(f"SELECT k, {name} FROM doc WHERE {name} IS NOT NULL"):
-                column[k] = code[v]
-            self._codes[name], self._values[name], self._code_of[name] = column, values, code
-        people: list[list[int]] = [[] for _ in range(n + 1)]
-        names: dict[str, int] = {}
-        for k, name in self._con.execute("SELECT k, name FROM person ORDER BY rowid"):
-            people[k].append(names.setdefault(name, len(names)))
-        self._people = [tuple(p) for p in people]
-        self._person_names = list(names)
-        self._person_code = names
-        # newest first: by day, then by the order records were read (files in day order, lines in order)
-        self._rank = [0] * (n + 1)
-        self._newest = [k for (k,) in self._con.execute("SELECT k FROM doc ORDER BY day DESC, k DESC")]
-        for i, k in enumerate(reversed(self._newest)):
-            self._rank[k] = i + 1
-        self._k_of: list[list[int]] = []
-        for r in range(len(self.roots)):
-            top = self._con.execute("SELECT max(id) FROM doc WHERE root = ?", (r,)).fetchone()[0] or 0
-            ids = [0] * (top + 1)
-            for i, k in self._con.execute("SELECT id, k FROM doc WHERE root = ?", (r,)):
-                ids[i] = k
-            self._k_of.append(ids)
-        # URLs stored more than once (revisions): search shows one record of each
-        self._group: dict[int, int] = {}
-        self._crawled: dict[int, str] = {}
-        for k, g, crawled in self._con.execute(
-            "SELECT d.k, m.g, coalesce(d.crawled_at, '') FROM doc d JOIN "
-            "(SELECT url, min(k) AS g FROM doc WHERE url IS NOT NULL GROUP BY url HAVING count(*) > 1) m "
-            "ON d.url = m.url"
-        ):
-            self._group[k], self._crawled[k] = g, crawled
-        self._all = [k for (k,) in self._con.execute("SELECT k FROM doc ORDER BY k")]
 
     def search(self, filters: Filters, *, facets: bool = True, per_page: int = PER_PAGE) -> Results:
         """One page of ranked results for ``filters``, with facet counts and the per-day histogram."""
         terms = parse_query(filters.q)
         with self._cursor() as con:
+            view = self.view  # one state for the whole request, whatever a refresh swaps in meanwhile
             scores: dict[int, float] = {}
-            ks = self._match(con, terms, scores) if terms else self._all
-            ks = self._collapse(self._filter(ks, filters), scores)
-            shown = self._order(ks, scores, filters, per_page)
+            ks = self._match(con, view, terms, scores) if terms else view.all
+            ks = _collapse(view, _filter(view, ks, filters), scores)
+            shown = _order(view, ks, scores, filters, per_page)
             rows = con.execute(
                 f"SELECT {_DOC_COLUMNS} FROM doc WHERE k IN ({','.join('?' * len(shown))})", shown
             ).fetchall()
         by_k = {r[0]: r for r in rows}
-        counts = self._facets(ks) if facets else {}
+        counts = _facets(view, ks) if facets else {}
         histogram = sorted(counts.pop("histogram", []))
         words = [t.text for t in terms if not t.column or t.column == "text"]
         hits = [self._hit(by_k[k], words, scores.get(k, 0.0)) for k in shown if k in by_k]
         return Results(filters, len(ks), hits, counts, histogram)
 
-    def _match(self, con: sqlite3.Connection, terms: list[Term], scores: dict[int, float]) -> list[int]:
+    @staticmethod
+    def _match(con: sqlite3.Connection, view: View, terms: list[Term], scores: dict[int, float]) -> list[int]:
         """The records holding every term; ``scores`` gets their relevance as ``Index.search`` ranks them
-        (``archive.index.rank``: bm25, title weighted), unless the result set is too large to rank."""
+        (``archive.index.rank``: bm25, title weighted), unless the result set is too large to rank. Index rows
+        the view does not serve (added since it was made, or dropped) are left out."""
         ks: list[int] = []
-        for n, k_of in enumerate(self._k_of):
+        for n, k_of in enumerate(view.k_of):
             ranking = rank(con, terms, schema=f"r{n}")
             top = len(k_of)
             found = [(k, score) for i, score in ranking.rows if i < top and (k := k_of[i])]
@@ -441,85 +532,6 @@ class Store:
             if ranking.ranked:
                 scores.update(found)
         return ks
-
-    def _filter(self, ks: list[int], filters: Filters) -> list[int]:
-        for name in ("site", "day", "language", "section"):
-            value = getattr(filters, name)
-            if value is not None:
-                code = self._code_of[name].get(value, 0)
-                column = self._codes[name]
-                ks = [k for k in ks if column[k] == code] if code else []
-        if filters.person is not None:
-            person = self._person_code.get(filters.person)
-            people = self._people
-            ks = [k for k in ks if person in people[k]] if person is not None else []
-        return ks
-
-    def _collapse(self, ks: list[int], scores: dict[int, float]) -> list[int]:
-        """One record per URL: the best scoring revision, then the latest crawled."""
-        group = self._group
-        if not group:
-            return ks
-        best: dict[int, int] = {}
-        for k in ks:
-            g = group.get(k)
-            if g is not None:
-                held = best.get(g)
-                if held is None or (scores.get(k, 0.0), self._crawled[k], k) > (
-                    scores.get(held, 0.0),
-                    self._crawled[held],
-                    held,
-                ):
-                    best[g] = k
-        if not best:
-            return ks
-        keep = set(best.values())
-        return [k for k in ks if k not in group or k in keep]
-
-    def _order(self, ks: list[int], scores: dict[int, float], filters: Filters, per_page: int) -> list[int]:
-        """The keys of the page asked for: relevance, then newest; or newest only."""
-        wanted = filters.page * per_page
-        rank = self._rank.__getitem__
-        if filters.sort == "newest" or not scores:
-            ordered = self._newest_of(ks, wanted)
-        else:
-            scored = [k for k in ks if k in scores]
-            ordered = heapq.nlargest(wanted, scored, key=lambda k: (scores[k], rank(k)))
-            if len(ordered) < wanted:
-                ordered += self._newest_of([k for k in ks if k not in scores], wanted - len(ordered))
-        return ordered[wanted - per_page : wanted]
-
-    def _newest_of(self, ks: list[int], count: int) -> list[int]:
-        """The ``count`` newest of ``ks``: a walk down the newest-first order when they are many, else a heap."""
-        if 8 * len(ks) < len(self._newest):
-            return heapq.nlargest(count, ks, key=self._rank.__getitem__)
-        chosen, out = set(ks), []
-        for k in self._newest:
-            if k in chosen:
-                out.append(k)
-                if len(out) == count:
-                    break
-        return out
-
-    def _facets(self, ks: list[int]) -> dict[str, list[tuple[str, int]]]:
-        """Counts per facet value over ``ks`` (the top FACET_LIMIT), and "histogram": every day's count."""
-        out: dict[str, list[tuple[str, int]]] = {}
-        for name in ("site", "day", "language", "section"):
-            values = self._values[name]
-            counts = Counter(map(self._codes[name].__getitem__, ks))
-            counts.pop(0, None)
-            if name == "day":
-                out["histogram"] = [(str(values[c]), n) for c, n in counts.items()]
-                top = sorted(counts.items(), reverse=True)[:FACET_LIMIT]
-            else:
-                top = sorted(counts.items(), key=lambda cn: (-cn[1], values[cn[0]] or ""))[:FACET_LIMIT]
-            out[name] = [(str(values[c]), n) for c, n in top]
-        people = Counter(itertools.chain.from_iterable(map(self._people.__getitem__, ks)))
-        names = self._person_names
-        out["person"] = [
-            (names[c], n) for c, n in sorted(people.items(), key=lambda cn: (-cn[1], names[cn[0]]))[:FACET_LIMIT]
-        ]
-        return out
 
     def _hit(self, row: tuple[Any, ...], words: list[str], score: float) -> Hit:
         doc = _row(row)
@@ -596,12 +608,9 @@ class Store:
 
     def _read(self, root_no: int, rel: str, offset: int, url: str | None) -> dict[str, Any] | None:
         """The record on the line at logical ``offset`` of data file ``rel``, if it is still the one indexed."""
-        if not _is_rel(rel):
+        df = self._data_file(root_no, rel)
+        if df is None:
             return None
-        day, name = rel.split("/")
-        base = self.roots[root_no] / day / name
-        gz, plain = base.with_name(name + ".gz"), base
-        df = files.DataFile(day, name, gz if gz.exists() else None, plain if plain.exists() else None)
         try:
             for chunk in files.iter_chunks(df, offset):
                 if chunk.offset != offset or not chunk.lines:
@@ -611,6 +620,15 @@ class Store:
         except OSError:
             return None
         return None
+
+    def _data_file(self, root_no: int, rel: str) -> files.DataFile | None:
+        """The parts of data file ``rel`` (a name the index holds, checked: ``YYYY-MM-DD/x.jsonl``) of a root."""
+        if not _is_rel(rel):
+            return None
+        day, name = rel.split("/")
+        plain = self.roots[root_no] / day / name
+        gz = plain.with_name(name + ".gz")
+        return files.DataFile(day, name, gz if gz.exists() else None, plain if plain.exists() else None)
 
     # -- facets, runs --------------------------------------------------------------------------------------
 
@@ -738,6 +756,192 @@ class Store:
                     ids.add(where.source["record_id"])
             self._status_cache[key] = (sum(statuses.values()), statuses, ids)
         return self._status_cache[key]
+
+
+def _filter(view: View, ks: list[int], filters: Filters) -> list[int]:
+    for name in COLUMNS:
+        value = getattr(filters, name)
+        if value is not None:
+            code = view.code_of[name].get(value, 0)
+            column = view.codes[name]
+            ks = [k for k in ks if column[k] == code] if code else []
+    if filters.person is not None:
+        person = view.person_code.get(filters.person)
+        people = view.people
+        ks = [k for k in ks if person in people[k]] if person is not None else []
+    return ks
+
+
+def _collapse(view: View, ks: list[int], scores: dict[int, float]) -> list[int]:
+    """One record per URL: the best scoring revision, then the latest crawled."""
+    group, crawled = view.group, view.crawled
+    if not group:
+        return ks
+    best: dict[int, int] = {}
+    for k in ks:
+        g = group.get(k)
+        if g is not None:
+            held = best.get(g)
+            if held is None or (scores.get(k, 0.0), crawled[k], k) > (scores.get(held, 0.0), crawled[held], held):
+                best[g] = k
+    if not best:
+        return ks
+    keep = set(best.values())
+    return [k for k in ks if k not in group or k in keep]
+
+
+def _order(view: View, ks: list[int], scores: dict[int, float], filters: Filters, per_page: int) -> list[int]:
+    """The keys of the page asked for: relevance, then newest; or newest only."""
+    wanted = filters.page * per_page
+    rank = view.rank.__getitem__
+    if filters.sort == "newest" or not scores:
+        ordered = _newest_of(view, ks, wanted)
+    else:
+        scored = [k for k in ks if k in scores]
+        ordered = heapq.nlargest(wanted, scored, key=lambda k: (scores[k], rank(k)))
+        if len(ordered) < wanted:
+            ordered += _newest_of(view, [k for k in ks if k not in scores], wanted - len(ordered))
+    return ordered[wanted - per_page : wanted]
+
+
+def _newest_of(view: View, ks: list[int], count: int) -> list[int]:
+    """The ``count`` newest of ``ks``: a walk down the newest-first order when they are many, else a heap."""
+    if 8 * len(ks) < len(view.newest):
+        return heapq.nlargest(count, ks, key=view.rank.__getitem__)
+    chosen, out = set(ks), []
+    for k in view.newest:
+        if k in chosen:
+            out.append(k)
+            if len(out) == count:
+                break
+    return out
+
+
+def _facets(view: View, ks: list[int]) -> dict[str, list[tuple[str, int]]]:
+    """Counts per facet value over ``ks`` (the top FACET_LIMIT), and "histogram": every day's count."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in COLUMNS:
+        values = view.values[name]
+        counts = Counter(map(view.codes[name].__getitem__, ks))
+        counts.pop(0, None)
+        if name == "day":
+            out["histogram"] = [(str(values[c]), n) for c, n in counts.items()]
+            top = sorted(counts.items(), key=lambda cn: str(values[cn[0]]), reverse=True)[:FACET_LIMIT]
+        else:
+            top = sorted(counts.items(), key=lambda cn: (-cn[1], values[cn[0]] or ""))[:FACET_LIMIT]
+        out[name] = [(str(values[c]), n) for c, n in top]
+    people = Counter(itertools.chain.from_iterable(map(view.people.__getitem__, ks)))
+    names = view.person_names
+    out["person"] = [
+        (names[c], n) for c, n in sorted(people.items(), key=lambda cn: (-cn[1], names[cn[0]]))[:FACET_LIMIT]
+    ]
+    return out
+
+
+class _Root:
+    """What the store knows of one archive root: what it read of its index, and how its last refresh went."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: tuple[object, ...] = ()  # signature() of its files and index when last brought up to date
+        self.generation: tuple[int, int] | None = None  # the index file's inode and schema version
+        self.max_id = 0  # the highest index record id read
+        self.below = 0  # index records with an id <= max_id then (fewer now: some were dropped)
+        self.gz_lens: dict[str, int] = {}  # data file -> length of its compressed part, as the index says
+        self.unwritable = False  # its index cannot be updated: said once
+        self.failure: str | None = None  # how the last refresh failed, if it did
+
+
+class _New(NamedTuple):
+    """A record to serve: its index id, data file, logical offset, whether it is in the compressed part."""
+
+    id: int
+    rel: str
+    offset: int
+    in_gz: bool
+    rec: dict[str, Any]
+
+
+_INSERT_COLUMNS = (
+    "k, root, id, file, offset, in_gz, url, canonical_url, title, site, published_at, crawled_at, day, fday, "
+    "language, section, authors, organizations, lead, source, spider, run_id, content_hash"
+)
+
+
+def _prepared(k: int, n: int, new: _New) -> tuple[Doc, tuple[object, ...], list[tuple[int, str, str]]]:
+    """Record ``new`` of root ``n`` numbered ``k``: what the view keeps, its ``doc`` row, its ``person`` rows."""
+    rec = new.rec
+    authors, orgs = string_list(rec.get("authors")), string_list(rec.get("organizations"))
+    text = _str(rec.get("text")) or ""
+    published, crawled = _str(rec.get("published_at")), _str(rec.get("crawled_at"))
+    fday = new.rel.partition("/")[0]
+    day = next((d[:10] for d in (published, crawled) if d and _DAY.match(d[:10])), fday)
+    url, site, language, section = (_str(rec.get(name)) for name in ("url", "site", "language", "section"))
+    source = rec.get("source")
+    row = (
+        k,
+        n,
+        new.id,
+        new.rel,
+        new.offset,
+        int(new.in_gz),
+        url,
+        _str(rec.get("canonical_url")),
+        _str(rec.get("title")),
+        site,
+        published,
+        crawled,
+        day,
+        fday,
+        language,
+        section,
+        json.dumps(authors),
+        json.dumps(orgs),
+        " ".join(text[:400].split())[:240],
+        json.dumps(source) if isinstance(source, dict) else None,
+        _str(rec.get("spider")),
+        _str(rec.get("run_id")),
+        _str(rec.get("content_hash")),
+    )
+    people = [(k, a, "author") for a in dict.fromkeys(authors)]
+    people += [(k, o, "organization") for o in dict.fromkeys(orgs)]
+    names = tuple(dict.fromkeys(name for _, name, _ in people))
+    return Doc(k, n, new.id, (site, day, language, section), names, url, crawled or ""), row, people
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a search index, in one read transaction (a consistent snapshot)."""
+    if not path.exists():
+        raise FileNotFoundError(f"no search index at '{path}'")
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        con.execute("BEGIN")
+        yield con
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def _index_signature(root: Path) -> tuple[object, ...]:
+    """The search index file's (and its write-ahead log's) identity, size and time: changed by any update."""
+    path = Index(root).path
+    return tuple(_stat(p) for p in (path, path.with_name(path.name + "-wal")))
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _unwritable(exc: OSError | sqlite3.Error) -> bool:
+    """Whether ``exc`` says the index cannot be written here at all (a read-only mount or copy)."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    return "readonly" in str(exc) or "read-only" in str(exc)
 
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:
