@@ -35,8 +35,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-#: Day files a writer keeps open at once (writes with an explicit day may interleave days: CC-NEWS crosses midnight).
-MAX_OPEN_DAYS = 4
+#: Day files a writer keeps open at once: writes naming their day may interleave days (CC-NEWS crosses midnight);
+#: a day pushed out is fsynced and closed, so days interleaved beyond this cost an fsync per write.
+MAX_OPEN_DAYS = 16
 
 
 def day_name(day: date | str) -> str:
