@@ -1,6 +1,7 @@
-"""Benchmark `news-archive serve`: search and article page latency over HTTP, and the server's memory.
+"""Benchmark `news-archive serve`: search and article page latency over HTTP, the server's memory, and the
+cost of a refresh (records archived while it runs).
 
-    python bench/serve.py [--records 100000] [--root DIR] [--keep] [--requests 300]
+    python bench/serve.py [--records 100000] [--root DIR] [--keep] [--requests 300] [--new 1000]
 
 Writes a synthetic archive through the real ArchiveWriter (bench/archive.py's corpus: about 5 kB of text
 per record, real word frequencies, several days, sites and spiders), starts the real command
@@ -9,6 +10,12 @@ search page (first page of results, with facets and histogram) for varied 1-3 wo
 JSON, and article pages. Target: p95 <= 150 ms for the first page of results. The search page is timed
 twice over the same queries: the first time the index's pages may still be on disk, the second they are
 cached. Reports the server's start time and resident memory.
+
+Then, the server running with `--refresh 1`, ``--new`` records (default 1,000) are archived by a new run through
+ArchiveWriter while search requests keep coming: reported are the refresh itself (the server's own
+`refreshed ...` line: Index.update plus reading the new records), how long until search finds all of them,
+search latency during the refresh and after it, and a look that finds nothing changed (`signature`, the stat of
+every data file). A `--root` given is left with the new records in it.
 """
 
 from __future__ import annotations
@@ -21,15 +28,20 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.archive import percentile, queries, vocabulary, write_phase  # noqa: E402
+from archive import ArchiveWriter  # noqa: E402
+from archive.web.refresh import signature  # noqa: E402
+from bench.archive import SITES, Corpus, percentile, queries, vocabulary, write_phase  # noqa: E402
 
 TARGET_P95_MS = 150.0
 
@@ -67,6 +79,7 @@ def main() -> int:
     ap.add_argument("--root", type=Path, help="archive to use; written first when it holds no data")
     ap.add_argument("--keep", action="store_true", help="keep the temporary archive")
     ap.add_argument("--requests", type=int, default=300, help="requests per kind (default 300)")
+    ap.add_argument("--new", type=int, default=1000, help="records archived while serving (default 1,000)")
     args = ap.parse_args()
 
     temp = None if args.root else Path(tempfile.mkdtemp(prefix="bench-serve-"))
@@ -77,7 +90,7 @@ def main() -> int:
             print(f"writing {args.records:,} records to {root} ...", file=sys.stderr)
             wrote = write_phase(root, args.records, args.days)
             print(f"wrote {wrote['records']:,} records ({wrote['bytes'] / 1e6:,.0f} MB) in {wrote['total_s']:.0f}s")
-        report(root, args.requests)
+        report(root, args.requests, args.new)
     finally:
         if temp is not None and not args.keep:
             shutil.rmtree(temp, ignore_errors=True)
@@ -86,11 +99,12 @@ def main() -> int:
     return 0
 
 
-def report(root: Path, count: int) -> None:
-    """Start the server on ``root``, time the pages, print the table."""
+def report(root: Path, count: int, new: int) -> None:
+    """Start the server on ``root``, time the pages, print the table; then archive ``new`` records, time the
+    refresh."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0"],
+        [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0", "--refresh", "1"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
@@ -120,6 +134,9 @@ def report(root: Path, count: int) -> None:
             keys = rng.sample(keys, min(count, len(keys)))
             article = [timed(client, f"/article/{k}") for k in keys]
             runs = timed(client, "/runs")
+            lines: list[str] = []
+            threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True).start()
+            refresh = refresh_phase(root, client, asked, new, lines)
         print()
         print(f"{'page':<28} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}  target p95 <= {TARGET_P95_MS:.0f} ms")
         print(summary("search page, first time", cold))
@@ -129,6 +146,15 @@ def report(root: Path, count: int) -> None:
         print(summary("article page", article))
         print(f"{'browse all (no query)':<28} {1:>6} {browse:>9.1f}")
         print(f"{'runs and health page':<28} {1:>6} {runs:>9.1f}  (first load reads WARC files; none here)")
+        print()
+        print(f"{new:,} records archived while serving (refresh every 1 s):")
+        print(f"  the server's refresh: {refresh['line']}")
+        print(
+            f"  archived -> all {new:,} found by search: {refresh['visible_s']:.2f} s (includes up to 1 s to the tick)"
+        )
+        print(summary("search during the refresh", refresh["during"]))
+        print(summary("search after it", refresh["after"]))
+        print(f"  a look that finds nothing changed (stat of every data file): {refresh['look_ms']:.1f} ms")
         print(f"server memory: RSS {rss_mb(proc.pid):.0f} MB now, peak {rss_mb(proc.pid, 'VmHWM'):.0f} MB")
         print(
             "load average during the run: "
@@ -138,6 +164,57 @@ def report(root: Path, count: int) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def refresh_phase(root: Path, client: httpx2.Client, asked: list[str], new: int, lines: list[str]) -> dict[str, Any]:
+    """Archive ``new`` records (bench/archive.py's corpus, a marker word in each title) as a new run while one
+    client searches without pause; wait until search finds them all and the server says it refreshed."""
+    marker = "zqxrefreshmarker"
+    during: list[float] = []
+    writing = threading.Event()
+    done = threading.Event()
+
+    def search_meanwhile() -> None:
+        with httpx2.Client(base_url=str(client.base_url), timeout=60) as other:
+            i = 0
+            while not done.is_set():
+                if writing.is_set():
+                    during.append(timed(other, "/?" + str(httpx2.QueryParams({"q": asked[i % len(asked)]}))))
+                    i += 1
+                else:
+                    time.sleep(0.01)
+
+    searcher = threading.Thread(target=search_meanwhile)
+    searcher.start()
+    corpus = Corpus()
+    day = datetime.now(UTC).date().isoformat()
+    run_id = f"live{os.getpid()}"
+    try:
+        writing.set()
+        with ArchiveWriter(root, "news", run_id) as writer:
+            for i in range(new):
+                rec = corpus.record(10_000_000 + i, day, SITES[i % len(SITES)], "news", run_id)
+                writer.write({**rec, "title": f"{rec['title']} {marker}"})
+        wrote = time.perf_counter()
+        deadline = wrote + 300
+        while client.get("/api/search", params={"q": marker}).json()["total"] < new:
+            if time.perf_counter() > deadline:
+                raise SystemExit("the new records did not appear within 300 s")
+            time.sleep(0.05)
+        visible = time.perf_counter() - wrote
+        while not any("refreshed" in line for line in lines) and time.perf_counter() < deadline:
+            time.sleep(0.05)
+    finally:
+        done.set()
+        searcher.join()
+    after = [timed(client, "/?" + str(httpx2.QueryParams({"q": q}))) for q in asked]
+    looks = []
+    for _ in range(20):
+        started = time.perf_counter()
+        signature(root)
+        looks.append((time.perf_counter() - started) * 1000)
+    line = next((x.strip() for x in lines if "refreshed" in x), "(no refresh line)")
+    return {"line": line, "visible_s": visible, "during": during, "after": after, "look_ms": statistics.median(looks)}
 
 
 if __name__ == "__main__":

@@ -10,15 +10,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
-from archive import ArchiveWriter, Index, files
+from archive import ArchiveWriter, Index, WarcWriter, files
 from archive.jsonline import encode_line
 from archive.locking import lock_file
+from archive.warc import Capture
 from archive.web.queries import Filters, Store
 from tests.support.records import clock, make_record, write_records
 
@@ -276,3 +278,28 @@ def test_a_bad_refresh_interval_is_one_line_and_status_2(tmp_path: Path) -> None
         )
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert f"expected a number of seconds from 0 to 86400, not '{bad}'" in done.stderr
+
+
+def test_the_runs_page_follows_a_warc_still_being_written(tmp_path: Path) -> None:
+    root = _archive(tmp_path)
+    store = Store([root])
+
+    def capture(url: str, status: int) -> Capture:
+        return Capture(
+            url=url,
+            status=status,
+            reason="OK",
+            headers=[("Content-Type", "text/html")],
+            body=b"<p>page</p>",
+            request_headers=[],
+            date=datetime(2026, 2, 1, 14, tzinfo=UTC),
+        )
+
+    with WarcWriter(root, "news", "r1", clock=clock("2026-02-01", 14)) as warc:  # the run's captures, as it goes
+        warc.write_response(capture("https://harbour.example/news/0", 200))
+        assert store.runs().runs[0].captured == 1
+        warc.write_response(capture("https://harbour.example/gone", 404))
+        run = store.runs().runs[0]
+    assert (run.name, run.captured, run.failed) == ("news-r1", 2, {"HTTP 404": 1})
+    assert len(store._status_cache) == 1  # one entry per WARC file, replaced as it grows: a long run holds no more
+    store.close()

@@ -44,7 +44,7 @@ MAX_PAGE = 500  # deep pages are never useful and cost an OFFSET scan
 FACET_LIMIT = 12
 MAX_ROOTS = 8  # SQLite attaches at most 10 databases
 MAX_DIFF_WORDS = 50_000
-START_BATCH = 20_000  # records read at start before they are added to the view (bounds the memory it takes)
+START_BATCH = 5_000  # records read at start before they are added to the view (bounds the memory it takes)
 REFRESH_BATCH = 5_000  # records added by a refresh per swap (bounds how long a request may wait for one)
 REFRESH_LOCK_TIMEOUT = 10.0  # seconds a refresh waits for the index lock (a crawl updating it) before it fails
 _KEY = re.compile(r"([0-9]{1,2})-([0-9]{1,15})")
@@ -292,8 +292,9 @@ class Store:
                 self._sync(n, bar, START_BATCH)
                 state.seen += _index_signature(state.path)
         self._con.execute("ANALYZE main")
-        self._status_cache: dict[tuple[str, int, int], tuple[int, Counter[int], set[str]]] = {}
-        self._summary_cache: dict[tuple[str, int, int], Summary | None] = {}
+        # per file: (its size and time when read, what was read); a file that changed is read again, in its place
+        self._status_cache: dict[str, tuple[tuple[int, int], tuple[int, Counter[int], set[str]]]] = {}
+        self._summary_cache: dict[str, tuple[tuple[int, int], Summary | None]] = {}
 
     def close(self) -> None:
         """Close the database connection."""
@@ -437,7 +438,7 @@ class Store:
                     if (wanted_id := ids.get(offset)) is not None:
                         left -= 1
                         if (rec := _record(line)) is not None:
-                            found.append(_New(wanted_id, rel, offset, offset < gz_len, rec))
+                            found.append(_new(n, wanted_id, rel, offset, offset < gz_len, rec))
                     offset += len(line)
                 if bar is not None:
                     bar.update(done + len(found), str(self.roots[n]))
@@ -452,12 +453,11 @@ class Store:
         if not found and not gone and not reattach:
             return
         view = self.view.without(gone)
-        docs, rows, people = [], [], []
-        for k, new in enumerate(found, view.next_k):
-            doc, row, names = _prepared(k, n, new)
-            docs.append(doc)
-            rows.append(row)
-            people += names
+        docs = [
+            Doc(k, n, new.id, new.values, new.names, new.url, new.crawled) for k, new in enumerate(found, view.next_k)
+        ]
+        rows = [(k, *new.row) for k, new in enumerate(found, view.next_k)]
+        people = [(k, name, kind) for k, new in enumerate(found, view.next_k) for name, kind in new.people]
         urls = list({d.url for d in docs if d.url is not None})
         revisits: list[Revisit] = []
         with self._cursor() as con:
@@ -714,10 +714,11 @@ class Store:
             st = path.stat()
         except OSError:
             return None
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        if key not in self._summary_cache:
-            self._summary_cache[key] = read_summary(path)
-        return self._summary_cache[key]
+        stamp = (st.st_size, st.st_mtime_ns)
+        held = self._summary_cache.get(str(path))
+        if held is None or held[0] != stamp:
+            held = self._summary_cache[str(path)] = (stamp, read_summary(path))
+        return held[1]
 
     def _add_captures(self, runs: list[Run], rows: list[tuple[Any, ...]], sources: list[tuple[Any, ...]]) -> None:
         """Captured / dropped / failed counts of each run from its WARC files (responses read once, cached)."""
@@ -746,16 +747,17 @@ class Store:
         from ..warc import iter_captures
 
         st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        if key not in self._status_cache:
+        stamp = (st.st_size, st.st_mtime_ns)
+        held = self._status_cache.get(str(path))
+        if held is None or held[0] != stamp:  # a WARC still being written is read again when it grew
             statuses: Counter[int] = Counter()
             ids: set[str] = set()
             with contextlib.suppress(OSError, WarcError):
                 for capture, where, _ in iter_captures(path):
                     statuses[capture.status] += 1
                     ids.add(where.source["record_id"])
-            self._status_cache[key] = (sum(statuses.values()), statuses, ids)
-        return self._status_cache[key]
+            held = self._status_cache[str(path)] = (stamp, (sum(statuses.values()), statuses, ids))
+        return held[1]
 
 
 def _filter(view: View, ks: list[int], filters: Filters) -> list[int]:
@@ -853,13 +855,15 @@ class _Root:
 
 
 class _New(NamedTuple):
-    """A record to serve: its index id, data file, logical offset, whether it is in the compressed part."""
+    """A record to serve, as read from its file: its index id, what the view keeps, its table rows (less ``k``)."""
 
     id: int
-    rel: str
-    offset: int
-    in_gz: bool
-    rec: dict[str, Any]
+    values: tuple[str | None, ...]  # site, day, language, section
+    names: tuple[str, ...]  # authors then organizations, each once
+    url: str | None
+    crawled: str
+    row: tuple[object, ...]  # the ``doc`` row without ``k``
+    people: list[tuple[str, str]]  # the ``person`` rows without ``k``: (name, kind)
 
 
 _INSERT_COLUMNS = (
@@ -868,23 +872,21 @@ _INSERT_COLUMNS = (
 )
 
 
-def _prepared(k: int, n: int, new: _New) -> tuple[Doc, tuple[object, ...], list[tuple[int, str, str]]]:
-    """Record ``new`` of root ``n`` numbered ``k``: what the view keeps, its ``doc`` row, its ``person`` rows."""
-    rec = new.rec
+def _new(n: int, doc_id: int, rel: str, offset: int, in_gz: bool, rec: dict[str, Any]) -> _New:
+    """What is kept of record ``rec`` (index id ``doc_id`` of root ``n``, at ``offset`` of ``rel``): no text."""
     authors, orgs = string_list(rec.get("authors")), string_list(rec.get("organizations"))
     text = _str(rec.get("text")) or ""
     published, crawled = _str(rec.get("published_at")), _str(rec.get("crawled_at"))
-    fday = new.rel.partition("/")[0]
+    fday = rel.partition("/")[0]
     day = next((d[:10] for d in (published, crawled) if d and _DAY.match(d[:10])), fday)
     url, site, language, section = (_str(rec.get(name)) for name in ("url", "site", "language", "section"))
     source = rec.get("source")
     row = (
-        k,
         n,
-        new.id,
-        new.rel,
-        new.offset,
-        int(new.in_gz),
+        doc_id,
+        rel,
+        offset,
+        int(in_gz),
         url,
         _str(rec.get("canonical_url")),
         _str(rec.get("title")),
@@ -903,10 +905,9 @@ def _prepared(k: int, n: int, new: _New) -> tuple[Doc, tuple[object, ...], list[
         _str(rec.get("run_id")),
         _str(rec.get("content_hash")),
     )
-    people = [(k, a, "author") for a in dict.fromkeys(authors)]
-    people += [(k, o, "organization") for o in dict.fromkeys(orgs)]
-    names = tuple(dict.fromkeys(name for _, name, _ in people))
-    return Doc(k, n, new.id, (site, day, language, section), names, url, crawled or ""), row, people
+    people = [(a, "author") for a in dict.fromkeys(authors)] + [(o, "organization") for o in dict.fromkeys(orgs)]
+    names = tuple(dict.fromkeys(name for name, _ in people))
+    return _New(doc_id, (site, day, language, section), names, url, crawled or "", row, people)
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ class Refreshed:
     def __str__(self) -> str:
         dropped = f", {_records(self.removed)} no longer served" if self.removed else ""
         added = _records(self.added, "new ")
-        return f"refreshed {self.root}: {added}{dropped}, {self.served:,} served ({self.seconds:.1f} s)"
+        return f"refreshed {self.root}: {added}{dropped}, {self.served:,} served ({self.seconds:.2f} s)"
 
 
 def _records(n: int, what: str = "") -> str:
