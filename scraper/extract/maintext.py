@@ -204,6 +204,10 @@ def _marks(low: str) -> tuple[bool, bool, bool]:
 def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool, low: str | None = None) -> None:
     """Remember the element if it looks like a byline, a date or a caption. `aside`: it sits in comments,
     a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case."""
+    if low is None and not el.keys():  # no attributes (most elements): only a <time> is noted
+        if tag == "time":
+            scan.dates.append(el)
+        return
     prop = el.get("itemprop")
     if prop == "author" or el.get("rel") == "author":
         if not aside:
@@ -277,7 +281,9 @@ class _Line:
         self.links = 0
 
     def add(self, text: str | None, in_link: bool) -> None:
-        if text:
+        # Blank text before a line's first words changes nothing (each piece is stripped): not kept, so that a
+        # line of blanks between two containers is never emitted.
+        if text and (self.parts or not text.isspace()):
             self.parts.append(text)
             if in_link:
                 self.links += len(text.strip())
@@ -302,13 +308,11 @@ def _inline(el: HtmlElement, line: _Line, in_link: bool, scan: Scan, aside: bool
 def _emit(
     walk: Scan, line: _Line, node: HtmlElement, tag: str, furniture: tuple[tuple[HtmlElement, bool], ...]
 ) -> None:
-    if not line.parts:
-        return
     raw = "".join(line.parts)
     if not raw.strip():
         return
     text = "\n".join(c for part in raw.split(_BR) if (c := clean_line(part)))
-    if not any(ch.isalnum() for ch in text):  # empty, or only bullets, bars and zero-width joiners
+    if not text[:1].isalnum() and not any(ch.isalnum() for ch in text):  # only bullets, bars, zero-width joiners
         return
     chars = _weight(text)
     links = min(chars, line.links if text.isascii() else int(line.links * chars / max(1, len(text))))
@@ -317,41 +321,60 @@ def _emit(
         raise _Enough
 
 
-def _walk(el: HtmlElement, scan: Scan, furniture: tuple[tuple[HtmlElement, bool], ...], in_link: bool) -> None:
-    """Split a container element into blocks, in document order."""
+def _hidden(el: HtmlElement) -> bool:
+    """Whether an element's inline style hides it."""
+    style = el.get("style")
+    return style is not None and ("none" in style or "hidden" in style) and _HIDDEN.search(style) is not None
+
+
+def _walk(
+    el: HtmlElement, scan: Scan, furniture: tuple[tuple[HtmlElement, bool], ...], in_link: bool, aside: bool = False
+) -> None:
+    """Split a container element into blocks, in document order. `aside`: some of `furniture` is strong (the
+    element sits in comments, a pop-up or a newsletter box)."""
     tag = el.tag
     if not isinstance(tag, str):  # a comment or a processing instruction holds no text
         return
     in_link = in_link or tag == "a"
-    aside = any(strong for _, strong in furniture)
     line = _Line()
     line.add(el.text, in_link)
     for child in el:
         ctag = child.tag
-        if isinstance(ctag, str):
-            if ctag in SKIP_TAGS:
-                if ctag in {"figcaption", "figure"} and len(scan.captions) < 20:
-                    scan.captions.extend(c.text_content() for c in child.iter("figcaption"))
-                elif ctag in {"footer", "aside"}:  # no article text, but an entry's byline and date live there
-                    for node in child.iter():
-                        if isinstance(node.tag, str):
-                            _note(node, node.tag, scan, aside)
-            elif (style := child.get("style")) and ("none" in style or "hidden" in style) and _HIDDEN.search(style):
-                pass
-            elif ctag in INLINE_TAGS and not _has_block(child):
+        if not isinstance(ctag, str):  # a comment
+            pass
+        elif ctag in SKIP_TAGS:
+            if ctag in {"figcaption", "figure"} and len(scan.captions) < 20:
+                scan.captions.extend(c.text_content() for c in child.iter("figcaption"))
+            elif ctag in {"footer", "aside"}:  # no article text, but an entry's byline and date live there
+                for node in child.iter():
+                    if isinstance(node.tag, str):
+                        _note(node, node.tag, scan, aside)
+        elif (bare := not child.keys()) or not _hidden(child):  # bare: no attributes (most elements)
+            if ctag in INLINE_TAGS and not (len(child) and _has_block(child)):
                 _inline(child, line, in_link or ctag == "a", scan, aside)
             else:
-                _emit(scan, line, el, tag, furniture)
-                line = _Line()
-                cls, ident = child.get("class"), child.get("id")
-                low = f"{cls} {ident}".lower() if cls or ident else ""
-                kind = _furniture_kind(child, low)
-                if kind == 2 and child.find(".//article") is not None:
-                    kind = 0  # an overlay that shows the article itself (a reader view), not a pop-up
-                _note(child, ctag, scan, aside or kind == 2, low)
-                _walk(child, scan, (*furniture, (child, kind == 2)) if kind else furniture, in_link)
-        line.add(child.tail, in_link)
-    _emit(scan, line, el, tag, furniture)
+                if line.parts:  # an empty line has no links either: it is used on
+                    _emit(scan, line, el, tag, furniture)
+                    line = _Line()
+                if bare:  # no class, id or role: furniture only if a <form>, noted only if a <time>
+                    kind = 1 if ctag == "form" else 0
+                    if ctag == "time":
+                        scan.dates.append(child)
+                else:
+                    cls, ident = child.get("class"), child.get("id")
+                    low = f"{cls} {ident}".lower() if cls or ident else ""
+                    kind = _furniture_kind(child, low)
+                    if kind == 2 and child.find(".//article") is not None:
+                        kind = 0  # an overlay that shows the article itself (a reader view), not a pop-up
+                    _note(child, ctag, scan, aside or kind == 2, low)
+                _walk(child, scan, (*furniture, (child, kind == 2)) if kind else furniture, in_link, aside or kind == 2)
+        tail = child.tail
+        if tail and (line.parts or not tail.isspace()):
+            line.parts.append(tail)
+            if in_link:
+                line.links += len(tail.strip())
+    if line.parts:
+        _emit(scan, line, el, tag, furniture)
 
 
 def scan_page(root: HtmlElement) -> Scan:

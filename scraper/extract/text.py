@@ -15,6 +15,8 @@ _URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff\u200b]")
 
 def clean_line(text: str) -> str:
     """NFC, no control characters, lone surrogates or zero-width junk, whitespace collapsed."""
+    if text.isascii():  # no surrogates, nothing NFC changes: only ASCII control characters to blank
+        return " ".join(_CONTROL.sub(" ", text).split())
     text = _SURROGATE.sub("\ufffd", text)
     return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
 
