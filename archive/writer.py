@@ -36,7 +36,7 @@ def _utcnow() -> datetime:
 
 
 #: Day files a writer keeps open at once: writes naming their day may interleave days (CC-NEWS crosses midnight);
-#: a day pushed out is fsynced and closed, so days interleaved beyond this cost an fsync per write.
+#: days interleaved beyond this cost a close and an open (flock, fstat) per write.
 MAX_OPEN_DAYS = 16
 
 
@@ -71,10 +71,12 @@ class DayFileWriter:
     One file ``root/YYYY-MM-DD/<name>`` per UTC day: the day at the time of writing (``clock``), or the day a
     write names (``day=``, e.g. the day of a capture). Each file is opened O_APPEND and flock-ed (one writer per
     file); every append is whole (``files.append_whole``), fsynced every ``fsync_every`` items of that file and
-    when it is closed. Writes naming their days may interleave them: at most ``max_open`` files stay open, the
-    least recently written is synced and closed to make room, and opened again (appended to, its size read
-    afresh) when its day comes back; it is finished (``_finished``: ArchiveWriter's gzip) once, at ``close``, so
-    a finished file is never appended to again by this writer. A clock day that has passed is finished at once.
+    at ``close``. Writes naming their days may interleave them: at most ``max_open`` files stay open, the least
+    recently written is closed to make room (its appends not yet fsynced still counted: they are fsynced once
+    ``fsync_every`` is reached after it is opened again, or at ``close``), and opened again (appended to, its
+    size read afresh) when its day comes back; it is finished (``_finished``: ArchiveWriter's gzip) once, at
+    ``close``, so a finished file is never appended to again by this writer. A clock day that has passed is
+    finished at once.
     Subclasses prepare an opened file (``_opened``) and may finish one (``_finished``, ``_finishes``).
     """
 
@@ -97,7 +99,7 @@ class DayFileWriter:
         self.max_open = max_open
         self._clock = clock
         self._open_days: OrderedDict[str, DayFile] = OrderedDict()  # least recently written first
-        self._set_aside: set[str] = set()  # days whose file was closed to make room, not finished yet
+        self._set_aside: dict[str, int] = {}  # days closed to make room, not finished: their appends not fsynced
         self._current: DayFile | None = None
         self._clock_day: str | None = None
         self._closed = False
@@ -155,11 +157,12 @@ class DayFileWriter:
             if len(self._open_days) >= self.max_open:
                 oldest = next(iter(self._open_days.values()))
                 self._release(oldest, finish=False)
-                self._set_aside.add(oldest.day)
-            if name in self._set_aside:
-                self._set_aside.discard(name)
-                self.reopened += 1
+                self._set_aside[oldest.day] = oldest.unsynced
+            unsynced = self._set_aside.pop(name, None)
             f = self._open(name)
+            if unsynced is not None:
+                f.unsynced += unsynced
+                self.reopened += 1
         self._open_days.move_to_end(name)
         self._current = f
         return f
@@ -228,13 +231,13 @@ class DayFileWriter:
         f.unsynced = 0
 
     def _release(self, f: DayFile, *, finish: bool) -> None:
-        """fsync, unlock and close a day's file; ``finish``: call ``_finished`` first (this run is done with it)."""
+        """Unlock and close a day's file; ``finish``: fsync it and call ``_finished`` first (the run is done)."""
         del self._open_days[f.day]
         if self._current is f:
             self._current = None
         try:
-            self._sync(f)
             if finish:
+                self._sync(f)
                 self._finished(f.path)
         finally:
             _unlock(f.fd)
@@ -245,20 +248,19 @@ class DayFileWriter:
         if f is not None:
             self._release(f, finish=True)
             return
-        if day not in self._set_aside:
-            return
-        self._set_aside.discard(day)
+        unsynced = self._set_aside.pop(day, 0)
         path = self.root / day / self.name
-        if not self._finishes() or not path.exists():
+        if not (unsynced or self._finishes()) or not path.exists():
             return
         try:
-            fd = files.open_append_locked(path, LOCK_TIMEOUT)
+            f = DayFile(day, path, files.open_append_locked(path, LOCK_TIMEOUT))
         except OSError as exc:
             raise ArchiveWriteError(path, exc, "open") from exc
         try:
+            self._sync(f)
             self._finished(path)
         finally:
-            _unlock(fd)
+            _unlock(f.fd)
 
 
 def _unlock(fd: int) -> None:

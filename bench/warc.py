@@ -1,11 +1,13 @@
 """Benchmark news-archive import-warc and reextract: pages/s and peak memory on a generated WARC file.
 
-    python bench/warc.py [--pages 10000] [--workers 0 2] [--keep DIR] [--dragnet ../shared/corpus/dragnet]
+    python bench/warc.py [--pages 10000] [--workers 0 2] [--days 1] [--keep DIR] [--dragnet ../shared/corpus/dragnet]
 
 Generates a site with devtools/sitegen.py (article pages of 5-12 paragraphs, JSON-LD, a byline, share bar and
 comment form), or takes the real pages of the dragnet corpus (`--dragnet`: 1,381 news and blog pages of 2012,
 read in place), writes every page as a response record of one WARC file (gzip per record, through
-archive.warc.WarcWriter), then runs the installed `news-archive` as a user would:
+archive.warc.WarcWriter; captured from 2019-03-01 on, over --days UTC days, three captures a day in turn, so that
+the import writes into that many day folders, reopening files when there are more days than a writer keeps open),
+then runs the installed `news-archive` as a user would:
 
 - import-warc of the file into an empty archive, once per --workers value (0: extraction in the command's own
   process, i.e. one core; 2: two worker processes);
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +42,7 @@ from archive.warc import Capture, WarcWriter  # noqa: E402
 from devtools.sitegen import generate  # noqa: E402
 
 BASE = "https://gazette.example"
+FIRST_DAY = datetime(2019, 3, 1, tzinfo=UTC)
 NEWS_ARCHIVE = str(Path(sys.executable).with_name("news-archive"))
 # Runs a command; prints the largest ru_maxrss (KiB) of its process tree and the CPU seconds (user + system) of the
 # whole tree on the last line of stderr.
@@ -66,14 +70,16 @@ def dragnet_pages(corpus: Path, pages: int) -> Iterator[tuple[str, bytes]]:
         yield case["url"], gzip.decompress((corpus / "html" / f"{page_id}.html.gz").read_bytes())
 
 
-def make_warc(folder: Path, pages: Iterable[tuple[str, bytes]]) -> tuple[Path, int]:
-    """A WARC file of the pages' responses and their requests (gzip per record); how many pages it holds."""
+def make_warc(folder: Path, pages: Iterable[tuple[str, bytes]], days: int = 1) -> tuple[Path, int]:
+    """A WARC file of the pages' responses and their requests (gzip per record), captured over `days` UTC days in
+    turn from 2019-03-01 (three at a time); how many pages it holds."""
     count = 0
     with WarcWriter(folder / "warcroot", "bench", "20260101T000000Z-000000", fsync_every=0) as writer:
         for url, body in pages:
             headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
             request = [("User-Agent", "news-archiver bench"), ("Accept", "text/html")]
-            writer.write_response(Capture(url, 200, "OK", headers, body, request_headers=request))
+            date = FIRST_DAY + timedelta(days=count // 3 % days, seconds=count)
+            writer.write_response(Capture(url, 200, "OK", headers, body, request_headers=request, date=date))
             count += 1
         assert writer.path is not None
         return writer.path, count
@@ -106,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=10_000, help="records in the generated WARC (default 10000)")
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="--workers values to run (0 2)")
+    parser.add_argument("--days", type=int, default=1, help="UTC days the captures span, in turn (default 1)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument(
         "--dragnet",
@@ -119,10 +126,12 @@ def main() -> None:
     try:
         started = time.monotonic()
         source = dragnet_pages(args.dragnet, args.pages) if args.dragnet else sitegen_pages(folder, args.pages)
-        warc, args.pages = make_warc(folder, source)
+        if args.days < 1:
+            parser.error(f"--days must be at least 1, not {args.days}")
+        warc, args.pages = make_warc(folder, source, args.days)
         size = warc.stat().st_size
         print(
-            f"WARC: {args.pages:,} response and request records, {size / 1e6:.1f} MB, "
+            f"WARC: {args.pages:,} response and request records over {args.days} days, {size / 1e6:.1f} MB, "
             f"written in {time.monotonic() - started:.1f} s: {warc}"
         )
         results = []
