@@ -63,6 +63,7 @@ class DayFile:
     fd: int
     size: int = 0
     unsynced: int = 0
+    inode: int = 0
 
 
 class DayFileWriter:
@@ -99,7 +100,7 @@ class DayFileWriter:
         self.max_open = max_open
         self._clock = clock
         self._open_days: OrderedDict[str, DayFile] = OrderedDict()  # least recently written first
-        self._set_aside: dict[str, int] = {}  # days closed to make room, not finished: their appends not fsynced
+        self._set_aside: dict[str, DayFile] = {}  # days closed to make room, not finished (fd closed)
         self._current: DayFile | None = None
         self._clock_day: str | None = None
         self._closed = False
@@ -157,18 +158,15 @@ class DayFileWriter:
             if len(self._open_days) >= self.max_open:
                 oldest = next(iter(self._open_days.values()))
                 self._release(oldest, finish=False)
-                self._set_aside[oldest.day] = oldest.unsynced
-            unsynced = self._set_aside.pop(name, None)
-            f = self._open(name)
-            if unsynced is not None:
-                f.unsynced += unsynced
-                self.reopened += 1
+                self._set_aside[oldest.day] = oldest
+            f = self._open(name, self._set_aside.pop(name, None))
         self._open_days.move_to_end(name)
         self._current = f
         return f
 
-    def _open(self, day: str) -> DayFile:
-        """Open (create) ``root/day/<name>``, lock it, let the subclass prepare it (``_opened``)."""
+    def _open(self, day: str, left: DayFile | None = None) -> DayFile:
+        """Open (create) ``root/day/<name>``, lock it, let the subclass prepare it (``_opened``) unless it is as this
+        writer ``left`` it when it set the day aside (same file, same size: nothing to repair, its header written)."""
         directory = self.root / day
         path = directory / self.name
         try:
@@ -181,10 +179,15 @@ class DayFileWriter:
             raise ArchiveWriteError(path, exc, "open") from exc
         self._current = f
         try:
-            f.size = os.fstat(f.fd).st_size
-            if f.size == 0:
-                files.fsync_dir(directory)
-            self._opened(f)
+            stat = os.fstat(f.fd)
+            f.size, f.inode = stat.st_size, stat.st_ino
+            if left is not None:
+                f.unsynced = left.unsynced
+                self.reopened += 1
+            if left is None or (left.inode, left.size) != (f.inode, f.size):
+                if f.size == 0:
+                    files.fsync_dir(directory)
+                self._opened(f)
         except BaseException as exc:
             self._current = None
             if f.fd >= 0:
@@ -248,9 +251,9 @@ class DayFileWriter:
         if f is not None:
             self._release(f, finish=True)
             return
-        unsynced = self._set_aside.pop(day, 0)
+        left = self._set_aside.pop(day, None)
         path = self.root / day / self.name
-        if not (unsynced or self._finishes()) or not path.exists():
+        if left is None or not (left.unsynced or self._finishes()) or not path.exists():
             return
         try:
             f = DayFile(day, path, files.open_append_locked(path, LOCK_TIMEOUT))

@@ -648,3 +648,24 @@ def test_interleaved_days_each_start_with_one_warcinfo_and_every_source_reads_ba
 )
 def test_parse_warc_date_never_raises(stated: str | None, expected: datetime | None) -> None:
     assert parse_warc_date(stated) == expected
+
+
+def test_a_day_changed_while_set_aside_is_checked_again_when_it_is_reopened(tmp_path: Path) -> None:
+    """A day file the writer reopens as it left it is appended to at once; one that changed meanwhile (here: a torn
+    member appended) gets the checks of any reopen, so the next offset is right and the torn bytes set aside."""
+    with WarcWriter(tmp_path, "warc-import", "r1", max_open=1) as w:
+        a = w.write_response(page("https://example.example/a"), day="2019-03-04")
+        w.write_response(page("https://example.example/b"), day="2019-03-05")
+        path = tmp_path / a["warc"]
+        whole = path.read_bytes()
+        torn = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n" + b"x" * 500)[:-30]
+        with path.open("ab") as f:
+            f.write(torn)
+        c = w.write_response(page("https://example.example/c"), day="2019-03-04")
+        w.write_response(page("https://example.example/d"), day="2019-03-05")
+        e = w.write_response(page("https://example.example/e"), day="2019-03-04")
+    assert c["offset"] == len(whole) and e["offset"] > c["offset"]
+    [q] = sorted((tmp_path / ".quarantine").rglob("*.rejected"))
+    assert q.read_bytes() == torn
+    assert [read_capture(tmp_path, s).url for s in (a, c, e)] == [f"https://example.example/{x}" for x in "ace"]
+    assert warcio("check", str(path)).returncode == 0
