@@ -204,10 +204,12 @@ def _marks(low: str) -> tuple[bool, bool, bool]:
 def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool, low: str | None = None) -> None:
     """Remember the element if it looks like a byline, a date or a caption. `aside`: it sits in comments,
     a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case."""
-    if low is None and not el.keys():  # no attributes (most elements): only a <time> is noted
-        if tag == "time":
-            scan.dates.append(el)
-        return
+    if low is None:
+        keys = el.keys()
+        if "class" not in keys and "id" not in keys and "itemprop" not in keys and "rel" not in keys:
+            if tag == "time":  # none of the attributes looked at below (most elements): only a <time> is noted
+                scan.dates.append(el)
+            return
     prop = el.get("itemprop")
     if prop == "author" or el.get("rel") == "author":
         if not aside:
@@ -297,7 +299,10 @@ def _inline(el: HtmlElement, line: _Line, in_link: bool, scan: Scan, aside: bool
     if tag == "br":
         line.parts.append(_BR)
         return
-    _note(el, tag, scan, aside)
+    if el.keys():
+        _note(el, tag, scan, aside)
+    elif tag == "time":  # what `_note` does with an element that has no attributes
+        scan.dates.append(el)
     in_link = in_link or tag == "a"
     line.add(el.text, in_link)
     for child in el:
@@ -311,11 +316,16 @@ def _emit(
     raw = "".join(line.parts)
     if not raw.strip():
         return
-    text = "\n".join(c for part in raw.split(_BR) if (c := clean_line(part)))
+    pieces = raw.split(_BR) if _BR in raw else None  # most blocks have no line break
+    text = clean_line(raw) if pieces is None else "\n".join(c for part in pieces if (c := clean_line(part)))
     if not text[:1].isalnum() and not any(ch.isalnum() for ch in text):  # only bullets, bars, zero-width joiners
         return
-    chars = _weight(text)
-    links = min(chars, line.links if text.isascii() else int(line.links * chars / max(1, len(text))))
+    if text.isascii():
+        chars = len(text)
+        links = min(chars, line.links)
+    else:
+        chars = _weight(text)
+        links = min(chars, int(line.links * chars / max(1, len(text))))
     walk.blocks.append(Block(text, tag, node, chars, links, furniture))
     if len(walk.blocks) >= MAX_BLOCKS:
         raise _Enough
