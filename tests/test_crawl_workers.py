@@ -21,35 +21,11 @@ from scraper import settings as defaults
 from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
 from tests.support.commands import news_archive
 from tests.support.crawl import archived_urls, run_crawl, start_crawl, wait_for_records
+from tests.support.pooltasks import die, fail, pid_of_worker, square, stuck
 
 ARTICLES = 150
-
-
-# --- functions the pool runs in its worker processes (importable by the forkserver) ---------------------
-def square(n: int) -> int:
-    """A quick task."""
-    return n * n
-
-
-def pid_of_worker(_: int) -> int:
-    """Which process ran the task."""
-    return os.getpid()
-
-
-def stuck(_: int) -> None:
-    """A task no alarm can interrupt: SIGALRM blocked, then a long sleep."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-    time.sleep(3600)
-
-
-def die(_: int) -> None:
-    """A worker that dies mid-task, as under the OOM killer."""
-    os._exit(9)
-
-
-def fail(_: int) -> None:
-    """A task that raises."""
-    raise ValueError("bad page")
+STALLED_AFTER = 30  # articles the stalling pipeline lets through before it holds one
+SMALL = 60  # articles of the site crawled to its end with workers replaced every 3 pages, or a page held
 
 
 def _run(coroutine: Any) -> Any:
@@ -151,13 +127,22 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
         yield site, paths
 
 
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, list[str]]]:
+    """A generated site of SMALL articles, served on 127.0.0.1: for the tests that crawl a site to its end."""
+    folder = tmp_path_factory.mktemp("small")
+    paths = generate(folder, SMALL)
+    with serve(folder) as site:
+        yield site, paths
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_crawl_with_many_worker_recycles_always_finishes_with_every_article(
-    generated: tuple[Site, list[str]], tmp_path: Path, workers: int
+    small: tuple[Site, list[str]], tmp_path: Path, workers: int
 ) -> None:
-    site, paths = generated
-    per_worker = 3  # ARTICLES is over 10 x workers x per_worker: every worker is replaced many times (50 in all)
-    assert 10 * workers * per_worker <= ARTICLES
+    site, paths = small
+    per_worker = 3  # SMALL is at least 10 x workers x per_worker: every worker is replaced 10 times or more
+    assert 10 * workers * per_worker <= SMALL
     result = run_crawl(
         "news",
         ["-a", f"site={site.url}", "-s", f"EXTRACT_WORKERS={workers}", "-s", f"EXTRACT_WORKER_MAX_PAGES={per_worker}"],
@@ -166,7 +151,7 @@ def test_a_crawl_with_many_worker_recycles_always_finishes_with_every_article(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(archived_urls(result.archive)) == sorted(site.url.rstrip("/") + p for p in paths)
-    assert result.stat("extract/workers_started") >= ARTICLES // per_worker
+    assert result.stat("extract/workers_started") >= SMALL // per_worker
 
 
 def _popen_crawl(site: Site, archive: Path, *extra: str) -> subprocess.Popen[str]:
@@ -205,18 +190,12 @@ def _check_archive_whole(archive: Path, stderr: str) -> list[str]:
     return urls
 
 
-@pytest.fixture(scope="module")
-def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A generated site large enough to still be crawling when the signal comes."""
-    folder = tmp_path_factory.mktemp("large")
-    generate(folder, 1500)
-    with serve(folder) as site:
-        yield site
-
-
-def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(large: Site, tmp_path: Path) -> None:
+def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(
+    generated: tuple[Site, list[str]], tmp_path: Path
+) -> None:
+    site, _ = generated  # still crawling when the signal comes, after 30 of its articles
     archive = tmp_path / "data"
-    process = _popen_crawl(large, archive)
+    process = _popen_crawl(site, archive)
     wait_for_records(archive, 30, process)
     process.send_signal(signal.SIGTERM)
     stderr = _ended_within(process, 20, "SIGTERM")
@@ -224,29 +203,36 @@ def test_one_sigterm_stops_a_crawl_within_seconds_with_what_it_archived_flushed(
     assert re.search(r"Run \S+ finished \(shutdown\)", stderr)  # the summary was written
     assert _process_group_gone(process.pid)
     urls = _check_archive_whole(archive, stderr)
-    assert 30 <= len(urls) < 1500
+    assert 30 <= len(urls) < ARTICLES
+
+
+def _stalled_crawl(site: Site, archive: Path, notice: Path, *extra: str) -> subprocess.Popen[str]:
+    """A crawl whose pipelines hold, forever, the first article that comes after STALLED_AFTER others went
+    through (which page is up to the crawl's order: `notice` names it once it is held)."""
+    pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
+    stall = ["-s", "STALL_URLS_CONTAINING=/story-", "-s", f"STALL_AFTER_ITEMS={STALLED_AFTER}"]
+    return _popen_crawl(
+        site,
+        archive,
+        "-s",
+        f"ITEM_PIPELINES={json.dumps(pipelines)}",
+        *stall,
+        "-s",
+        f"STALL_NOTICE_FILE={notice}",
+        *extra,
+    )
 
 
 def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]], tmp_path: Path) -> None:
     # one page's item never leaves the pipelines, so the graceful stop the first SIGTERM starts cannot end
     site, _ = generated
-    pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
     archive = tmp_path / "data"
     notice = tmp_path / "stalled"
-    process = _popen_crawl(
-        site,
-        archive,
-        "-s",
-        f"ITEM_PIPELINES={json.dumps(pipelines)}",
-        "-s",
-        "STALL_URLS_CONTAINING=/story-7-",
-        "-s",
-        f"STALL_NOTICE_FILE={notice}",
-    )
-    wait_for_records(archive, 30, process)
+    process = _stalled_crawl(site, archive, notice)
+    wait_for_records(archive, STALLED_AFTER, process)
     deadline = time.monotonic() + 60
     while not notice.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)  # the stuck item must be in the pipelines before the first SIGTERM, or the stop can end
+        time.sleep(0.05)  # the stuck item must be in the pipelines before the first SIGTERM, or the stop can end
     assert notice.exists(), "the stalled page never reached the pipelines"
     process.send_signal(signal.SIGTERM)
     time.sleep(1.0)
@@ -255,44 +241,34 @@ def test_a_second_sigterm_stops_a_crawl_at_once(generated: tuple[Site, list[str]
     stderr = _ended_within(process, 8, "a second SIGTERM")
     assert "shutting down gracefully" in stderr and "forcing unclean shutdown" in stderr
     assert _process_group_gone(process.pid)
-    _check_archive_whole(archive, stderr)
+    urls = _check_archive_whole(archive, stderr)
+    assert notice.read_text("utf-8") not in urls
 
 
 @pytest.mark.parametrize("mode", ["await", "block"])
 def test_the_watchdog_stops_a_crawl_whose_pipeline_is_stuck(
-    generated: tuple[Site, list[str]], tmp_path: Path, mode: str
+    small: tuple[Site, list[str]], tmp_path: Path, mode: str
 ) -> None:
-    site, paths = generated
-    stalled = next(p for p in paths if "/story-7-" in p)
-    pipelines = {**defaults.ITEM_PIPELINES, "tests.support.pipelines.StallPipeline": 450}
+    site, _ = small
     archive = tmp_path / "data"
-    process = _popen_crawl(
-        site,
-        archive,
-        "-s",
-        f"ITEM_PIPELINES={json.dumps(pipelines)}",
-        "-s",
-        "STALL_URLS_CONTAINING=/story-7-",
-        "-s",
-        f"STALL_MODE={mode}",
-        "-s",
-        "CRAWL_WATCHDOG_TIMEOUT=3",
-    )
+    notice = tmp_path / "stalled"
+    process = _stalled_crawl(site, archive, notice, "-s", f"STALL_MODE={mode}", "-s", "CRAWL_WATCHDOG_TIMEOUT=3")
     stderr = _ended_within(process, 120, "the watchdog's timeout")
     assert process.returncode == 4, stderr[-3000:]
+    stalled = notice.read_text("utf-8")
     [line] = [line for line in stderr.splitlines() if "Watchdog:" in line]
     assert "ERROR" in line and "no progress for" in line
     if mode == "await":  # everything else is done: the stuck page is the one named first
-        assert re.search(r"page\(s\) not done, oldest first: \S+" + re.escape(stalled), line), line
+        assert re.search(r"page\(s\) not done, oldest first: " + re.escape(stalled), line), line
     else:  # the reactor thread itself is stuck: the report says where
         assert "the reactor thread is in process_item (support/pipelines.py:" in line, line
     assert _process_group_gone(process.pid)
     urls = _check_archive_whole(archive, stderr)
-    assert site.url.rstrip("/") + stalled not in urls
+    assert stalled not in urls
     if mode == "await":  # the reactor ran on: every other article was archived before the watchdog fired
-        assert len(urls) == ARTICLES - 1
+        assert len(urls) == SMALL - 1
     else:  # the reactor thread itself was stuck: what was archived before it is whole
-        assert 0 < len(urls) < ARTICLES
+        assert 0 < len(urls) <= STALLED_AFTER
 
 
 def test_the_watchdog_leaves_a_healthy_crawl_alone(generated: tuple[Site, list[str]], tmp_path: Path) -> None:
