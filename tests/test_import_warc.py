@@ -360,12 +360,15 @@ def folders(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
 
 
+def three_days(tmp_path: Path) -> tuple[Path, Path]:
+    """A CC-NEWS-shaped file of one generated article captured at each of THREE_DAYS; the archive root to fill."""
+    return write_warc(tmp_path / "CC-NEWS-20190305.warc.gz", generated(tmp_path, THREE_DAYS)), tmp_path / "data"
+
+
 def test_captures_over_three_utc_days_land_in_the_folders_of_their_days(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    exchanges = generated(tmp_path, THREE_DAYS)
-    warc = write_warc(tmp_path / "CC-NEWS-20190305.warc.gz", exchanges)
-    root = tmp_path / "data"
+    warc, root = three_days(tmp_path)
     code, out, err = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
     assert code == 0, err
     assert written(out) == len(THREE_DAYS) and "into 3 days 2019-03-04 to 2019-03-06" in out
@@ -405,9 +408,7 @@ def test_search_finds_records_imported_into_days_older_than_the_index(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The index is brought up to date from every day folder, not only from the newest ones."""
-    exchanges = generated(tmp_path, THREE_DAYS)
-    warc = write_warc(tmp_path / "a.warc.gz", exchanges)
-    root = tmp_path / "data"
+    warc, root = three_days(tmp_path)
     archive_cli(capsys, "import-warc", str(warc), "--since", "2019-03-06", "--root", str(root), "--workers", "0")
     assert folders(root) == ["2019-03-06"]
     code, out, _ = archive_cli(capsys, "search", "--json", "harbour", "--root", str(root))
