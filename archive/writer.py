@@ -159,7 +159,8 @@ class DayFileWriter:
                 oldest = next(iter(self._open_days.values()))
                 self._release(oldest, finish=False)
                 self._set_aside[oldest.day] = oldest
-            f = self._open(name, self._set_aside.pop(name, None))
+            f = self._open(name, self._set_aside.get(name))
+            self._set_aside.pop(name, None)  # only once open: a day that failed to open is still finished at close
         self._open_days.move_to_end(name)
         self._current = f
         return f

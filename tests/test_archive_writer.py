@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import gzip
 import json
 import os
@@ -403,3 +404,19 @@ def test_clock_writes_still_finish_a_past_day_at_once_beside_named_days(tmp_path
         assert (tmp_path / "2026-02-01" / "news-r1.jsonl.gz").exists()
         assert (tmp_path / "2019-03-05" / "news-r1.jsonl").exists()
     assert [r["url"] for r in Archive(tmp_path).records()] == [make_record(i)["url"] for i in (2, 1, 3)]
+
+
+def test_a_set_aside_day_that_cannot_be_reopened_is_still_finished_at_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_mod, "LOCK_TIMEOUT", 0.1)
+    with ArchiveWriter(tmp_path, "warc-import", "r1", gzip=True, max_open=1) as w:
+        first = w.write(make_record(1), day="2019-03-04")
+        w.write(make_record(2), day="2019-03-05")  # 2019-03-04 set aside
+        holder = os.open(first, os.O_RDONLY)
+        fcntl.flock(holder, fcntl.LOCK_EX)  # another writer holds it for a while
+        with pytest.raises(ArchiveWriteError, match="locked by another writer"):
+            w.write(make_record(3), day="2019-03-04")
+        os.close(holder)
+    assert not first.exists() and first.with_name(first.name + ".gz").exists()  # compressed all the same
+    assert [r["url"] for r in Archive(tmp_path).records()] == [make_record(i)["url"] for i in (1, 2)]
