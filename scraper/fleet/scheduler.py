@@ -142,8 +142,10 @@ class FleetScheduler(Scheduler):
         idle = engine.spider_is_idle()
         self._publish_found()
         self.fleet.heartbeat(busy=not idle)
-        slot = getattr(engine, "_slot", None)  # Scrapy polls an idle scheduler every 5 s only: ask for requests
-        if slot is not None and not engine.needs_backout() and self.has_pending_requests():
+        # Scrapy looks at an idle scheduler, and calls spider_idle again, every 5 s only: look every beat, so that
+        # queued requests are taken and an idle worker leaves (or recovers) within a second of the others' end.
+        slot = getattr(engine, "_slot", None)
+        if slot is not None and not engine.needs_backout() and (idle or self.has_pending_requests()):
             slot.nextcall.schedule()
 
     def _idle(self, spider: Spider) -> None:
