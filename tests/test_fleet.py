@@ -78,6 +78,20 @@ def _killed_when(victim: subprocess.Popen[str], ready: Callable[[], bool], what:
             os.killpg(victim.pid, signal.SIGKILL)
 
 
+def _name(worker: subprocess.Popen[str]) -> str:
+    """The fleet name of a worker started on this machine."""
+    return f"{worker_name().rsplit('-p', 1)[0]}-p{worker.pid}"
+
+
+def _past_its_ttl(server: RedisServer, victim: subprocess.Popen[str]) -> None:
+    """Make a killed worker's heartbeat deadline pass now rather than FLEET_WORKER_TTL seconds later: the other
+    workers then recover its requests when they start, instead of when they idle after the TTL (that wait, and
+    recovering at idle, are pinned by the mid-run kill test)."""
+    assert victim.poll() is not None
+    for key in ("news:workers", "news:busy"):
+        server.client.zadd(key, {_name(victim): 0}, xx=True)
+
+
 def _config(tmp_path: Path, a: Site, b: Site) -> Path:
     path = tmp_path / "sites.toml"
     path.write_text(
@@ -95,16 +109,30 @@ def _fleet_args(config: Path, server: RedisServer, *extra: str) -> list[str]:
 def _run_fleet(tmp_path: Path, run: str, args: list[str], server: RedisServer, workers: int = 2) -> list[Crawl]:
     """`workers` crawls, each with its own archive (as on separate machines): the first alone until it has
     queued requests in Redis (or ended), then the others join the running crawl."""
+    before = _workers(server)
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(run_crawl, "news", args, tmp_path / run / "w0", name=f"{run}-w0")]
         deadline = time.monotonic() + 60
-        while not server.client.zcard("news:requests") and not futures[0].done() and time.monotonic() < deadline:
+        while not _under_way(server, before) and not futures[0].done() and time.monotonic() < deadline:
             time.sleep(0.05)
         futures += [
             pool.submit(run_crawl, "news", args, tmp_path / run / f"w{i}", name=f"{run}-w{i}")
             for i in range(1, workers)
         ]
         return [f.result() for f in futures]
+
+
+def _workers(server: RedisServer) -> set[str]:
+    """The names listed in the fleet (live, or dead and not yet noticed)."""
+    return {m.decode() if isinstance(m, bytes) else str(m) for m in server.client.zrange("news:workers", 0, -1)}
+
+
+def _under_way(server: RedisServer, before: set[str]) -> bool:
+    """Whether a worker not listed in `before` has joined the fleet with work to share: requests in the queue, or
+    in its hands (it may have taken all the queue held between two looks)."""
+    joined = _workers(server) - before
+    queued = bool(joined) and bool(server.client.zcard("news:requests"))
+    return queued or any(server.client.hlen(f"news:taken:{name}") for name in joined)
 
 
 def _article_requests(*sites: Site) -> Counter[str]:
@@ -177,9 +205,10 @@ def test_a_worker_killed_mid_run_loses_nothing_and_nothing_is_archived_twice(
     ):
         args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "CONCURRENT_REQUESTS=2")
         victim = start_crawl("news", args, tmp_path / "killed")
-        taken = f"news:taken:{worker_name().rsplit('-p', 1)[0]}-p{victim.pid}"
+        taken = f"news:taken:{_name(victim)}"
         with _killed_when(victim, lambda: bool(redis.client.hlen(taken)), "the worker took no request"):
             pass  # mid-request
+        # the survivors start at once: they find the killed worker alive until FLEET_WORKER_TTL has passed
         survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
     assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
     assert sum(c.stat("fleet/recovered") for c in survivors) >= 1  # its requests came back to the queue
@@ -201,6 +230,7 @@ def test_a_worker_killed_after_claiming_a_site_before_queueing_its_start_request
     with _killed_when(victim, notice.exists, "the worker never reached its first start request"):
         assert redis.client.exists("news:discovery:riverside")  # it holds the first site's discovery lock
         assert not redis.client.zcard("news:requests")  # and not one of its start requests is in the queue
+    _past_its_ttl(redis, victim)
     survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
     assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
     assert sum(c.stat("fleet/discovery_elsewhere") for c in survivors) >= 1  # the lock held: not rediscovered
@@ -223,6 +253,7 @@ def test_a_worker_killed_between_claiming_an_article_and_writing_it_leaves_it_to
     victim = start_crawl("news", [*args, *stall], tmp_path / "killed")
     with _killed_when(victim, notice.exists, "the worker never reached the article"):
         assert redis.client.sismember("news:archived", f"url:{a.url.rstrip('/')}{ferry}")  # claimed, not written
+    _past_its_ttl(redis, victim)
     survivors = _run_fleet(tmp_path, "survivors", args, redis, workers=2)
     assert all(c.returncode == 0 for c in survivors), [c.stderr[-2000:] for c in survivors]
     records = archived_urls(tmp_path / "killed") + [r["url"] for c in survivors for r in c.records()]
@@ -255,8 +286,12 @@ def test_a_fleet_stopped_with_sigint_resumes_from_the_queue_where_it_stopped(
     tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
 ) -> None:
     a, b = sites
-    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=0.5")
-    worker = start_crawl("news", args, tmp_path / "paused")
+    args = _fleet_args(_config(tmp_path, a, b), redis)
+    # Politeness on, so that the crawl is still running when it is stopped; two requests in hand at a time, so
+    # that the graceful stop finishes those (at DOWNLOAD_DELAY each), not a dozen. The resumed worker runs at
+    # full speed: the stop is what the delay is for.
+    polite = ["-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS=2"]
+    worker = start_crawl("news", [*args, *polite], tmp_path / "paused")
     deadline = time.monotonic() + 60
     while not redis.client.scard("news:archived") and worker.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -310,8 +345,9 @@ def test_redis_going_away_mid_run_stops_each_worker_with_one_error_and_a_failed_
     tmp_path: Path, redis: RedisServer, sites: tuple[Site, Site]
 ) -> None:
     a, b = sites
-    # Politeness on (a request a second per site) so that the crawl is still running when Redis dies.
-    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=1")
+    # Politeness on (a request a second per site) so that the crawl is still running when Redis dies; two
+    # requests in hand per worker, so that both have some and their stop finishes two, not a dozen, a second each.
+    args = _fleet_args(_config(tmp_path, a, b), redis, "-s", "DOWNLOAD_DELAY=1", "-s", "CONCURRENT_REQUESTS=2")
     workers = [start_crawl("news", args, tmp_path / f"w{i}") for i in range(2)]
     try:
         deadline = time.monotonic() + 60  # until some worker archived an article, the crawl still running
