@@ -14,6 +14,8 @@ GZ_SUFFIX = ".jsonl.gz"
 WARC_SUFFIX = ".warc.gz"  # a run's raw captures beside its JSONL: gzip per record, never compressed again
 INDEX_DIR = ".index"
 QUARANTINE_DIR = ".quarantine"
+REEXTRACT_SPIDER = "reextract"  # the spider name of news-archive reextract's runs
+IMPORT_SPIDER = "warc-import"  # the spider name of news-archive import-warc's runs
 
 
 def check_name(kind: str, value: object) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import files
 from .index import Index, SearchHit
 from .jsonline import encode_line, loads, may_need_repair, surrogate_note
-from .names import WARC_SUFFIX, parse_day
+from .names import REEXTRACT_SPIDER, WARC_SUFFIX, parse_day
 
 if TYPE_CHECKING:
     from .warc import Source
@@ -207,7 +207,7 @@ class Reader:
         self, since: str | None, until: str | None, site: str | None, spider: str | None
     ) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
         data = list(self._files(since, until))
-        best: dict[str, tuple[tuple[datetime, str, str, int], int, int]] = {}
+        best: dict[str, tuple[tuple[datetime, str, str, bool, int], int, int]] = {}
         no_url = 0
         for order, (_, df) in enumerate(data):
             written = _written(df)
@@ -296,22 +296,25 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 _RUN_TIME = re.compile(r"-([0-9]{8}T[0-9]{6}Z)-")
 
 
-def latest_key(crawled_at: object, day: str, file_name: str) -> tuple[datetime, str, str]:
+def latest_key(crawled_at: object, day: str, file_name: str) -> tuple[datetime, str, str, bool]:
     """How ``records(latest=True)`` orders the records of one URL (the greatest is kept; ties: the later stored).
 
     1. the capture: ``crawled_at`` as an instant (records without one come first); a re-extraction keeps
        its capture's crawled_at, so a new capture always beats an older capture's re-extraction;
     2. then when the record was written: the day directory of its file, then the start time in its run
        id (``<spider>-YYYYmmddTHHMMSSZ-<hex>.jsonl``, as crawls, reextract and import-warc name runs; ''
-       for a run id without one);
+       for a run id without one), then a reextract run before any other started in the same second (a
+       re-extraction replaces a record that existed when it ran: ``import-warc F && reextract`` may start
+       both runs in one second);
     3. then the order records are stored in (file name order within a day, line order in a file).
     """
     match = _RUN_TIME.search(file_name)
-    return (_when(crawled_at) or _NEVER, day, match.group(1) if match else "")
+    reextract = file_name.startswith(f"{REEXTRACT_SPIDER}-")
+    return (_when(crawled_at) or _NEVER, day, match.group(1) if match else "", reextract)
 
 
-def _written(df: files.DataFile) -> tuple[str, str]:
-    """(day, run start time) of a data file: see latest_key."""
+def _written(df: files.DataFile) -> tuple[str, str, bool]:
+    """(day, run start time, whether a reextract run) of a data file: see latest_key."""
     return latest_key(None, df.day, df.name)[1:]
 
 

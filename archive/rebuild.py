@@ -39,7 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .jsonline import encode_line, loads
-from .names import new_run_id
+from .names import IMPORT_SPIDER, REEXTRACT_SPIDER, new_run_id
 from .progress import Progress
 from .reader import Archive
 from .warc import (
@@ -59,8 +59,6 @@ log = logging.getLogger(__name__)
 
 EXTRACTORS = "news_archive.extractors"
 DEFAULT_EXTRACTOR = "article"
-REEXTRACT_SPIDER = "reextract"
-IMPORT_SPIDER = "warc-import"
 #: Seconds a worker may spend on one page before it is killed (the extractor's own limit is far shorter).
 PAGE_DEADLINE = 60.0
 BATCH = 8  # pages sent to a worker at once

@@ -261,6 +261,20 @@ def test_latest_gives_the_latest_extraction_of_the_latest_capture(tmp_path: Path
     assert [r["title"] for r in archive.records(spider="news", latest=True)] == ["b v1", "a v2"]
 
 
+def test_a_reextract_started_in_the_same_second_as_the_run_it_replaces_is_the_latest(tmp_path: Path) -> None:
+    """`news-archive import-warc F && news-archive reextract` can name both runs with one second; the
+    re-extraction wins whatever the run ids' random parts (here the import's sorts after)."""
+    url, crawled = "https://example.example/a", "2019-03-04T10:00:00+00:00"
+    for spider, run_id, title in [
+        ("warc-import", "20261130T020000Z-ffffff", "imported"),
+        ("reextract", "20261130T020000Z-000000", "re-extracted"),
+    ]:
+        with ArchiveWriter(tmp_path, spider, run_id, clock=clock("2019-03-04")) as w:
+            w.write({**make_record(1, url=url, crawled_at=crawled, title=title), "spider": spider, "run_id": run_id})
+    assert [r["title"] for r in Archive(tmp_path).records(latest=True)] == ["re-extracted"]
+    assert [r["title"] for r in Archive(tmp_path).records(since="2019-03-04", latest=True)] == ["re-extracted"]
+
+
 def test_latest_records_of_one_run_keep_the_last_line_and_old_records_without_crawled_at_lose(tmp_path: Path) -> None:
     url = "https://example.example/a"
     with ArchiveWriter(tmp_path, "news", "plain", clock=clock("2026-02-01")) as w:
