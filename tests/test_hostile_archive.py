@@ -22,7 +22,7 @@ from tests.support.commands import news_archive
 from tests.support.crawl import check_common, descendants, run_crawl, start_crawl
 from tests.support.paths import ROOT
 
-GENERATED = 120  # articles of the site that is killed mid-run
+GENERATED = 60  # articles of the site that is killed mid-run (after 30 of them)
 
 
 def _generated(path: str) -> Any:
@@ -56,7 +56,7 @@ def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_arch
                 "-s",
                 "LOG_LEVEL=DEBUG",
                 "-s",
-                "DOWNLOAD_TIMEOUT=3",
+                "DOWNLOAD_TIMEOUT=2",
                 "-s",
                 "ARCHIVE_FSYNC_EVERY=5",
             ],
@@ -83,7 +83,7 @@ def test_sigkill_during_hostile_downloads_leaves_no_process_and_a_resumable_arch
         first = {r["url"] for r in Archive(archive).records()}
         assert 30 <= len(first) < GENERATED
         # the same command again: the rest is archived, nothing twice, the hostile pages fail again
-        again = run_crawl("article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=3"], archive, name="resumed")
+        again = run_crawl("article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=2"], archive, name="resumed")
     check_common(again)
     urls_archived = [r["url"] for r in Archive(archive).records()]
     assert len(urls_archived) == len(set(urls_archived)) == GENERATED

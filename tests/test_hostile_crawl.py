@@ -362,7 +362,7 @@ def test_http_faults_sizes_and_timeouts(tmp_path: Path) -> None:
         site.routes.update(routes)
         urls = urls_file(tmp_path, site, [*GOOD, *expected])
         result = run_crawl(
-            "article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=3"], tmp_path / "data", name="http_faults"
+            "article", ["-a", f"urls_file={urls}", "-s", "DOWNLOAD_TIMEOUT=2"], tmp_path / "data", name="http_faults"
         )
     # the site failed more often than it answered: an unhealthy run, exit status 3, said in the summary
     assert result.returncode == 3, result.stderr[-5000:]
