@@ -24,6 +24,7 @@ from archive.web.queries import Store, word_diff
 from tests.support import ranking
 from tests.support.ranking import write_ranking_archive
 from tests.support.records import clock, make_record, write_records
+from tests.support.serve import serving
 
 HOSTILE_TITLE = "<script>alert('title')</script> Hostile <b>headline</b>"
 HOSTILE_TEXT = (
@@ -396,26 +397,15 @@ def test_serving_never_writes_the_archive(archive_root: Path) -> None:
 
 
 def test_serve_command_prints_one_line_with_its_url_and_serves(archive_root: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--root", str(archive_root), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    with serving(archive_root) as (line, base, _):
         assert re.fullmatch(
             r"news-archive: serving 56 records of \S+ at http://127\.0\.0\.1:[0-9]+/ \(Ctrl-C stops\)\n", line
         )
-        page = httpx2.get(line.split(" at ", 1)[1].split()[0] + "?q=bridge", timeout=30)
+        page = httpx2.get(base + "?q=bridge", timeout=30)
         assert page.status_code == 200 and "<mark>bridge</mark>" in page.text
         assert "default-src 'none'" in page.headers["content-security-policy"]
-        rebound = httpx2.get(line.split(" at ", 1)[1].split()[0], headers={"Host": "attacker.example"}, timeout=30)
+        rebound = httpx2.get(base, headers={"Host": "attacker.example"}, timeout=30)
         assert rebound.status_code == 400  # a page on another site cannot read it through DNS rebinding
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_serve_command_refuses_a_busy_port_in_one_line(archive_root: Path) -> None:

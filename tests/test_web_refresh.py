@@ -23,6 +23,7 @@ from archive.locking import lock_file
 from archive.warc import Capture
 from archive.web.queries import Filters, Store
 from tests.support.records import clock, make_record, write_records
+from tests.support.serve import serving
 
 WAIT = 30.0  # seconds a test waits for a refresh to show something (it takes well under one)
 
@@ -46,20 +47,8 @@ def _archive(root: Path) -> Path:
 def server(tmp_path: Path) -> Iterator[tuple[Path, str, subprocess.Popen[str]]]:
     """A real `news-archive serve --refresh 0.2` over a small archive: (root, base URL, process)."""
     root = _archive(tmp_path / "archive")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0", "--refresh", "0.2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert " at http://" in line, line
-        yield root, line.split(" at ", 1)[1].split()[0], proc
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with serving(root, "--refresh", "0.2") as (_, base, proc):
+        yield root, base, proc
 
 
 def _total(base: str, **params: str) -> int:
@@ -302,4 +291,39 @@ def test_the_runs_page_follows_a_warc_still_being_written(tmp_path: Path) -> Non
         run = store.runs().runs[0]
     assert (run.name, run.captured, run.failed) == ("news-r1", 2, {"HTTP 404": 1})
     assert len(store._status_cache) == 1  # one entry per WARC file, replaced as it grows: a long run holds no more
+    store.close()
+
+
+def test_new_records_take_their_places_among_the_old(tmp_path: Path) -> None:
+    """A new revision of a stored URL, a record of an older day and a record of a second root."""
+    root = _archive(tmp_path / "a")
+    other = tmp_path / "b"
+    write_records(other, [make_record(1, site="island", title="Island note")], run_id="x")
+    store = Store([root, other])
+    url = "https://harbour.example/news/3"
+    write_records(
+        root,
+        [
+            make_record(3, site="harbour", title="Harbour note 3, corrected", crawled_at="2026-02-05T10:00:00+00:00"),
+            make_record(40, site="harbour", title="Old quay story", published_at="2026-01-15T09:00:00+00:00"),
+        ],
+        run_id="r7",
+        day="2026-02-05",
+    )
+    write_records(other, [make_record(2, site="island", title="Island ferry timetable")], run_id="y")
+    assert sorted((r.root.name, r.added) for r in store.refresh()) == [("a", 2), ("b", 1)]
+    notes = store.search(Filters(q="title:harbour title:note"))
+    assert [h.url for h in notes.hits].count(url) == 1 and notes.total == 6  # one result per URL
+    latest = store.find_url(url)
+    assert latest is not None
+    article = store.article(latest)
+    assert article is not None and article.record["title"] == "Harbour note 3, corrected"
+    assert len(article.revisions) == 2
+    everything = store.search(Filters())
+    assert everything.total == 9 == store.records - 1  # the two records of URL 3 listed once
+    assert everything.hits[-1].title == "Old quay story"  # newest first: an older day goes last
+    days = [d for d, _ in everything.facets["day"]]
+    assert days == sorted(days, reverse=True) and "2026-01-15" in days
+    island = store.search(Filters(q="timetable"))
+    assert island.total == 1 and island.hits[0].key.startswith("1-")
     store.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import functools
 import heapq
 import itertools
 import json
@@ -453,11 +454,7 @@ class Store:
         if not found and not gone and not reattach:
             return
         view = self.view.without(gone)
-        docs = [
-            Doc(k, n, new.id, new.values, new.names, new.url, new.crawled) for k, new in enumerate(found, view.next_k)
-        ]
-        rows = [(k, *new.row) for k, new in enumerate(found, view.next_k)]
-        people = [(k, name, kind) for k, new in enumerate(found, view.next_k) for name, kind in new.people]
+        docs = [Doc(n, new.id, new.values, new.names, new.url, new.crawled) for new in found]
         urls = list({d.url for d in docs if d.url is not None})
         revisits: list[Revisit] = []
         with self._cursor() as con:
@@ -475,14 +472,25 @@ class Store:
         with self._cursor() as con:
             if reattach:  # the index file was replaced (a damaged one rebuilt): read the new one
                 self._attach(n)
-            con.execute("BEGIN")
-            con.executemany("DELETE FROM doc WHERE k = ?", [(k,) for k in gone])
-            con.executemany("DELETE FROM person WHERE k = ?", [(k,) for k in gone])
-            con.executemany(f"INSERT INTO doc({_INSERT_COLUMNS}) VALUES ({','.join('?' * 23)})", rows)
-            con.executemany("INSERT INTO person VALUES (?, ?, ?)", people)
-            con.execute("COMMIT")
+            self._write(con, n, found, view.next_k, gone)
             self.view = grown
             self.records += len(docs) - len(gone)
+
+    @staticmethod
+    def _write(con: sqlite3.Connection, n: int, found: list[_New], first: int, gone: set[int]) -> None:
+        """The table rows of ``found`` (root ``n``, numbered from ``first``) in, those of ``gone`` out, at once."""
+        con.execute("BEGIN")
+        con.executemany("DELETE FROM doc WHERE k = ?", [(k,) for k in gone])
+        con.executemany("DELETE FROM person WHERE k = ?", [(k,) for k in gone])
+        con.executemany(
+            f"INSERT INTO doc({_INSERT_COLUMNS}) VALUES ({','.join('?' * 23)})",
+            [(k, *new.row) for k, new in enumerate(found, first)],
+        )
+        con.executemany(
+            "INSERT INTO person VALUES (?, ?, ?)",
+            [(k, name, kind) for k, new in enumerate(found, first) for name, kind in new.people],
+        )
+        con.execute("COMMIT")
 
     def _recompressed(self, n: int, gz_lens: dict[str, int]) -> None:
         """Files of root ``n`` whose compressed part changed length (compressed at day end): which of their
@@ -897,8 +905,8 @@ def _new(n: int, doc_id: int, rel: str, offset: int, in_gz: bool, rec: dict[str,
         fday,
         language,
         section,
-        json.dumps(authors),
-        json.dumps(orgs),
+        _json_names(tuple(authors)),
+        _json_names(tuple(orgs)),
         " ".join(text[:400].split())[:240],
         json.dumps(source) if isinstance(source, dict) else None,
         _str(rec.get("spider")),
@@ -908,6 +916,12 @@ def _new(n: int, doc_id: int, rel: str, offset: int, in_gz: bool, rec: dict[str,
     people = [(a, "author") for a in dict.fromkeys(authors)] + [(o, "organization") for o in dict.fromkeys(orgs)]
     names = tuple(dict.fromkeys(name for name, _ in people))
     return _New(doc_id, (site, day, language, section), names, url, crawled or "", row, people)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_names(names: tuple[str, ...]) -> str:
+    """A list of names as JSON (the same few authors come back in record after record)."""
+    return json.dumps(list(names))
 
 
 @contextlib.contextmanager
