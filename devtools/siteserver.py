@@ -140,7 +140,10 @@ def serve(root: str | Path, port: int = 0, host: str = "127.0.0.1", latency: flo
     server = ThreadingHTTPServer((host, port), functools.partial(_Handler, site=site, routes=routes))
     site.url = f"http://{host}:{server.server_address[1]}/"
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="siteserver", daemon=True)
+    # shutdown() waits for the loop's next look (0.5 s by default): every test that serves a site paid it
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="siteserver", daemon=True
+    )
     thread.start()
     try:
         yield site
