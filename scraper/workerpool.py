@@ -20,10 +20,11 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -53,6 +54,22 @@ def _alive(pid: int) -> bool:
         except ProcessLookupError:
             return False
         return True
+
+
+@contextlib.contextmanager
+def _main_script_not_rerun() -> Iterator[None]:
+    """Start processes without making them run the parent's main script. multiprocessing has every new process
+    run the parent's `__main__` file again (as `__mp_main__`); for `scrapy crawl` that is Scrapy's console
+    script, so each worker imported scrapy and twisted: 0.25 s of CPU and ~30 MB more per worker started (the
+    forkserver's '__main__' preload, which would do it once, never takes effect on CPython 3.11). The pool's
+    functions live in importable modules, never in `__main__`."""
+    main = sys.modules["__main__"]
+    path = main.__dict__.pop("__file__", None) if getattr(main.__spec__, "name", None) is None else None
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
 
 
 def watch_parent(pid: int, interval: float = 1.0) -> None:
@@ -202,7 +219,8 @@ class WorkerPool:
         assert self._loop is not None
         parent_end, child_end = self._context.Pipe()
         process = self._context.Process(target=serve, args=(child_end, os.getpid()), daemon=True, name="extract-worker")
-        process.start()
+        with _main_script_not_rerun():
+            process.start()
         child_end.close()
         self.started += 1
         worker = _Worker(process, parent_end)

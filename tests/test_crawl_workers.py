@@ -21,6 +21,7 @@ from scraper import settings as defaults
 from scraper.workerpool import WorkerCrashed, WorkerOverdue, WorkerPool
 from tests.support.commands import news_archive
 from tests.support.crawl import archived_urls, run_crawl, start_crawl, wait_for_records
+from tests.support.paths import PYTHON, ROOT, subprocess_env
 from tests.support.pooltasks import die, fail, pid_of_worker, square, stuck
 
 ARTICLES = 150
@@ -117,23 +118,55 @@ def test_closing_the_pool_with_a_stuck_task_returns_at_once_and_leaves_no_proces
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
 
 
+MAIN_SCRIPT = """import asyncio
+import scrapy  # what Scrapy's console script, the main script of `scrapy crawl`, imports
+from scraper.workerpool import WorkerPool
+from tests.support.pooltasks import loaded
+
+
+async def main() -> None:
+    pool = WorkerPool(1, 10, deadline=30)
+    try:
+        print(await pool.run("loaded", loaded, "scrapy"))
+    finally:
+        pool.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_a_worker_does_not_run_the_main_script_of_its_parent_again(tmp_path: Path) -> None:
+    # multiprocessing makes each new process run the parent's main script again, as __mp_main__: for a crawl,
+    # Scrapy's console script, so every worker started imported scrapy and twisted (0.25 s, ~30 MB each)
+    script = tmp_path / "main.py"
+    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+    run = subprocess.run(
+        [PYTHON, str(script)], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False", run.stdout
+
+
 # --- real crawls ------------------------------------------------------------------------------------------
+def _served(factory: pytest.TempPathFactory, articles: int) -> Iterator[tuple[Site, list[str]]]:
+    folder = factory.mktemp(f"generated-{articles}")
+    paths = generate(folder, articles)
+    with serve(folder) as site:
+        yield site, paths
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, list[str]]]:
     """A generated site of ARTICLES articles, served on 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("generated")
-    paths = generate(folder, ARTICLES)
-    with serve(folder) as site:
-        yield site, paths
+    yield from _served(tmp_path_factory, ARTICLES)
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, list[str]]]:
     """A generated site of SMALL articles, served on 127.0.0.1: for the tests that crawl a site to its end."""
-    folder = tmp_path_factory.mktemp("small")
-    paths = generate(folder, SMALL)
-    with serve(folder) as site:
-        yield site, paths
+    yield from _served(tmp_path_factory, SMALL)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 
@@ -33,3 +34,8 @@ def die(_: int) -> None:
 def fail(_: int) -> None:
     """A task that raises."""
     raise ValueError("bad page")
+
+
+def loaded(name: str) -> bool:
+    """Whether module `name` is imported in the worker."""
+    return name in sys.modules
