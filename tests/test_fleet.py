@@ -107,8 +107,8 @@ def _fleet_args(config: Path, server: RedisServer, *extra: str) -> list[str]:
 
 
 def _run_fleet(tmp_path: Path, run: str, args: list[str], server: RedisServer, workers: int = 2) -> list[Crawl]:
-    """`workers` crawls, each with its own archive (as on separate machines): the first alone until it has
-    queued requests in Redis (or ended), then the others join the running crawl."""
+    """`workers` crawls, each with its own archive (as on separate machines): the first alone until it has joined
+    with requests queued in Redis or in its hands (or ended), then the others join the running crawl."""
     before = _workers(server)
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(run_crawl, "news", args, tmp_path / run / "w0", name=f"{run}-w0")]
