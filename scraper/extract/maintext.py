@@ -169,16 +169,19 @@ class Block:
     furniture: tuple[tuple[HtmlElement, bool], ...] = ()
     good: float = 0.0
     bad: float = 0.0
+    # Worked out once: the finder asks them of every block many times over.
+    heading: bool = field(init=False)  # an `<h1>`...`<h6>`
+    link_density: float = field(init=False)  # the share of the text that is link text
+    prose: bool = field(init=False)  # `is_prose`
 
-    @property
-    def heading(self) -> bool:
-        """An `<h1>`...`<h6>` (or an element with role=heading)."""
-        return self.tag in HEADINGS
-
-    @property
-    def link_density(self) -> float:
-        """The share of the text that is link text."""
-        return self.link_chars / self.chars if self.chars else 0.0
+    def __post_init__(self) -> None:
+        self.heading = self.tag in HEADINGS
+        self.link_density = self.link_chars / self.chars if self.chars else 0.0
+        self.prose = (
+            not self.heading
+            and self.link_density <= 0.5
+            and (self.chars >= 100 or (self.chars >= 30 and _SENTENCE_END.search(self.text) is not None))
+        )
 
 
 @dataclass
@@ -400,9 +403,7 @@ def scan_page(root: HtmlElement) -> Scan:
 
 def is_prose(block: Block) -> bool:
     """A paragraph of running text rather than a label, a kicker or a headline link."""
-    if block.heading or block.link_density > 0.5:
-        return False
-    return block.chars >= 100 or (block.chars >= 30 and _SENTENCE_END.search(block.text) is not None)
+    return block.prose
 
 
 def _kin(node: HtmlElement) -> object:
@@ -423,7 +424,7 @@ def _score(blocks: list[Block], lead: frozenset[int] | set[int] = frozenset()) -
     page_prose = 0
     for block in blocks:
         block.good = block.bad = 0.0
-        if is_prose(block):
+        if block.prose:
             block.good = block.chars - block.link_chars
             page_prose += int(block.good)
             for f, _strong in block.furniture:
@@ -558,19 +559,19 @@ def main_text(scan: Scan, title: str = "") -> MainText:
     for block in blocks:
         if _inside(block.node, container):
             inside.append(block)
-        elif is_prose(block) and not any(strong for _, strong in block.furniture):
+        elif block.prose and not any(strong for _, strong in block.furniture):
             outside += block.chars
     kept = _clean(inside, container)
-    prose = sum(b.chars for b in kept if is_prose(b))
+    prose = sum(b.chars for b in kept if b.prose)
     return MainText(kept, container, prose, prose + outside)
 
 
 def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     """Drop furniture below the container, link lists, titles, and fragments before/after the prose."""
-    prose_total = sum(b.chars for b in blocks if is_prose(b)) or 1
+    prose_total = sum(b.chars for b in blocks if b.prose) or 1
     prose_in: dict[object, int] = {}
     for block in blocks:
-        if is_prose(block):
+        if block.prose:
             for f, _strong in block.furniture:
                 prose_in[_kin(f)] = prose_in.get(_kin(f), 0) + block.chars
     inside: dict[HtmlElement, bool] = {}
@@ -589,7 +590,7 @@ def _clean(blocks: list[Block], container: HtmlElement) -> list[Block]:
     kept = [b for b in blocks if b.tag != "h1" and not in_furniture(b)]
     kept = _without_regions(kept, container)
     kept = _without_slideshow(kept)
-    prose = [i for i, b in enumerate(kept) if is_prose(b)]
+    prose = [i for i, b in enumerate(kept) if b.prose]
     if not prose:
         return [b for b in kept if b.link_density <= 0.5]
     first, last = prose[0], prose[-1]
@@ -640,7 +641,7 @@ def _text_host(blocks: list[Block]) -> HtmlElement | None:
     """The element that holds most of the prose of `blocks` directly (the post's text element)."""
     chars: dict[HtmlElement, int] = {}
     for b in blocks:
-        if is_prose(b) and (host := _host(b.node)) is not None:
+        if b.prose and (host := _host(b.node)) is not None:
             chars[host] = chars.get(host, 0) + b.chars
     return max(chars, key=chars.__getitem__) if chars else None
 
@@ -686,7 +687,7 @@ def _without_regions(blocks: list[Block], container: HtmlElement) -> list[Block]
     for b, r in zip(blocks, regions, strict=True):
         if r is not None:
             chars_in[r] = chars_in.get(r, 0) + b.chars
-    outer = [k for k, (b, r) in enumerate(zip(blocks, regions, strict=True)) if r is None and is_prose(b)]
+    outer = [k for k, (b, r) in enumerate(zip(blocks, regions, strict=True)) if r is None and b.prose]
     if not outer:
         return blocks
     # A region between two paragraphs of the post (an embedded box) stays: sidebars sit at its ends.
@@ -748,7 +749,7 @@ def _without_slideshow(blocks: list[Block]) -> list[Block]:
         if len(group) < _MIN_SLIDES or (show := _common_ancestor([b.node for b in group])) is None:
             continue
         rest = [b for b in blocks if not _inside(b.node, show)]
-        if sum(b.chars for b in rest if is_prose(b)) >= _MIN_PROSE_BESIDE:
+        if sum(b.chars for b in rest if b.prose) >= _MIN_PROSE_BESIDE:
             return rest
     return blocks
 
@@ -768,8 +769,8 @@ def _is_stamp(block: Block) -> bool:
 
 def _near_prose(blocks: list[Block], i: int) -> list[Block]:
     """The paragraphs of prose nearest before and after block `i`."""
-    before = next((b for b in reversed(blocks[:i]) if is_prose(b)), None)
-    after = next((b for b in blocks[i + 1 :] if is_prose(b)), None)
+    before = next((b for b in reversed(blocks[:i]) if b.prose), None)
+    after = next((b for b in blocks[i + 1 :] if b.prose), None)
     return [b for b in (before, after) if b is not None]
 
 
@@ -798,12 +799,12 @@ def _teasers_start(blocks: list[Block], first: int, last: int, reverse: bool) ->
     i = edge
     while first <= i <= last:
         block = blocks[i]
-        if is_prose(block):
+        if block.prose:
             beside = i + step
             link = next((b for b in reversed(blocks[max(0, i - 2) : i]) if b.link_density > 0.5), None)
             if (
                 link is None
-                or (first <= beside <= last and is_prose(blocks[beside]))
+                or (first <= beside <= last and blocks[beside].prose)
                 or (block.chars > TEASER_CHARS and not _in_card(block, link, _near_prose(blocks, i)))
             ):
                 break

@@ -16,7 +16,9 @@ _URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\ufeff\u200b]")
 def clean_line(text: str) -> str:
     """NFC, no control characters, lone surrogates or zero-width junk, whitespace collapsed."""
     if text.isascii():  # no surrogates, nothing NFC changes: only ASCII control characters to blank
-        return " ".join(_CONTROL.sub(" ", text).split())
+        collapsed = " ".join(text.split())
+        # printable: no control character was left between the blanks (\t, \n, \x0b, \x1c... are blanks)
+        return collapsed if collapsed.isprintable() else " ".join(_CONTROL.sub(" ", text).split())
     text = _SURROGATE.sub("\ufffd", text)
     return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
 
