@@ -204,15 +204,18 @@ def _marks(low: str) -> tuple[bool, bool, bool]:
     return bool(_BYLINE_MARK.search(low)), bool(_DATE_MARK.search(low)), "caption" in low
 
 
+def _notable(keys: list[str]) -> bool:
+    """Whether attribute names include one that `_note` reads (class, id, itemprop, rel)."""
+    return "class" in keys or "id" in keys or "itemprop" in keys or "rel" in keys
+
+
 def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool, low: str | None = None) -> None:
     """Remember the element if it looks like a byline, a date or a caption. `aside`: it sits in comments,
     a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case."""
-    if low is None:
-        keys = el.keys()
-        if "class" not in keys and "id" not in keys and "itemprop" not in keys and "rel" not in keys:
-            if tag == "time":  # none of the attributes looked at below (most elements): only a <time> is noted
-                scan.dates.append(el)
-            return
+    if low is None and not _notable(el.keys()):  # none of the attributes looked at below: only a <time> counts
+        if tag == "time":
+            scan.dates.append(el)
+        return
     prop = el.get("itemprop")
     if prop == "author" or el.get("rel") == "author":
         if not aside:
@@ -302,9 +305,9 @@ def _inline(el: HtmlElement, line: _Line, in_link: bool, scan: Scan, aside: bool
     if tag == "br":
         line.parts.append(_BR)
         return
-    if el.keys():
+    if _notable(el.keys()):
         _note(el, tag, scan, aside)
-    elif tag == "time":  # what `_note` does with an element that has no attributes
+    elif tag == "time":  # what `_note` does with an element without class, id, itemprop or rel
         scan.dates.append(el)
     in_link = in_link or tag == "a"
     line.add(el.text, in_link)
@@ -360,8 +363,12 @@ def _walk(
                 scan.captions.extend(c.text_content() for c in child.iter("figcaption"))
             elif ctag in {"footer", "aside"}:  # no article text, but an entry's byline and date live there
                 for node in child.iter():
-                    if isinstance(node.tag, str):
-                        _note(node, node.tag, scan, aside)
+                    if not isinstance(ntag := node.tag, str):
+                        continue
+                    if _notable(node.keys()):
+                        _note(node, ntag, scan, aside)
+                    elif ntag == "time":
+                        scan.dates.append(node)
         elif (bare := not child.keys()) or not _hidden(child):  # bare: no attributes (most elements)
             if ctag in INLINE_TAGS and not (len(child) and _has_block(child)):
                 _inline(child, line, in_link or ctag == "a", scan, aside)
