@@ -262,12 +262,22 @@ def _furniture_kind(node: HtmlElement, tokens: str) -> int:
     return _class_kind(tokens) if tokens else 0
 
 
+# The same patterns matched case-sensitively: on lower-case ASCII tokens (nearly all) they find what the
+# case-insensitive ones find, in a third of the time.
+_STRONG_LOWER = re.compile(STRONG_FURNITURE.pattern)
+_WEAK_LOWER = re.compile(WEAK_FURNITURE.pattern)
+assert STRONG_FURNITURE.pattern.islower() and WEAK_FURNITURE.pattern.islower()
+
+
 @lru_cache(maxsize=32_768)
 def _class_kind(tokens: str) -> int:
     """Furniture kind of class/id tokens (cached: class names repeat within and across pages)."""
-    if STRONG_FURNITURE.search(tokens):
+    strong, weak = (
+        (_STRONG_LOWER, _WEAK_LOWER) if tokens.isascii() and tokens.islower() else (STRONG_FURNITURE, WEAK_FURNITURE)
+    )
+    if strong.search(tokens):
         return 2
-    return 1 if WEAK_FURNITURE.search(tokens) else 0
+    return 1 if weak.search(tokens) else 0
 
 
 def _has_block(el: HtmlElement) -> bool:
