@@ -150,7 +150,8 @@ def report(root: Path, count: int, new: int) -> None:
         print(f"{new:,} records archived while serving (refresh every 1 s):")
         print(f"  the server's refresh: {refresh['line']}")
         print(
-            f"  archived -> all {new:,} found by search: {refresh['visible_s']:.2f} s (includes up to 1 s to the tick)"
+            f"  the file in place -> all {new:,} found by search: {refresh['visible_s']:.2f} s"
+            " (up to 1 s of it waits for the tick)"
         )
         print(summary("search during the refresh", refresh["during"]))
         print(summary("search after it", refresh["after"]))
@@ -189,12 +190,16 @@ def refresh_phase(root: Path, client: httpx2.Client, asked: list[str], new: int,
     corpus = Corpus()
     day = datetime.now(UTC).date().isoformat()
     run_id = f"live{os.getpid()}"
+    staging = root / ".bench-staging"  # not a day folder: the server does not look there
     try:
         writing.set()
-        with ArchiveWriter(root, "news", run_id) as writer:
+        with ArchiveWriter(staging, "news", run_id) as writer:
             for i in range(new):
                 rec = corpus.record(10_000_000 + i, day, SITES[i % len(SITES)], "news", run_id)
                 writer.write({**rec, "title": f"{rec['title']} {marker}"})
+        (root / day).mkdir(exist_ok=True)
+        name = f"news-{run_id}.jsonl"
+        (staging / day / name).rename(root / day / name)  # all of them at once: one refresh takes them all
         wrote = time.perf_counter()
         deadline = wrote + 300
         while client.get("/api/search", params={"q": marker}).json()["total"] < new:
@@ -207,13 +212,14 @@ def refresh_phase(root: Path, client: httpx2.Client, asked: list[str], new: int,
     finally:
         done.set()
         searcher.join()
+        shutil.rmtree(staging, ignore_errors=True)
     after = [timed(client, "/?" + str(httpx2.QueryParams({"q": q}))) for q in asked]
     looks = []
     for _ in range(20):
         started = time.perf_counter()
         signature(root)
         looks.append((time.perf_counter() - started) * 1000)
-    line = next((x.strip() for x in lines if "refreshed" in x), "(no refresh line)")
+    line = "; ".join(x.strip() for x in lines if "refreshed" in x) or "(no refresh line)"
     return {"line": line, "visible_s": visible, "during": during, "after": after, "look_ms": statistics.median(looks)}
 
 
