@@ -289,47 +289,49 @@ def _has_block(el: HtmlElement) -> bool:
     return False
 
 
-class _Line:
-    """Text pieces of one block being gathered, and how much of it is link text."""
-
-    __slots__ = ("links", "parts")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.links = 0
-
-    def add(self, text: str | None, in_link: bool) -> None:
-        # Blank text before a line's first words changes nothing (each piece is stripped): not kept, so that a
-        # line of blanks between two containers is never emitted.
-        if text and (self.parts or not text.isspace()):
-            self.parts.append(text)
-            if in_link:
-                self.links += len(text.strip())
+# A block's text is gathered as a list of pieces (`parts`) and the characters of link text among them. Blank
+# text before a block's first words changes nothing (each piece is stripped): it is not kept, so that a run of
+# blanks between two containers is never a block.
 
 
-def _inline(el: HtmlElement, line: _Line, in_link: bool, scan: Scan, aside: bool) -> None:
-    """Add an inline element's text (not its tail) to `line`."""
+def _inline(el: HtmlElement, parts: list[str], in_link: bool, scan: Scan, aside: bool) -> int:
+    """Add an inline element's text (not its tail) to `parts`; the characters of link text it added."""
     tag = el.tag
     if not isinstance(tag, str) or tag in SKIP_TAGS:
-        return
+        return 0
     if tag == "br":
-        line.parts.append(_BR)
-        return
+        parts.append(_BR)
+        return 0
     if _notable(el.keys()):
         _note(el, tag, scan, aside)
     elif tag == "time":  # what `_note` does with an element without class, id, itemprop or rel
         scan.dates.append(el)
     in_link = in_link or tag == "a"
-    line.add(el.text, in_link)
+    links = 0
+    text = el.text
+    if text and (parts or not text.isspace()):
+        parts.append(text)
+        if in_link:
+            links += len(text.strip())
     for child in el:
-        _inline(child, line, in_link, scan, aside)
-        line.add(child.tail, in_link)
+        links += _inline(child, parts, in_link, scan, aside)
+        tail = child.tail
+        if tail and (parts or not tail.isspace()):
+            parts.append(tail)
+            if in_link:
+                links += len(tail.strip())
+    return links
 
 
 def _emit(
-    walk: Scan, line: _Line, node: HtmlElement, tag: str, furniture: tuple[tuple[HtmlElement, bool], ...]
+    walk: Scan,
+    parts: list[str],
+    link_chars: int,
+    node: HtmlElement,
+    tag: str,
+    furniture: tuple[tuple[HtmlElement, bool], ...],
 ) -> None:
-    raw = "".join(line.parts)
+    raw = "".join(parts)
     if not raw.strip():
         return
     pieces = raw.split(_BR) if _BR in raw else None  # most blocks have no line break
@@ -338,10 +340,10 @@ def _emit(
         return
     if text.isascii():
         chars = len(text)
-        links = min(chars, line.links)
+        links = min(chars, link_chars)
     else:
         chars = _weight(text)
-        links = min(chars, int(line.links * chars / max(1, len(text))))
+        links = min(chars, int(link_chars * chars / max(1, len(text))))
     walk.blocks.append(Block(text, tag, node, chars, links, furniture))
     if len(walk.blocks) >= MAX_BLOCKS:
         raise _Enough
@@ -362,8 +364,13 @@ def _walk(
     if not isinstance(tag, str):  # a comment or a processing instruction holds no text
         return
     in_link = in_link or tag == "a"
-    line = _Line()
-    line.add(el.text, in_link)
+    parts: list[str] = []
+    links = 0
+    text = el.text
+    if text and not text.isspace():
+        parts.append(text)
+        if in_link:
+            links += len(text.strip())
     for child in el:
         ctag = child.tag
         if not isinstance(ctag, str):  # a comment
@@ -381,11 +388,11 @@ def _walk(
                         scan.dates.append(node)
         elif (bare := not child.keys()) or not _hidden(child):  # bare: no attributes (most elements)
             if ctag in INLINE_TAGS and not (len(child) and _has_block(child)):
-                _inline(child, line, in_link or ctag == "a", scan, aside)
+                links += _inline(child, parts, in_link or ctag == "a", scan, aside)
             else:
-                if line.parts:  # an empty line has no links either: it is used on
-                    _emit(scan, line, el, tag, furniture)
-                    line = _Line()
+                if parts:  # (with no parts there are no links either)
+                    _emit(scan, parts, links, el, tag, furniture)
+                    parts, links = [], 0
                 if bare:  # no class, id or role: furniture only if a <form>, noted only if a <time>
                     kind = 1 if ctag == "form" else 0
                     if ctag == "time":
@@ -399,12 +406,12 @@ def _walk(
                     _note(child, ctag, scan, aside or kind == 2, low)
                 _walk(child, scan, (*furniture, (child, kind == 2)) if kind else furniture, in_link, aside or kind == 2)
         tail = child.tail
-        if tail and (line.parts or not tail.isspace()):
-            line.parts.append(tail)
+        if tail and (parts or not tail.isspace()):
+            parts.append(tail)
             if in_link:
-                line.links += len(tail.strip())
-    if line.parts:
-        _emit(scan, line, el, tag, furniture)
+                links += len(tail.strip())
+    if parts:
+        _emit(scan, parts, links, el, tag, furniture)
 
 
 def scan_page(root: HtmlElement) -> Scan:
