@@ -41,8 +41,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 def volatile(paragraph: str) -> bool:
     """Whether a paragraph is only view/comment counts, "updated N minutes ago" or update-time stamps."""
+    if len(paragraph.split(maxsplit=20)) > 20:  # over 20 words (an article's paragraph, nearly always)
+        return False
     sentences = [s.strip() for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
-    return bool(sentences) and len(paragraph.split()) <= 20 and all(_VOLATILE.match(s) for s in sentences)
+    return bool(sentences) and all(_VOLATILE.match(s) for s in sentences)
 
 
 def without_volatile(text: str) -> str:
