@@ -240,8 +240,8 @@ def extract_metadata(page: ParsedPage) -> Metadata:
     return Metadata(
         title=title(page),
         description=description(page),
-        authors=(names := authors(page)),
-        organizations=organizations(page, names),
+        authors=(names := authors(page, bylines := _Replay(byline_sources(page)))),
+        organizations=organizations(page, names, bylines),
         published_at=published_at(page),
         modified_at=modified_at(page),
         language=language(page),
@@ -301,17 +301,35 @@ def description(page: ParsedPage) -> str | None:
     return _first(page, DESCRIPTION)
 
 
-def authors(page: ParsedPage) -> list[str]:
-    """The JSON-LD's authors, else the people the first of the page's bylines names (see `byline_sources`)."""
+class _Replay:
+    """An iterator's items, made once as the first reader asks for them and read again by the next readers: the
+    page's byline sources, which `authors` and `organizations` both read."""
+
+    def __init__(self, items: Iterator[list[str]]) -> None:
+        self._items = items
+        self._made: list[list[str]] = []
+
+    def __iter__(self) -> Iterator[list[str]]:
+        yield from self._made
+        for item in self._items:  # the first reader to go further makes the next ones
+            self._made.append(item)
+            yield item
+
+
+def authors(page: ParsedPage, bylines: Iterable[list[str]] | None = None) -> list[str]:
+    """The JSON-LD's authors, else the people the first of the page's bylines names (see `byline_sources`;
+    `bylines`: those sources, when already at hand)."""
     outlets = [*_outlets(page), host_and_path(page.url)[0]]
     names, persons = structured_authors(page)
     # A JSON-LD Person is a person even when a personal site bears the same name.
-    return clean_authors(names, [] if persons else outlets) or first_names(byline_sources(page), outlets)
+    sources = byline_sources(page) if bylines is None else bylines
+    return clean_authors(names, [] if persons else outlets) or first_names(sources, outlets)
 
 
-def organizations(page: ParsedPage, persons: list[str]) -> list[str]:
+def organizations(page: ParsedPage, persons: list[str], bylines: Iterable[list[str]] | None = None) -> list[str]:
     """The organisations credited as authors (agencies, desks; the outlet when it is the only credit): the
-    JSON-LD's authors when it names any, else the first of the page's bylines that credits anyone."""
+    JSON-LD's authors when it names any, else the first of the page's bylines that credits anyone (`bylines`:
+    the page's `byline_sources`, when already at hand)."""
     outlets = [*_outlets(page), host_and_path(page.url)[0]]
     structured = structured_organizations(page)
     if structured:
@@ -319,7 +337,7 @@ def organizations(page: ParsedPage, persons: list[str]) -> list[str]:
         others = bool(clean_authors([n for n, typed in structured if not typed], outlets))
         if found or others:
             return only_credits(found, bool(persons) or others)
-    for source in byline_sources(page):
+    for source in byline_sources(page) if bylines is None else bylines:
         found = clean_organizations(source, outlets)
         if found or clean_authors(source, outlets):
             return only_credits(found, bool(persons))
