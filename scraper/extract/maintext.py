@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -534,6 +535,24 @@ def _inside(node: HtmlElement, container: HtmlElement) -> bool:
     return node is container or any(a is container for a in node.iterancestors())
 
 
+def _within(container: HtmlElement) -> Callable[[HtmlElement], bool]:
+    """`_inside(node, container)` for many nodes in turn: the answer for every element met on the way up is
+    kept, so that the blocks of one parent climb its ancestors once."""
+    known: dict[HtmlElement, bool] = {container: True}
+
+    def within(node: HtmlElement) -> bool:
+        path: list[HtmlElement] = []
+        el: HtmlElement | None = node
+        while el is not None and el not in known:
+            path.append(el)
+            el = el.getparent()
+        answer = known[el] if el is not None else False
+        known.update(dict.fromkeys(path, answer))
+        return answer
+
+    return within
+
+
 _LEAD_BLOCKS = 4
 _LEAD_CHARS = 20
 _SHORT_POST = 400  # the best container scores less than this: the page may be a short post
@@ -580,8 +599,9 @@ def main_text(scan: Scan, title: str = "") -> MainText:
     container = max(totals, key=totals.__getitem__)
     inside: list[Block] = []
     outside = 0  # prose elsewhere on the page (not in comments, pop-ups, newsletter boxes)
+    within = _within(container)
     for block in blocks:
-        if _inside(block.node, container):
+        if within(block.node):
             inside.append(block)
         elif block.prose and not any(strong for _, strong in block.furniture):
             outside += block.chars
