@@ -36,7 +36,7 @@ from ..jsonline import loads
 from ..progress import Progress
 from ..runs import Summary, read_summary, summary_paths
 from ..warc import Capture, WarcError, read_capture
-from .refresh import Refreshed, signature
+from .refresh import Refreshed, signature, update_elsewhere
 from .view import COLUMNS, Doc, Revisit, View
 
 log = logging.getLogger("archive")
@@ -268,7 +268,7 @@ class Store:
                 raise FileNotFoundError(f"no archive at '{state.path}'")
             state.seen = signature(state.path)
             if update:
-                self._update_index(state, lock_timeout=None, starting=True)
+                self._update_index(state, starting=True)
         self._lock = threading.Lock()  # the in-memory database: one user at a time
         self._refreshing = threading.Lock()  # one refresh at a time: the only writer of that database
         self._con = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -332,7 +332,7 @@ class Store:
                     if seen + _index_signature(state.path) == state.seen:
                         continue
                     if self.update:
-                        self._update_index(state, lock_timeout=self.lock_timeout)
+                        self._update_index(state)
                     added, removed = self._sync(n, None, self.refresh_batch)
                     state.seen = seen + _index_signature(state.path)
                 except Exception as exc:  # whatever it was, the last good state stays served
@@ -345,12 +345,16 @@ class Store:
                     done.append(Refreshed(state.path, added, removed, self.records, time.perf_counter() - started))
         return done
 
-    def _update_index(self, state: _Root, *, lock_timeout: float | None, starting: bool = False) -> None:
-        """``Index.update`` of one root. An index that cannot be written (a read-only mount or copy) is served
-        as it is, said once; at start any OSError is, as it always was."""
+    def _update_index(self, state: _Root, *, starting: bool = False) -> None:
+        """``Index.update`` of one root (on refresh in a child process: ``update_elsewhere``). An index that
+        cannot be written (a read-only mount or copy) is served as it is, said once; at start any OSError is,
+        as it always was."""
         try:
-            with Index(state.path, lock_timeout=600.0 if lock_timeout is None else lock_timeout) as idx:
-                idx.update()
+            if starting:  # nothing is served yet: no request to keep fast
+                with Index(state.path) as idx:
+                    idx.update()
+            else:
+                update_elsewhere(state.path, self.lock_timeout)
         except (OSError, sqlite3.OperationalError) as exc:
             if not (starting and isinstance(exc, OSError)) and not _unwritable(exc):
                 raise
