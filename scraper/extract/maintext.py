@@ -247,18 +247,19 @@ def _weight(text: str) -> int:
     return n
 
 
-def _furniture_kind(node: HtmlElement, tokens: str) -> int:
+def _furniture_kind(node: HtmlElement, tokens: str, keys: list[str] | None = None) -> int:
     """2 for strong page furniture (by role or class/id tokens), 1 for weak, 0 for none. `tokens`: the
-    element's class and id, lower-case."""
-    role = node.get("role")
+    element's class and id, lower-case; `keys`: its attribute names, when at hand (an attribute it lacks is
+    not read)."""
+    role = node.get("role") if keys is None or "role" in keys else None
     if role:
         if role in {"dialog", "alertdialog"}:
             return 2
         if role in {"navigation", "complementary", "contentinfo"}:
             return 1
-    if node.get("aria-modal") == "true":
+    if (keys is None or "aria-modal" in keys) and node.get("aria-modal") == "true":
         return 2
-    if node.tag == "form" or node.get("aria-hidden") == "true":
+    if node.tag == "form" or ((keys is None or "aria-hidden" in keys) and node.get("aria-hidden") == "true"):
         return 1
     return _class_kind(tokens) if tokens else 0
 
@@ -387,7 +388,7 @@ def _walk(
                         _note(node, ntag, scan, aside)
                     elif ntag == "time":
                         scan.dates.append(node)
-        elif (bare := not child.keys()) or not _hidden(child):  # bare: no attributes (most elements)
+        elif (bare := not (keys := child.keys())) or "style" not in keys or not _hidden(child):  # bare: no attributes
             if ctag in INLINE_TAGS and not (len(child) and _has_block(child)):
                 links += _inline(child, parts, in_link or ctag == "a", scan, aside)
             else:
@@ -401,7 +402,7 @@ def _walk(
                 else:
                     cls, ident = child.get("class"), child.get("id")
                     low = f"{cls} {ident}".lower() if cls or ident else ""
-                    kind = _furniture_kind(child, low)
+                    kind = _furniture_kind(child, low, keys)
                     if kind == 2 and child.find(".//article") is not None:
                         kind = 0  # an overlay that shows the article itself (a reader view), not a pop-up
                     _note(child, ctag, scan, aside or kind == 2, low)
