@@ -36,7 +36,7 @@ from ..jsonline import loads
 from ..progress import Progress
 from ..runs import Summary, read_summary, summary_paths
 from ..warc import Capture, WarcError, read_capture
-from .refresh import Refreshed, signature, update_elsewhere
+from .refresh import Refreshed, signature
 from .view import COLUMNS, Doc, Revisit, View
 
 log = logging.getLogger("archive")
@@ -346,15 +346,12 @@ class Store:
         return done
 
     def _update_index(self, state: _Root, *, starting: bool = False) -> None:
-        """``Index.update`` of one root (on refresh in a child process: ``update_elsewhere``). An index that
-        cannot be written (a read-only mount or copy) is served as it is, said once; at start any OSError is,
-        as it always was."""
+        """``Index.update`` of one root (on refresh, waiting at most ``lock_timeout`` for the index lock). An
+        index that cannot be written (a read-only mount or copy) is served as it is, said once; at start any
+        OSError is, as it always was."""
         try:
-            if starting:  # nothing is served yet: no request to keep fast
-                with Index(state.path) as idx:
-                    idx.update()
-            else:
-                update_elsewhere(state.path, self.lock_timeout)
+            with Index(state.path, **({} if starting else {"lock_timeout": self.lock_timeout})) as idx:
+                idx.update()
         except (OSError, sqlite3.OperationalError) as exc:
             if not (starting and isinstance(exc, OSError)) and not _unwritable(exc):
                 raise

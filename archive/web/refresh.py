@@ -8,12 +8,8 @@ adds the records it indexed. Requests go on being served meanwhile, each from on
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,47 +56,6 @@ def signature(root: Path) -> tuple[object, ...]:
                     st = e.stat(follow_symlinks=False)
                     out.append((day, e.name, st.st_ino, st.st_size, st.st_mtime_ns))
     return tuple(sorted(out))
-
-
-# Index(ROOT).update() in a child process; its failure as one JSON line on stdout: [errno or null, message, kind].
-_UPDATE = """
-import json, sqlite3, sys
-from archive.index import Index
-try:
-    with Index(sys.argv[1], lock_timeout=float(sys.argv[2])) as idx:
-        idx.update()
-except OSError as exc:
-    print(json.dumps([exc.errno, str(exc), "os"]))
-    sys.exit(1)
-except sqlite3.Error as exc:
-    print(json.dumps([None, str(exc), "sqlite"]))
-    sys.exit(1)
-"""
-
-
-def update_elsewhere(root: Path, lock_timeout: float) -> None:
-    """``Index(root).update()`` (the same update as at start) in a child process, so that its Python work (JSON,
-    segmenting) does not hold this process's GIL while requests are served. What it logs is logged here; its
-    failure is raised here as the OSError (with its errno) or sqlite3.OperationalError it was."""
-    package = str(Path(__file__).resolve().parents[2])  # the folder that holds the archive package
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package, os.environ.get("PYTHONPATH")) if p)}
-    done = subprocess.run(
-        [sys.executable, "-c", _UPDATE, str(root), repr(lock_timeout)], capture_output=True, text=True, env=env
-    )
-    said = [line for line in done.stderr.splitlines() if line.strip()]
-    if done.returncode == 0:
-        for line in said:
-            log.warning("%s", line)
-        return
-    try:
-        number, message, kind = json.loads(done.stdout.splitlines()[-1])
-    except (ValueError, IndexError):
-        raise OSError(f"the index update stopped with status {done.returncode}: {said[-1] if said else ''}") from None
-    if kind == "sqlite":
-        raise sqlite3.OperationalError(message)
-    error = OSError(message)
-    error.errno = number
-    raise error
 
 
 class Refresher:
