@@ -210,15 +210,20 @@ def _notable(keys: list[str]) -> bool:
     return "class" in keys or "id" in keys or "itemprop" in keys or "rel" in keys
 
 
-def _note(el: HtmlElement, tag: str, scan: Scan, aside: bool, low: str | None = None) -> None:
+def _note(
+    el: HtmlElement, tag: str, scan: Scan, aside: bool, low: str | None = None, keys: list[str] | None = None
+) -> None:
     """Remember the element if it looks like a byline, a date or a caption. `aside`: it sits in comments,
-    a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case."""
-    if low is None and not _notable(el.keys()):  # none of the attributes looked at below: only a <time> counts
+    a pop-up or a newsletter box, where bylines are not the article's. `low`: its class and id, lower-case;
+    `keys`: its attribute names, when at hand."""
+    if keys is None:
+        keys = el.keys()
+    if low is None and not _notable(keys):  # none of the attributes looked at below: only a <time> counts
         if tag == "time":
             scan.dates.append(el)
         return
-    prop = el.get("itemprop")
-    if prop == "author" or el.get("rel") == "author":
+    prop = el.get("itemprop") if "itemprop" in keys else None
+    if prop == "author" or ("rel" in keys and el.get("rel") == "author"):
         if not aside:
             scan.bylines.append(el)
         return
@@ -304,8 +309,8 @@ def _inline(el: HtmlElement, parts: list[str], in_link: bool, scan: Scan, aside:
     if tag == "br":
         parts.append(_BR)
         return 0
-    if _notable(el.keys()):
-        _note(el, tag, scan, aside)
+    if _notable(keys := el.keys()):
+        _note(el, tag, scan, aside, keys=keys)
     elif tag == "time":  # what `_note` does with an element without class, id, itemprop or rel
         scan.dates.append(el)
     in_link = in_link or tag == "a"
@@ -384,8 +389,8 @@ def _walk(
                 for node in child.iter():
                     if not isinstance(ntag := node.tag, str):
                         continue
-                    if _notable(node.keys()):
-                        _note(node, ntag, scan, aside)
+                    if _notable(nkeys := node.keys()):
+                        _note(node, ntag, scan, aside, keys=nkeys)
                     elif ntag == "time":
                         scan.dates.append(node)
         elif (bare := not (keys := child.keys())) or "style" not in keys or not _hidden(child):  # bare: no attributes
@@ -405,7 +410,7 @@ def _walk(
                     kind = _furniture_kind(child, low, keys)
                     if kind == 2 and child.find(".//article") is not None:
                         kind = 0  # an overlay that shows the article itself (a reader view), not a pop-up
-                    _note(child, ctag, scan, aside or kind == 2, low)
+                    _note(child, ctag, scan, aside or kind == 2, low, keys)
                 _walk(child, scan, (*furniture, (child, kind == 2)) if kind else furniture, in_link, aside or kind == 2)
         tail = child.tail
         if tail and (parts or not tail.isspace()):
