@@ -10,7 +10,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from scraper.extract.encoding import parse_html
-from scraper.extract.maintext import headlines, is_prose, main_text, scan_page
+from scraper.extract.maintext import is_prose, main_text, scan_page
 from scraper.extract.metadata import Metadata
 from scraper.extract.page import ParsedPage
 from scraper.extract.text import clean_line
@@ -145,7 +145,7 @@ def _key(text: str) -> str:
 
 def _headlines(page: ParsedPage) -> list[HtmlElement]:
     """The post's headline elements (`maintext.headlines`)."""
-    return [page.scan.blocks[k].node for k in headlines(page.scan.blocks, page.html_title)]
+    return [page.scan.blocks[k].node for k in page.headlines]
 
 
 def _start(page: ParsedPage, paragraphs: list[str]) -> int | None:
@@ -156,7 +156,7 @@ def _start(page: ParsedPage, paragraphs: list[str]) -> int | None:
 
 def _nearer_headline(page: ParsedPage, other: list[str], ours: list[str]) -> bool:
     """Whether `other` starts after the post's headline and nearer to it than `ours` does."""
-    heads = headlines(page.scan.blocks, page.html_title)
+    heads = page.headlines
     if not heads:
         return False
     h = heads[0]

@@ -459,14 +459,19 @@ def _score(blocks: list[Block], lead: frozenset[int] | set[int] = frozenset()) -
             block.good = block.chars - block.link_chars
             page_prose += int(block.good)
             for f, _strong in block.furniture:
-                prose_in[_kin(f)] = prose_in.get(_kin(f), 0) + int(block.good)
+                kin = _kin(f)
+                prose_in[kin] = prose_in.get(kin, 0) + int(block.good)
         elif id(block) in lead:  # counts, but not towards the page's prose that furniture is measured by
             block.good = block.chars - block.link_chars
         elif not block.heading:
             block.bad = LINK_PENALTY * block.link_chars + SHORT_PENALTY * (block.chars - block.link_chars)
     totals: dict[HtmlElement, float] = {}
     for block in blocks:
-        if block.good and any(strong or prose_in.get(_kin(f), 0) < 0.5 * page_prose for f, strong in block.furniture):
+        if (
+            block.good
+            and block.furniture
+            and any(strong or prose_in.get(_kin(f), 0) < 0.5 * page_prose for f, strong in block.furniture)
+        ):
             block.bad += SHORT_PENALTY * block.good
             block.good = 0.0
     # A lone paragraph between headlines and labels is a teaser (or a lead): it counts for less. Blocks in

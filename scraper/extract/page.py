@@ -10,7 +10,7 @@ from functools import cached_property
 from lxml.html import HtmlElement
 
 from scraper.extract.encoding import parse_html
-from scraper.extract.maintext import MainText, Scan, main_text, scan_page
+from scraper.extract.maintext import MainText, Scan, headlines, main_text, scan_page
 from scraper.extract.structured import JsonObject, json_ld_objects, meta_tags, pick_article, resolve, types_of
 
 
@@ -47,6 +47,11 @@ class ParsedPage:
     def html_title(self) -> str:
         """The text of the page's `<title>` element ("" when it has none)."""
         return self.tree.findtext(".//title") or ""
+
+    @cached_property
+    def headlines(self) -> list[int]:
+        """Where the post's headline is among the scan's blocks (`maintext.headlines`)."""
+        return headlines(self.scan.blocks, self.html_title)
 
     @cached_property
     def json_ld(self) -> list[JsonObject]:
