@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -234,27 +237,52 @@ def test_nothing_changed_costs_no_index_update(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
-def test_an_index_that_cannot_be_written_is_said_once_and_served(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    root = _archive(tmp_path)
+NOBODY = 65534  # the unprivileged user the test drops to when it runs as root (as in CI)
+
+
+def _unwritable_index_is_said_once_and_served(tmp: Path) -> None:
+    """The test's body, run by a user the file modes bind."""
+    said: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("archive").addHandler(handler)
+    root = _archive(tmp)
     store = Store([root])
     index_dir = Index(root).dir
-    modes = {p: p.stat().st_mode for p in [index_dir, *index_dir.iterdir()]}
-    for p in modes:
+    for p in [index_dir, *index_dir.iterdir()]:
         p.chmod(0o555 if p.is_dir() else 0o444)
-    try:
-        for i in range(2):
-            write_records(root, [make_record(300 + i)], run_id=f"ro{i}")
-            with caplog.at_level(logging.WARNING, "archive"):
-                assert store.refresh() == []
-        assert caplog.text.count("cannot update the search index") == 1
-        assert store.search(Filters()).total == 6
-    finally:
-        for p, mode in modes.items():
-            p.chmod(mode)
+    for i in range(2):
+        write_records(root, [make_record(300 + i)], run_id=f"ro{i}")
+        assert store.refresh() == []
+    assert sum("cannot update the search index" in m for m in said) == 1, said
+    assert store.search(Filters()).total == 6
     store.close()
+
+
+def _as_nobody(tmp: Path) -> None:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+    _unwritable_index_is_said_once_and_served(tmp)
+
+
+def test_an_index_that_cannot_be_written_is_said_once_and_served(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        _unwritable_index_is_said_once_and_served(tmp_path / "archive")
+        return
+    # root writes through file modes: the body runs in a child that drops to nobody, in a folder nobody owns
+    tmp = Path(tempfile.mkdtemp(prefix="news-archive-ro-"))
+    try:
+        os.chown(tmp, NOBODY, NOBODY)
+        child = multiprocessing.get_context("fork").Process(target=_as_nobody, args=(tmp / "archive",))
+        child.start()
+        child.join(60)
+        assert child.exitcode == 0, f"the check failed as user nobody (exit {child.exitcode}; traceback above)"
+    finally:
+        for p in tmp.rglob("*"):
+            if p.is_dir():
+                p.chmod(0o755)
+        shutil.rmtree(tmp)
 
 
 def test_a_bad_refresh_interval_is_one_line_and_status_2(tmp_path: Path) -> None:
