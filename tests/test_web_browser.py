@@ -13,7 +13,6 @@ import os
 import select
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from archive import WarcWriter
 from archive.warc import Capture
 from tests.support.records import clock, make_record, write_records
+from tests.support.serve import serving
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -213,25 +213,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         text="x" * 5000 + "\n\nمرحبا \u202eevil\u202c 東京都 line\u2028break <img src=x onerror=alert(1)>",
     )
     write_records(root, [captured, hostile], run_id="run9", day="2026-02-03")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--root", str(root), "--port", "0"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("news-archive: serving 8 records of "), line + (
-            proc.stderr.read() if proc.stderr else ""
-        )
-        url = line.split(" at ", 1)[1].split()[0]
+    with serving(root) as (line, url, _):
+        assert line.startswith("news-archive: serving 8 records of "), line
         assert url.startswith("http://127.0.0.1:")
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
