@@ -48,6 +48,7 @@ from .warc import (
     Location,
     WarcError,
     WarcWriter,
+    dechunked,
     decoded_body,
     iter_captures,
     parse_warc_date,
@@ -518,6 +519,10 @@ def _import_jobs(
             summary.skip("bad_date", url, f"{stated}: not a capture time between 1990 and tomorrow", logging.WARNING)
         elif since is not None and when.date().isoformat() < since:
             summary.reasons["before_since"] += 1
+        elif location.truncated is not None:
+            summary.skip(
+                "truncated", url, f"WARC-Truncated: {location.truncated}: the body is cut short", logging.WARNING
+            )
         elif held.has(url, src):
             summary.reasons["already_archived"] += 1
         elif this_run.has(url, src):
@@ -588,6 +593,7 @@ def _count_records(captures: CaptureIterator, summary: Summary) -> str | None:
     counts = captures.counts
     summary.reasons["revisit"] += counts["revisits"]
     summary.reasons["not_http"] += counts["not_http"]
+    summary.reasons["resource"] += counts["resources"]
     summary.other_records += counts["not_response"]
     if captures.torn:
         if not (counts["responses"] or counts["revisits"] or counts["not_response"] or counts["not_http"]):
@@ -613,7 +619,7 @@ def _archive_one(
         summary.skip("duplicate_content", capture.url, "the same text is archived already")
         return
     day = found.when.date()
-    source = warc.write_response(capture, record_id=found.location.source["record_id"], day=day)
+    source = warc.write_response(dechunked(capture), record_id=found.location.source["record_id"], day=day)
     crawl = {
         "crawled_at": found.when.isoformat(timespec="seconds"),
         "spider": IMPORT_SPIDER,

@@ -17,7 +17,7 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypedDict
@@ -593,7 +593,8 @@ def decoded_body(capture: Capture) -> bytes:
     """The body with its Content-Encoding undone (gzip, deflate, br when brotli is installed; identity).
 
     A body stored still chunked (Transfer-Encoding: chunked, as other crawlers may store it) is
-    de-chunked first; our own captures keep that header as X-Archive-Orig-Transfer-Encoding.
+    de-chunked first; our own captures keep that header as X-Archive-Orig-Transfer-Encoding. A body stored
+    already decoded under its Content-Encoding header (it starts with '<') is returned as it is.
     WarcError for an encoding it cannot undo or damaged compressed data.
     """
     body = capture.body
@@ -601,8 +602,29 @@ def decoded_body(capture: Capture) -> bytes:
         body = _dechunk(body)
     encodings = [e.strip().lower() for e in (capture.header("Content-Encoding") or "").split(",") if e.strip()]
     for encoding in reversed(encodings):
-        body = _decode(body, encoding, capture.url)
+        try:
+            body = _decode(body, encoding, capture.url)
+        except WarcError:
+            if _looks_decoded(body):  # stored decoded under the header the server sent (some tools do)
+                return body
+            raise
     return body
+
+
+def _looks_decoded(body: bytes) -> bool:
+    """Whether a body said to be Content-Encoded is markup as it stands: compressed data never starts with '<'."""
+    return body.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
+
+
+def dechunked(capture: Capture) -> Capture:
+    """``capture`` with a body stored still chunked (Transfer-Encoding: chunked, as wget stores it) de-chunked.
+
+    What WarcWriter.write_response expects (the body as an HTTP client hands it over): it keeps the header as
+    X-Archive-Orig-Transfer-Encoding, so a copy written with the framing left in would read back framed.
+    """
+    if (capture.header("Transfer-Encoding") or "").strip().lower() != "chunked":
+        return capture
+    return replace(capture, body=_dechunk(capture.body))
 
 
 def _decode(body: bytes, encoding: str, url: str) -> bytes:
@@ -670,6 +692,7 @@ class Location:
     source: Source
     random_access: bool  # False in a whole-file gzip: offsets are into the decompressed stream
     date: str  # the WARC-Date as written
+    truncated: str | None = None  # the WARC-Truncated reason ('length', 'time'...): the body is cut short
 
 
 Found = tuple[Capture, Location, dict[str, Any] | None]
@@ -678,8 +701,9 @@ Found = tuple[Capture, Location, dict[str, Any] | None]
 class CaptureIterator:
     """Iterate ``(capture, location, metadata)`` over the HTTP responses of one WARC file; see iter_captures.
 
-    After (or during) iteration: ``counts`` of records by outcome ('responses', 'revisits',
-    'not_response', 'not_http', 'too_large', 'unreadable'), ``torn`` (the file ended inside a record, or its last
+    After (or during) iteration: ``counts`` of records by outcome ('responses', 'revisits', 'resources'
+    (resource records of http(s) URLs: a page stored without HTTP status and headers), 'not_response',
+    'not_http', 'too_large', 'unreadable'), ``torn`` (the file ended inside a record, or its last
     bytes were damaged: iteration stopped there) and ``damage`` (what and where).
     """
 
@@ -688,7 +712,7 @@ class CaptureIterator:
         self.warc = warc if warc is not None else str(path)
         self.max_body = max_body
         self.counts: dict[str, int] = dict.fromkeys(
-            ("responses", "revisits", "not_response", "not_http", "too_large", "unreadable"), 0
+            ("responses", "revisits", "resources", "not_response", "not_http", "too_large", "unreadable"), 0
         )
         self.torn = False
         self.damage: str | None = None
@@ -759,10 +783,14 @@ class CaptureIterator:
         if record.rec_type == "revisit":
             self.counts["revisits"] += 1
             return None
+        uri = str(record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
+        if record.rec_type == "resource" and uri.lower().startswith(("http:", "https:")):
+            self.counts["resources"] += 1
+            log.info("%s: %s skipped: a resource record (no HTTP status or headers)", self.path, uri)
+            return None
         if record.rec_type != "response":
             self.counts["not_response"] += 1
             return None
-        uri = str(record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
         if record.http_headers is None or not uri.lower().startswith(("http:", "https:")):
             self.counts["not_http"] += 1
             return None
@@ -785,7 +813,8 @@ class CaptureIterator:
         )
         self.counts["responses"] += 1
         date = str(record.rec_headers.get_header("WARC-Date") or "")
-        return capture, Location(source, not self.whole_file_gzip, date)
+        truncated = record.rec_headers.get_header("WARC-Truncated")
+        return capture, Location(source, not self.whole_file_gzip, date, truncated)
 
     def _torn(self, damage: str) -> None:
         self.torn = True

@@ -303,7 +303,8 @@ def test_iter_captures_streams_per_record_gzip_and_counts_what_it_skips(tmp_path
     assert it.counts == {
         "responses": 3,
         "revisits": 0,
-        "not_response": 5,
+        "resources": 1,  # a resource record of an http URL: a page without HTTP headers, counted apart
+        "not_response": 4,
         "not_http": 1,
         "too_large": 0,
         "unreadable": 0,

@@ -5,7 +5,10 @@ are our fixture pages (tests/pages)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import gzip
+import hashlib
 import json
 import os
 import pty
@@ -15,6 +18,8 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
+from collections.abc import Callable
 from csv import DictReader
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,13 +30,22 @@ import pytest
 from archive import Archive
 from archive.names import is_day
 from archive.verify import verify
-from archive.warc import read_capture
+from archive.warc import decoded_body, read_capture
 from devtools.sitegen import generate
 from scraper.archivable import archivable
 from scraper.record import extractor_stamp
 from tests.support.commands import archive_cli, news_archive
 from tests.support.paths import NEWS_ARCHIVE, PYTHON, ROOT
-from tests.support.warcfiles import Exchange, page, warc_bytes, write_warc
+from tests.support.warcfiles import (
+    Exchange,
+    chunked,
+    http_response,
+    page,
+    raw_record,
+    warc_bytes,
+    write_raw,
+    write_warc,
+)
 
 WARCIO = str(Path(PYTHON).with_name("warcio"))
 GAZETTE = "https://www.harbour-gazette.test"
@@ -487,3 +501,207 @@ def test_a_missing_unparseable_or_absurd_warc_date_is_skipped_and_counted_never_
     assert "no WARC-Date" in err and "'sometime in March'" in err
     assert folders(root) == sorted({"2019-03-05", soon.date().isoformat()})
     assert all(is_day(name) for name in folders(root))
+
+
+# --- WARC files as other tools write them (raw bytes: warcio would write their quirks away) ---------------------
+
+WGET_INFO = (
+    b"software: Wget/1.21.3 (linux-gnu)\r\nformat: WARC File Format 1.0\r\n"
+    b"conformsTo: http://bibnum.bnf.fr/WARC/WARC_ISO_28500_version1_latestdraft.pdf\r\nrobots: classic\r\n"
+    b'wget-arguments: "--warc-file=news" "http://wget.test/"\r\n'
+)
+
+
+def import_raw(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, records: list[bytes], *, gzip_records: bool = True
+) -> tuple[Path, str, str]:
+    """Import a WARC file of raw `records` into tmp_path/data: (root, summary line, stderr); exit status 0."""
+    warc = write_raw(tmp_path / ("in.warc.gz" if gzip_records else "in.warc"), records, gzip_records=gzip_records)
+    root = tmp_path / "data"
+    code, out, err = archive_cli(capsys, "import-warc", str(warc), "--root", str(root), "--workers", "0")
+    assert code == 0, err
+    return root, out, err
+
+
+def the_copy_is_the_page(
+    root: Path, url: str, html: bytes, content_type: str | None = None, *, warcio_check: bool = True
+) -> dict[str, Any]:
+    """The one record of `url` holds the page's extraction; its `source` reads back to `html`; warcio accepts it."""
+    (rec,) = [r for r in Archive(root).records() if r["url"] == url]
+    fields, dropped = archivable(html, url, content_type)
+    assert dropped is None and fields is not None
+    assert {k: rec[k] for k in ("title", "text", "content_hash")} == {
+        k: fields[k] for k in ("title", "text", "content_hash")
+    }
+    assert decoded_body(read_capture(root, rec["source"], url=url)) == html
+    for path in root.glob("*/*.warc.gz") if warcio_check else ():
+        done = subprocess.run([WARCIO, "check", str(path)], capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return rec
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "deflate"])
+def test_a_wget_warc_with_bodies_stored_chunked_is_archived_and_its_copies_read_back_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str | None
+) -> None:
+    # wget --warc-file: WARC/1.0, a warcinfo of its own fields, the request, `<...>` around the target URI, and
+    # the body kept as sent, chunked (here also gzip or deflate inside the chunks). The copy in the archive must
+    # hold the body de-chunked, as a crawl's capture does: the chunk sizes in the page would break raw and
+    # reextract (they did: `raw` printed "2bc\r\n<!DOCTYPE...", a compressed one read back as damaged).
+    url = "http://wget.test/2024/03/04/radweg"
+    html = page("graph-jsonld.html")
+    encoders: dict[str | None, Callable[[bytes], bytes]] = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        None: bytes,
+    }
+    sent = encoders[encoding](html)
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("Transfer-Encoding", "chunked")]
+    headers += [("Content-Encoding", encoding)] if encoding else []
+    request = b"GET /2024/03/04/radweg HTTP/1.1\r\nHost: wget.test\r\nUser-Agent: Wget/1.21.3\r\n\r\n"
+    records = [
+        raw_record("warcinfo", "", WGET_INFO, WARC_Filename="news.warc.gz").replace(b"WARC-Target-URI: \r\n", b""),
+        raw_record("request", f"<{url}>", request),
+        raw_record("response", f"<{url}>", http_response(chunked(sent), *headers)),
+    ]
+    root, out, err = import_raw(capsys, tmp_path, records)
+    assert written(out) == 1, out + err
+    rec = the_copy_is_the_page(root, url, html)
+    assert rec["crawled_at"] == "2024-03-04T10:00:00+00:00"
+    raw = news_archive("--root", str(root), "raw", url, "--decoded")
+    assert raw.returncode == 0 and raw.stdout.encode() == html, raw.stderr
+    assert "unchanged 1" in news_archive("--root", str(root), "reextract", "--workers", "0").stdout
+    _, again, _ = import_raw(capsys, tmp_path, records)
+    assert written(again) == 0 and reasons(again) == {"already_archived": 1}
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "gzip, br"])
+def test_a_body_stored_decoded_under_the_content_encoding_the_server_sent_is_archived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    # Some tools store the payload decoded and keep the server's Content-Encoding header (CC renames it to
+    # X-Crawler-Content-Encoding; others do not). Such a page was lost as `undecodable`.
+    url = "https://plain.test/2024/03/04/lighthouse"
+    html = page("byline-only.html")
+    response = http_response(html, ("Content-Type", "text/html"), ("Content-Encoding", encoding))
+    root, out, err = import_raw(capsys, tmp_path, [raw_record("response", url, response)])
+    assert written(out) == 1, out + err
+    # warcio check crashes on any br response with the brotli module installed (Decompressor.unused_data), ours or not
+    the_copy_is_the_page(root, url, html, "text/html", warcio_check="br" not in encoding)
+
+
+def test_truncated_responses_and_resource_records_are_counted_and_not_archived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WARC-Truncated (CC cuts bodies over its limit): half a page would be archived as if it were the page, or
+    # dropped for some extraction reason that hides why. A resource record (browsertrix, pywb: a page kept
+    # without HTTP status or headers) was folded into the "other WARC records" count, unseen as a page.
+    html = page("graph-jsonld.html")
+    cut = raw_record(
+        "response",
+        "https://cut.test/a",
+        http_response(html[: len(html) * 2 // 3], ("Content-Type", "text/html")),
+        WARC_Truncated="length",
+    )
+    resource = raw_record("resource", "https://res.test/a", html, version="1.1", Content_Type="text/html")
+    whole = raw_record("response", "https://whole.test/a", http_response(html, ("Content-Type", "text/html")))
+    root, out, err = import_raw(capsys, tmp_path, [cut, resource, whole])
+    assert written(out) == 1 and reasons(out) == {"truncated": 1, "resource": 1}, out
+    assert "https://cut.test/a" in err and "WARC-Truncated: length" in err
+    assert [r["url"] for r in Archive(root).records()] == ["https://whole.test/a"]
+
+
+SJIS_PAGE = (
+    page("byline-only.html")
+    .decode("utf-8")
+    .replace('<meta charset="utf-8">', "")
+    .replace("<p>", "<p>灯台守の日記が博物館で公開される。", 1)
+    .encode("shift_jis")
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "response", "date", "html"),
+    [
+        (  # browsertrix / pywb: WARC/1.1, HTTP/2 status line with no reason, lower-case header names, microseconds
+            "h2",
+            http_response(page("graph-jsonld.html"), ("content-type", "text/html"), status="HTTP/2 200"),
+            "2024-03-04T10:00:00.123456Z",
+            page("graph-jsonld.html"),
+        ),
+        (  # a folded header line and odd whitespace
+            "folded",
+            http_response(
+                page("byline-only.html"), ("Content-Type", " text/html;\r\n\tcharset=utf-8"), ("X-Odd", "a\t b ")
+            ),
+            "2024-03-04T10:00:00Z",
+            page("byline-only.html"),
+        ),
+        (
+            "no_type",
+            http_response(page("byline-only.html"), ("Date", "x")),
+            "2024-03-04T10:00Z",
+            page("byline-only.html"),
+        ),
+        (  # the charset only in <meta> (windows-1252), and only in the HTTP header (Shift_JIS)
+            "cp1252",
+            http_response(page("cp1252-meta.html"), ("Content-Type", "text/html")),
+            "2024-03-04T10:00:00Z",
+            page("cp1252-meta.html"),
+        ),
+        (
+            "sjis",
+            http_response(SJIS_PAGE, ("Content-Type", "text/html; charset=Shift_JIS")),
+            "2024-03-04T10:00:00Z",
+            SJIS_PAGE,
+        ),
+    ],
+)
+@pytest.mark.parametrize("gzip_records", [True, False])
+def test_responses_as_browser_based_tools_write_them_are_archived_with_their_url_text_and_date(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    response: bytes,
+    date: str,
+    html: bytes,
+    gzip_records: bool,
+) -> None:
+    url = f"https://{case}.test/2024/03/04/story"
+    declared = re.search(rb"(?im)^content-type:[ \t]*([^\r\n]*)", response.split(b"\r\n\r\n")[0])
+    content_type = declared.group(1).decode() if declared else None
+    records = [raw_record("response", url, response, date=date, version="1.1")]
+    root, out, err = import_raw(capsys, tmp_path, records, gzip_records=gzip_records)
+    assert written(out) == 1, out + err
+    rec = the_copy_is_the_page(root, url, html, content_type)
+    assert rec["crawled_at"] == "2024-03-04T10:00:00+00:00" and rec["http_status"] == 200
+    if case == "sjis":
+        assert "灯台守の日記" in rec["text"]
+    if case == "cp1252":
+        assert "café" in rec["title"]
+
+
+def test_a_revisit_of_a_response_earlier_in_the_file_or_in_another_file_is_counted_not_archived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    html = page("sidebar-layout.html")
+    url = "https://rv.test/2024/03/04/ferry"
+    digest = "sha1:" + base64.b32encode(hashlib.sha1(html).digest()).decode()
+    original = raw_record(
+        "response", url, http_response(html, ("Content-Type", "text/html")), WARC_Payload_Digest=digest
+    )
+    revisit = raw_record(
+        "revisit",
+        url,
+        http_response(b"", ("Content-Type", "text/html")),
+        date="2024-03-05T10:00:00Z",
+        version="1.1",
+        WARC_Profile="http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+        WARC_Refers_To_Target_URI=url,
+        WARC_Payload_Digest=digest,
+    )
+    root, out, _ = import_raw(capsys, tmp_path, [original, revisit])
+    assert written(out) == 1 and reasons(out) == {"revisit": 1}
+    _, out, _ = import_raw(capsys, tmp_path, [revisit])  # its original in a file imported before
+    assert written(out) == 0 and reasons(out) == {"revisit": 1}
+    assert [r["crawled_at"] for r in Archive(root).records()] == ["2024-03-04T10:00:00+00:00"]

@@ -7,6 +7,7 @@ the last record cut in half, as a download or a crawler killed mid-write leaves 
 
 from __future__ import annotations
 
+import gzip
 import io
 import uuid
 import zlib
@@ -126,4 +127,43 @@ def write_warc(
         if not torn_last:
             parts.append(z.flush())
     path.write_bytes(b"".join(parts))
+    return path
+
+
+# --- raw records: the quirks of other tools, which warcio would write away -------------------------------------
+
+CRLF = b"\r\n"
+
+
+def raw_record(
+    kind: str, uri: str, block: bytes, *, date: str = "2024-03-04T10:00:00Z", version: str = "1.0", **extra: str
+) -> bytes:
+    """One WARC record written byte by byte (uncompressed): `extra` headers as given, `WARC_Truncated` for
+    WARC-Truncated; `uri` as given, so a `<...>`-wrapped WARC-Target-URI stays wrapped."""
+    lines = [f"WARC/{version}", f"WARC-Type: {kind}", f"WARC-Target-URI: {uri}", f"WARC-Date: {date}"]
+    lines.append(f"WARC-Record-ID: {new_record_id()}")
+    if kind in ("response", "request", "revisit"):
+        lines.append(f"Content-Type: application/http; msgtype={'request' if kind == 'request' else 'response'}")
+    lines += [f"{k.replace('_', '-')}: {v}" for k, v in extra.items()]
+    lines.append(f"Content-Length: {len(block)}")
+    return "\r\n".join(lines).encode("ascii") + CRLF + CRLF + block + CRLF + CRLF
+
+
+def http_response(body: bytes, *headers: tuple[str, str], status: str = "HTTP/1.1 200 OK") -> bytes:
+    """An HTTP response block: `status` line, `headers` as given (names and case kept), then `body`."""
+    head = [status, *(f"{k}: {v}" for k, v in headers)]
+    return "\r\n".join(head).encode("latin-1") + CRLF + CRLF + body
+
+
+def chunked(body: bytes, size: int = 500) -> bytes:
+    """`body` in HTTP/1.1 chunked framing, as wget stores it in its WARC files."""
+    parts = [
+        f"{len(body[i : i + size]):x}".encode() + CRLF + body[i : i + size] + CRLF for i in range(0, len(body), size)
+    ]
+    return b"".join(parts) + b"0" + CRLF + CRLF
+
+
+def write_raw(path: Path, records: list[bytes], *, gzip_records: bool = True) -> Path:
+    """`records` as a WARC file: each its own gzip member, or the file uncompressed."""
+    path.write_bytes(b"".join(gzip.compress(r) for r in records) if gzip_records else b"".join(records))
     return path
