@@ -53,6 +53,7 @@ from .warc import (
     iter_captures,
     parse_warc_date,
     read_capture,
+    writable_url,
 )
 from .writer import ArchiveWriter
 
@@ -510,6 +511,8 @@ def _import_jobs(
         when = capture_time(location.date, now)
         if not 200 <= capture.status < 300:
             summary.skip(f"http_{capture.status}", url)
+        elif not writable_url(url):  # a tab or control character in it: no WARC header can hold it
+            summary.skip("bad_url", url, "a URL with a space, tab or control character", logging.WARNING)
         elif not is_html(capture):
             summary.skip("not_html", url, capture.header("Content-Type") or "")
         elif not site_matches(url, sites):

@@ -330,8 +330,13 @@ _BREAKS = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
 _HAS_BREAK = re.compile(r"[\r\n\0]")
 
 
+def writable_url(url: str) -> bool:
+    """Whether ``url`` can be a WARC-Target-URI as written here (not empty; no space, tab, CR, LF or NUL)."""
+    return bool(url) and not _HAS_BREAK.search(url) and " " not in url and "\t" not in url
+
+
 def _check_url(url: str) -> str:
-    if not url or _HAS_BREAK.search(url) or " " in url or "\t" in url:
+    if not writable_url(url):
         raise ValueError(f"cannot write a capture of {url!r}: not a URL a WARC header can hold")
     return url
 

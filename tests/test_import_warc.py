@@ -590,7 +590,7 @@ def test_a_body_stored_decoded_under_the_content_encoding_the_server_sent_is_arc
     the_copy_is_the_page(root, url, html, "text/html", warcio_check="br" not in encoding)
 
 
-def test_truncated_responses_and_resource_records_are_counted_and_not_archived(
+def test_truncated_responses_resource_records_and_unwritable_urls_are_counted_and_not_archived(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # WARC-Truncated (CC cuts bodies over its limit): half a page would be archived as if it were the page, or
@@ -604,9 +604,13 @@ def test_truncated_responses_and_resource_records_are_counted_and_not_archived(
         WARC_Truncated="length",
     )
     resource = raw_record("resource", "https://res.test/a", html, version="1.1", Content_Type="text/html")
+    # A tab in a target URI (no WARC header can hold it) stopped the whole import with an error: every page after
+    # it was lost. Now that page alone is counted.
+    tab = raw_record("response", "https://tab.test/a\tb", http_response(html, ("Content-Type", "text/html")))
     whole = raw_record("response", "https://whole.test/a", http_response(html, ("Content-Type", "text/html")))
-    root, out, err = import_raw(capsys, tmp_path, [cut, resource, whole])
-    assert written(out) == 1 and reasons(out) == {"truncated": 1, "resource": 1}, out
+    root, out, err = import_raw(capsys, tmp_path, [cut, resource, tab, whole])
+    assert written(out) == 1 and reasons(out) == {"truncated": 1, "resource": 1, "bad_url": 1}, out
+    assert "bad_url: https://tab.test/a" in err
     assert "https://cut.test/a" in err and "WARC-Truncated: length" in err
     assert [r["url"] for r in Archive(root).records()] == ["https://whole.test/a"]
 

@@ -146,7 +146,7 @@ def raw_record(
         lines.append(f"Content-Type: application/http; msgtype={'request' if kind == 'request' else 'response'}")
     lines += [f"{k.replace('_', '-')}: {v}" for k, v in extra.items()]
     lines.append(f"Content-Length: {len(block)}")
-    return "\r\n".join(lines).encode("ascii") + CRLF + CRLF + block + CRLF + CRLF
+    return "\r\n".join(lines).encode("utf-8") + CRLF + CRLF + block + CRLF + CRLF
 
 
 def http_response(body: bytes, *headers: tuple[str, str], status: str = "HTTP/1.1 200 OK") -> bytes:
