@@ -523,9 +523,7 @@ def _import_jobs(
         elif since is not None and when.date().isoformat() < since:
             summary.reasons["before_since"] += 1
         elif location.truncated is not None:
-            summary.skip(
-                "truncated", url, f"WARC-Truncated: {location.truncated}: the body is cut short", logging.WARNING
-            )
+            summary.skip("truncated", url, f"{location.truncated}: only part of the body is stored", logging.WARNING)
         elif held.has(url, src):
             summary.reasons["already_archived"] += 1
         elif this_run.has(url, src):

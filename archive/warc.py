@@ -697,7 +697,7 @@ class Location:
     source: Source
     random_access: bool  # False in a whole-file gzip: offsets are into the decompressed stream
     date: str  # the WARC-Date as written
-    truncated: str | None = None  # the WARC-Truncated reason ('length', 'time'...): the body is cut short
+    truncated: str | None = None  # why only part of the body is stored ('WARC-Truncated: length'), else None
 
 
 Found = tuple[Capture, Location, dict[str, Any] | None]
@@ -744,7 +744,7 @@ class CaptureIterator:
 
     def _records(self, f: BinaryIO, members: bool) -> Iterator[Found]:
         """Yield the responses read from ``f``; ``members``: gzip per record (the last member is checked whole)."""
-        records = ArchiveIterator(f, ensure_http_headers=False)
+        records = ArchiveIterator(f, ensure_http_headers=False, arc2warc=True)  # ARC records read as WARC
         pending: tuple[Capture, Location] | None = None
         last_offset = n = 0  # offset of the last record read; records read
         pending_is_last = False
@@ -818,14 +818,21 @@ class CaptureIterator:
         )
         self.counts["responses"] += 1
         date = str(record.rec_headers.get_header("WARC-Date") or "")
-        truncated = record.rec_headers.get_header("WARC-Truncated")
-        return capture, Location(source, not self.whole_file_gzip, date, truncated)
+        return capture, Location(source, not self.whole_file_gzip, date, _part_only(record))
 
     def _torn(self, damage: str) -> None:
         self.torn = True
         self.damage = damage
         self.counts["unreadable"] += 1
         log.warning("%s: %s; the rest of the file is skipped", self.path, damage)
+
+
+def _part_only(record: ArcWarcRecord) -> str | None:
+    """Why a response record holds only part of its body: cut (WARC-Truncated), or a first segment."""
+    for name in ("WARC-Truncated", "WARC-Segment-Number"):
+        if (value := record.rec_headers.get_header(name)) is not None:
+            return f"{name}: {value}"
+    return None
 
 
 class _Torn(Exception):

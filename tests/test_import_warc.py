@@ -43,6 +43,7 @@ from tests.support.warcfiles import (
     page,
     raw_record,
     warc_bytes,
+    write_arc,
     write_raw,
     write_warc,
 )
@@ -603,13 +604,20 @@ def test_truncated_responses_resource_records_and_unwritable_urls_are_counted_an
         http_response(html[: len(html) * 2 // 3], ("Content-Type", "text/html")),
         WARC_Truncated="length",
     )
+    first_segment = raw_record(
+        "response",
+        "https://seg.test/a",
+        http_response(html[:900], ("Content-Type", "text/html")),
+        WARC_Segment_Number="1",
+    )
     resource = raw_record("resource", "https://res.test/a", html, version="1.1", Content_Type="text/html")
     # A tab in a target URI (no WARC header can hold it) stopped the whole import with an error: every page after
     # it was lost. Now that page alone is counted.
     tab = raw_record("response", "https://tab.test/a\tb", http_response(html, ("Content-Type", "text/html")))
     whole = raw_record("response", "https://whole.test/a", http_response(html, ("Content-Type", "text/html")))
-    root, out, err = import_raw(capsys, tmp_path, [cut, resource, tab, whole])
-    assert written(out) == 1 and reasons(out) == {"truncated": 1, "resource": 1, "bad_url": 1}, out
+    root, out, err = import_raw(capsys, tmp_path, [cut, first_segment, resource, tab, whole])
+    assert written(out) == 1 and reasons(out) == {"truncated": 2, "resource": 1, "bad_url": 1}, out
+    assert "https://seg.test/a (WARC-Segment-Number: 1" in err
     assert "bad_url: https://tab.test/a" in err
     assert "https://cut.test/a" in err and "WARC-Truncated: length" in err
     assert [r["url"] for r in Archive(root).records()] == ["https://whole.test/a"]
@@ -709,3 +717,30 @@ def test_a_revisit_of_a_response_earlier_in_the_file_or_in_another_file_is_count
     _, out, _ = import_raw(capsys, tmp_path, [revisit])  # its original in a file imported before
     assert written(out) == 0 and reasons(out) == {"revisit": 1}
     assert [r["crawled_at"] for r in Archive(root).records()] == ["2024-03-04T10:00:00+00:00"]
+
+
+def test_an_arc_file_is_imported_as_a_warc_file_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # ARC, the format before WARC (older Internet Archive and Heritrix collections): its records have no
+    # WARC-Target-URI, so every page was counted not_http. Read as WARC (warcio's arc2warc), they are archived, the
+    # 14-digit date as crawled_at; their record ids are made up on each read, so a second import finds them by
+    # URL and payload digest.
+    pages = {
+        "https://arc.test/2004/05/lighthouse": "byline-only.html",
+        "https://arc.test/2004/05/ferry": "sidebar-layout.html",
+    }
+    arc = write_arc(
+        tmp_path / "IA-2004.arc.gz",
+        [
+            (url, "20040506070809", http_response(page(name), ("Content-Type", "text/html")))
+            for url, name in pages.items()
+        ],
+    )
+    root = tmp_path / "data"
+    for again in (False, True):
+        code, out, err = archive_cli(capsys, "import-warc", str(arc), "--root", str(root), "--workers", "0")
+        assert code == 0, err
+        assert written(out) == (0 if again else 2), out
+        assert reasons(out) == {"already_archived": 2} if again else "; 0 not written;" in out
+    for url, name in pages.items():
+        rec = the_copy_is_the_page(root, url, page(name), "text/html")
+        assert rec["crawled_at"] == "2004-05-06T07:08:09+00:00"

@@ -167,3 +167,15 @@ def write_raw(path: Path, records: list[bytes], *, gzip_records: bool = True) ->
     """`records` as a WARC file: each its own gzip member, or the file uncompressed."""
     path.write_bytes(b"".join(gzip.compress(r) for r in records) if gzip_records else b"".join(records))
     return path
+
+
+def write_arc(path: Path, captures: list[tuple[str, str, bytes]]) -> Path:
+    """An ARC (version 1) file as the Internet Archive's crawlers wrote them before WARC, each record its own gzip
+    member: `captures` are (URL, 14-digit date, HTTP response block)."""
+    version = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
+    first = f"filedesc://{path.name} 0.0.0.0 {captures[0][1]} text/plain {len(version)}\n".encode() + version + b"\n"
+    records = [
+        f"{url} 192.0.2.1 {date} text/html {len(block)}\n".encode() + block + b"\n" for url, date, block in captures
+    ]
+    path.write_bytes(b"".join(gzip.compress(r) for r in [first, *records]))
+    return path
