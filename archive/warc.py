@@ -114,10 +114,11 @@ def parse_warc_date(text: str | None) -> datetime | None:
     """A WARC-Date as an aware UTC datetime; None when missing or unparseable (never an exception).
 
     W3C-DTF as WARC/1.0 and 1.1 write it (``2019-03-05T10:00:00Z``, fractions of a second, or the day alone),
-    an explicit offset (``+02:00``, as some tools write it), or the 14 digits of ARC files (``20190305100000``).
+    an explicit offset (``+02:00``, as some tools write it), RFC 3339's variants (a space for the ``T``, lower-case
+    ``t``/``z``), or the 14 digits of ARC files (``20190305100000``).
     A date without a zone is UTC, as the standard says every WARC-Date is.
     """
-    text = (text or "").strip()
+    text = (text or "").strip().upper()
     try:
         if _ARC_DATE.fullmatch(text):
             when = datetime.strptime(text, "%Y%m%d%H%M%S")
@@ -131,7 +132,7 @@ def parse_warc_date(text: str | None) -> datetime | None:
 
 
 _ARC_DATE = re.compile(r"[0-9]{14}")
-_W3C_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:$|T)")
+_W3C_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:$|[T ][0-9])")
 
 
 def _software() -> str:

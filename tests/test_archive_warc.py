@@ -639,6 +639,8 @@ def test_interleaved_days_each_start_with_one_warcinfo_and_every_source_reads_ba
         ("2019-03-05T01:00:00+02:00", datetime(2019, 3, 4, 23, tzinfo=UTC)),  # an offset: its UTC day is the 4th
         ("2019-03-05", datetime(2019, 3, 5, tzinfo=UTC)),
         ("20190305100000", datetime(2019, 3, 5, 10, tzinfo=UTC)),  # ARC-style
+        ("2019-03-05 10:00:00z", datetime(2019, 3, 5, 10, tzinfo=UTC)),  # RFC 3339 allows both
+        ("2019-03-05t10:00:00.5Z", datetime(2019, 3, 5, 10, 0, 0, 500000, tzinfo=UTC)),
         ("", None),
         (None, None),
         ("yesterday", None),
