@@ -72,6 +72,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: import too: such captures are skipped as ``bad_date`` rather than filed under a day they were not made on.
 EARLIEST_CAPTURE = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_CAPTURE_AHEAD = timedelta(days=1)
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a zstd frame: .warc.zst files (ArchiveTeam) are not read
 
 Outcome = tuple[dict[str, Any] | None, str | None]
 C = TypeVar("C")
@@ -583,9 +584,11 @@ def _unreadable(path: Path) -> str | None:
     """Why ``path`` cannot be read at all, else None."""
     try:
         with open(path, "rb") as f:
-            f.read(1)
+            start = f.read(4)
     except OSError as exc:
         return exc.strerror or str(exc)
+    if start == ZSTD_MAGIC:
+        return "a zstd-compressed WARC file (.warc.zst) is not read: decompress it first (zstd -d)"
     return None
 
 
@@ -598,7 +601,7 @@ def _count_records(captures: CaptureIterator, summary: Summary) -> str | None:
     summary.other_records += counts["not_response"]
     if captures.torn:
         if not (counts["responses"] or counts["revisits"] or counts["not_response"] or counts["not_http"]):
-            return f"not a WARC file ({captures.damage})"
+            return f"no WARC record could be read ({captures.damage})"
         summary.reasons["torn"] += 1
     return None
 

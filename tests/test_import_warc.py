@@ -233,14 +233,18 @@ def test_an_unreadable_file_is_named_and_the_others_are_imported(
     junk = tmp_path / "notes.warc.gz"
     junk.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)  # a zip file, named like a WARC file
     missing = tmp_path / "missing.warc.gz"
+    zstd = tmp_path / "archiveteam.warc.zst"  # zstd frames (ArchiveTeam's .warc.zst): said so, not "unreadable"
+    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(256)))
     root = tmp_path / "data"
     code, out, err = archive_cli(
-        capsys, "import-warc", str(missing), str(junk), str(good), "--root", str(root), "--workers", "0"
+        capsys, "import-warc", str(missing), str(junk), str(zstd), str(good), "--root", str(root), "--workers", "0"
     )
     assert code == 1
     errors = [line for line in err.splitlines() if line.startswith("news-archive: error:")]
-    assert len(errors) == 2 and "missing.warc.gz" in errors[0] and "notes.warc.gz" in errors[1]
-    assert "3 files (2 unreadable)" in out and written(out) == len(ARTICLES)
+    assert len(errors) == 3 and "missing.warc.gz" in errors[0] and "notes.warc.gz" in errors[1]
+    assert "no WARC record could be read" in errors[1]
+    assert "archiveteam.warc.zst" in errors[2] and "zstd -d" in errors[2]
+    assert "4 files (3 unreadable)" in out and written(out) == len(ARTICLES)
 
 
 @pytest.mark.parametrize(
