@@ -674,18 +674,30 @@ def _gunzip(body: bytes) -> bytes:
 
 
 def _dechunk(body: bytes) -> bytes:
+    """``body`` de-chunked; as it is when it is not chunked framing (stored de-chunked under the header)."""
+    return _chunks(body)[0]
+
+
+def _chunks(body: bytes) -> tuple[bytes, bool]:
+    """``body`` de-chunked, and whether its framing is whole: False when it ends early (a later chunk cut short, or
+    no closing 0-size chunk, as a connection closed mid-body leaves it). A body that is no chunked framing (or
+    ends inside its first chunk: a de-chunked body may start "cafe\r\n") is returned as it is, whole."""
     out: list[bytes] = []
     pos = 0
     try:
         while True:
+            if out and pos >= len(body):
+                return b"".join(out), False  # no closing chunk
             eol = body.index(b"\r\n", pos)
             size = int(body[pos:eol].split(b";")[0], 16)
             if size == 0:
-                return b"".join(out)
+                return b"".join(out), True
             out.append(body[eol + 2 : eol + 2 + size])
+            if eol + 2 + size >= len(body):  # the body ends inside this chunk
+                return (b"".join(out), False) if len(out) > 1 else (body, True)
             pos = eol + 2 + size + 2
     except ValueError:
-        return body  # not chunked after all: stored de-chunked
+        return body, True  # not chunked after all: stored de-chunked
 
 
 # --- streaming any WARC file -------------------------------------------------------------------------
@@ -819,7 +831,7 @@ class CaptureIterator:
         )
         self.counts["responses"] += 1
         date = str(record.rec_headers.get_header("WARC-Date") or "")
-        return capture, Location(source, not self.whole_file_gzip, date, _part_only(record))
+        return capture, Location(source, not self.whole_file_gzip, date, _part_only(record, capture))
 
     def _torn(self, damage: str) -> None:
         self.torn = True
@@ -828,11 +840,14 @@ class CaptureIterator:
         log.warning("%s: %s; the rest of the file is skipped", self.path, damage)
 
 
-def _part_only(record: ArcWarcRecord) -> str | None:
-    """Why a response record holds only part of its body: cut (WARC-Truncated), or a first segment."""
+def _part_only(record: ArcWarcRecord, capture: Capture) -> str | None:
+    """Why a response record holds only part of its body: cut (WARC-Truncated), a first segment, or a body stored
+    chunked whose framing ends early (the connection closed mid-body)."""
     for name in ("WARC-Truncated", "WARC-Segment-Number"):
         if (value := record.rec_headers.get_header(name)) is not None:
             return f"{name}: {value}"
+    if (capture.header("Transfer-Encoding") or "").strip().lower() == "chunked" and not _chunks(capture.body)[1]:
+        return "its chunked body ends early"
     return None
 
 

@@ -614,13 +614,20 @@ def test_truncated_responses_resource_records_and_unwritable_urls_are_counted_an
         http_response(html[:900], ("Content-Type", "text/html")),
         WARC_Segment_Number="1",
     )
+    framed = chunked(html)  # wget's record of a connection closed mid-body: chunks, no closing one
+    closed_early = raw_record(
+        "response",
+        "https://closed.test/a",
+        http_response(framed[: len(framed) * 2 // 3], ("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")),
+    )
     resource = raw_record("resource", "https://res.test/a", html, version="1.1", Content_Type="text/html")
     # A tab in a target URI (no WARC header can hold it) stopped the whole import with an error: every page after
     # it was lost. Now that page alone is counted.
     tab = raw_record("response", "https://tab.test/a\tb", http_response(html, ("Content-Type", "text/html")))
     whole = raw_record("response", "https://whole.test/a", http_response(html, ("Content-Type", "text/html")))
-    root, out, err = import_raw(capsys, tmp_path, [cut, first_segment, resource, tab, whole])
-    assert written(out) == 1 and reasons(out) == {"truncated": 2, "resource": 1, "bad_url": 1}, out
+    root, out, err = import_raw(capsys, tmp_path, [cut, first_segment, closed_early, resource, tab, whole])
+    assert written(out) == 1 and reasons(out) == {"truncated": 3, "resource": 1, "bad_url": 1}, out
+    assert "https://closed.test/a (its chunked body ends early" in err
     assert "https://seg.test/a (WARC-Segment-Number: 1" in err
     assert "bad_url: https://tab.test/a" in err
     assert "https://cut.test/a" in err and "WARC-Truncated: length" in err
