@@ -652,6 +652,18 @@ SJIS_PAGE = (
             "2024-03-04T10:00:00.123456Z",
             page("graph-jsonld.html"),
         ),
+        (  # CC-NEWS: the payload stored decoded, the server's encoding and length renamed X-Crawler-*
+            "cc",
+            http_response(
+                page("byline-only.html"),
+                ("Content-Type", "text/html; charset=UTF-8"),
+                ("X-Crawler-Content-Encoding", "gzip"),
+                ("X-Crawler-Content-Length", "812"),
+                ("Content-Length", str(len(page("byline-only.html")))),
+            ),
+            "2024-03-04T10:00:00Z",
+            page("byline-only.html"),
+        ),
         (  # a folded header line and odd whitespace
             "folded",
             http_response(
