@@ -749,6 +749,9 @@ class CaptureIterator:
             f.seek(0)
             self.whole_file_gzip = gzipped and _first_member_holds_more(f)
             f.seek(0)
+            if not gzipped:  # blank lines before the first record (some tools write them): warcio would stop there
+                head = f.read(256)
+                f.seek(len(head) - len(head.lstrip(b"\r\n")))  # warcio's offsets count from the file's start
             if not self.whole_file_gzip:
                 yield from self._records(f, gzipped)
                 return
@@ -765,6 +768,10 @@ class CaptureIterator:
             for record in records:
                 n += 1
                 pending_is_last = False
+                if record.rec_type is None and record.length is None:  # warcio would read the rest as its body
+                    raise _Torn(f"record {n}: not a WARC record (no WARC-Type, no Content-Length)")
+                if record.rec_type is None:
+                    log.warning("%s: record %d has no WARC-Type: skipped", self.path, n)
                 if record.rec_type in ("request", "metadata"):
                     self.counts["not_response"] += 1
                     if (

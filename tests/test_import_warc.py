@@ -767,3 +767,23 @@ def test_an_arc_file_is_imported_as_a_warc_file_is(tmp_path: Path, capsys: pytes
     for url, name in pages.items():
         rec = the_copy_is_the_page(root, url, page(name), "text/html")
         assert rec["crawled_at"] == "2004-05-06T07:08:09+00:00"
+
+
+def test_blank_lines_before_the_first_record_or_a_record_without_warc_type_lose_no_page_unseen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A plain .warc starting with a blank line was read as one empty record that swallowed the file: 0 responses
+    # read, exit 0, every page lost without a word. A record without WARC-Type is skipped with a warning, and the
+    # records after it are read.
+    pages = {f"https://plain.test/{n}": name for n, name in enumerate(["byline-only.html", "sidebar-layout.html"])}
+    records = [
+        raw_record("response", url, http_response(page(name), ("Content-Type", "text/html")))
+        for url, name in pages.items()
+    ]
+    root, out, err = import_raw(capsys, tmp_path, [b"\r\n" + records[0], records[1]], gzip_records=False)
+    assert written(out) == 2, out + err
+    for url, name in pages.items():
+        the_copy_is_the_page(root, url, page(name), "text/html")
+    typeless = raw_record("response", "https://plain.test/typeless", b"x").replace(b"WARC-Type: response\r\n", b"")
+    _, out, err = import_raw(capsys, tmp_path, [typeless, *records], gzip_records=False)
+    assert "has no WARC-Type: skipped" in err and reasons(out) == {"already_archived": 2}
