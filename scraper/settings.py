@@ -13,6 +13,11 @@ COMMANDS_MODULE = "scraper.commands"  # our `crawl` checks spider arguments befo
 CONTACT = "https://github.com/news-archiver/news-archiver"  # how site owners reach whoever runs the crawl
 USER_AGENT = "news-archiver/0.1 (+{contact})"  # `{contact}` is replaced by CONTACT
 ROBOTSTXT_OBEY = True  # never fetch what robots.txt disallows
+DEFAULT_REQUEST_HEADERS = {  # Scrapy's, asking for gzip or deflate only (see docs/archive.md, "Capture")
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate",  # not br (warcio and pywb fail on it) nor zstd (nothing here decodes it)
+}
 CONCURRENT_REQUESTS = 16  # requests in flight over all sites
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # requests in flight to one site
 DOWNLOAD_DELAY = 1.0  # seconds between requests to one site (AutoThrottle adapts from here)
