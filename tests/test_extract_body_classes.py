@@ -36,9 +36,8 @@ def test_a_short_post_wins_over_a_credit_line_when_trafilatura_starts_nearer_its
 
 
 def test_a_wordpress_themes_empty_comment_lines_are_boilerplate(page: Page) -> None:
-    """trafilatura's text of a short post ends with the theme's "No comments yet.", "RSS feed for comments on
-    this post. TrackBack URI" and comment-form labels ("Name (required)", "Mail (will not be published)
-    (required)"): page furniture, whole lines that the boilerplate patterns remove."""
+    """trafilatura's text of a short post ends with the theme's "No comments yet." and "RSS feed for comments on
+    this post. TrackBack URI" lines: they are page furniture, whole lines that the boilerplate patterns remove."""
     text = _text(page, "body-short-post-credit.html", "https://magpie.example/?p=812")
     assert text == (
         "Three wind-up robots for two euros each, one of them still walks across the table – photos by Lene Brandt"

@@ -21,9 +21,6 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     r"(?:your )?email address will not be published\.?(?:\s*required fields are marked\s*\*?\.?)?",
     r"required fields are marked\s*\*?\.?",
     r"(?:post|submit|add) (?:a )?comment|cancel reply|comments? \*?|name \*|e-?mail \*|website",
-    r"(?:your )?(?:name|e-?mail|mail|e-?mail address|website|url)\s*(?:\((?:required|optional|will not be published|"
-    r"not published|hidden|never published)\)\s*)+",
-    r"notify me of (?:follow-?up|new) comments(?: via e-?mail| by e-?mail)?\.?|notify me of new posts by e-?mail\.?",
     r"save my name,? e-?mail,? and website in this browser for the next time i comment\.?",
     r"(?:you must be )?logged in to post a comment\.?|log in to (?:reply|comment)\.?",
     r"(?:\d+|no|one) (?:comments?|responses?|replies)(?: yet)?\.?|comments? \(\d+\)|view comments|show comments",
